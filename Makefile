@@ -1,0 +1,103 @@
+# markers - build, install, test.  GNU make; objects out of tree in $(B).
+#
+#   make                 library (and, later, the CLI) into $(B)
+#   make install PREFIX=/usr/local [DESTDIR=...]
+#   make check           the fast tier: build, stage-install, run tests/ under prove
+#   make check-long      stress tests with more iterations, then the sanitizer builds
+#   make check SAN=address|thread    an ASan+UBSan or TSan build of everything
+#   make check TARGET=i386           a -m32 build (TARGET=aarch64: cross, under qemu)
+
+PREFIX ?= /usr/local
+TARGET ?= native
+SAN ?=
+CC ?= cc
+B ?= build/$(TARGET)$(if $(SAN),-$(SAN))
+
+ifeq ($(TARGET),i386)
+  CC := gcc -m32
+  CXX := g++ -m32
+endif
+ifeq ($(TARGET),aarch64)
+  CC := aarch64-linux-gnu-gcc
+  CXX := aarch64-linux-gnu-g++
+  RUN := qemu-aarch64 -L /usr/aarch64-linux-gnu
+endif
+ifeq ($(SAN),address)
+  SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+ifeq ($(SAN),thread)
+  SANFLAGS := -fsanitize=thread
+endif
+
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Wno-unused-parameter
+ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SANFLAGS) -fPIC -fvisibility=hidden \
+	-Iinclude -Isrc/lib
+LIBS := -lurcu-bp -lpthread -ldl
+
+# The library: src/lib/*.c, one subsystem per directory below it, arch/ per target.
+LIB_SRCS := $(wildcard src/lib/*.c src/lib/tracer/*.c src/lib/control/*.c)
+ifneq ($(filter native i386,$(TARGET)),)
+  LIB_SRCS := $(filter-out src/lib/patch_none.c,$(LIB_SRCS)) $(wildcard src/lib/arch/x86*.c)
+  ifeq ($(wildcard src/lib/arch/x86*.c),)
+    LIB_SRCS += src/lib/patch_none.c
+  endif
+endif
+LIB_OBJS := $(patsubst src/%.c,$(B)/obj/%.o,$(LIB_SRCS))
+
+HEADERS := include/markers.h $(wildcard include/markers/*.h)
+STAGE := $(abspath $(B)/stage)
+
+all: $(B)/lib/libmarkers.so $(B)/lib/libmarkers.a $(B)/lib/pkgconfig/markers.pc
+
+$(B)/obj/%.o: src/%.c $(HEADERS) $(wildcard src/lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/lib/libmarkers.so: $(LIB_OBJS) src/lib/libmarkers.map
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -shared -Wl,-soname,libmarkers.so.1 \
+		-Wl,--version-script=src/lib/libmarkers.map -o $@ $(LIB_OBJS) $(LIBS)
+
+$(B)/lib/libmarkers.a: $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/lib/pkgconfig/markers.pc: markers.pc.in Makefile
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/include/markers $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 include/markers.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(wildcard include/markers/*.h) $(DESTDIR)$(PREFIX)/include/markers/
+	install -m 755 $(B)/lib/libmarkers.so $(DESTDIR)$(PREFIX)/lib/libmarkers.so.1
+	ln -sf libmarkers.so.1 $(DESTDIR)$(PREFIX)/lib/libmarkers.so
+	install -m 644 $(B)/lib/libmarkers.a $(DESTDIR)$(PREFIX)/lib/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' markers.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/markers.pc
+
+# The tests build against the staged installation, as a user would.
+stage:
+	$(MAKE) --no-print-directory install PREFIX=$(STAGE) DESTDIR= B=$(B)
+
+# Each part brings its own rules: the CLI, the tests, the benchmarks.
+-include src/cli/cli.mk
+include tests/tests.mk
+-include bench/bench.mk
+
+clean:
+	rm -rf build
+
+.PHONY: all install stage clean check check-long deps
+
+# The bundled example, built against the staged installation like a user's program.
+$(B)/examples/service: examples/service.c $(B)/.staged
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g $(WARN) -I$(STAGE)/include -o $@ $< -L$(STAGE)/lib -Wl,-rpath,$(STAGE)/lib -lmarkers -lpthread
+
+# The README's main command: run the example with markers switched on.
+demo: $(B)/examples/service
+	MARKERS_PRINT='*' $(B)/examples/service -n 5 -t 2
+
+test: check
+.PHONY: demo test

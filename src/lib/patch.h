@@ -1,0 +1,37 @@
+/*
+ * patch.h - rewriting the code of immediate and jump sites (private).
+ *
+ * A site of an optimized kind exists in two code forms: "taken" (the branch
+ * goes to the out-of-line block, which tests marker->state and calls the
+ * probes) and "not taken" (nothing happens).  The object file holds the
+ * taken form, so that a site works from the memory flag until the patcher
+ * has adopted it; the patcher then keeps the code in the form matching
+ * marker->state.  A site whose code cannot be patched stays taken and
+ * works from the flag (MARKER_MODE_FALLBACK, with a reason).
+ *
+ * All functions are called with marker__lock held.  Where patching does not
+ * exist (other architectures) they only set the modes.
+ */
+#ifndef MARKERS_PATCH_H
+#define MARKERS_PATCH_H
+
+#include <stddef.h>
+#include "registry.h"
+
+/*
+ * New optimized sites of a loading object: verify their bytes, adopt them,
+ * set each mode (PATCHED or FALLBACK).  A site already REFUSED keeps that
+ * mode; its state stays 0, so either code form keeps it off.
+ */
+void marker__patch_adopt_locked(struct marker__site **sites, size_t n);
+
+/* Bring the code of these adopted sites in line with marker->state. */
+void marker__patch_apply_locked(struct marker__site **sites, size_t n);
+
+/*
+ * Sites of an unloading object (the whole array; generic sites included):
+ * forget them before their text goes away.  Cannot fail.
+ */
+void marker__patch_forget_locked(struct marker__site *sites, size_t n);
+
+#endif /* MARKERS_PATCH_H */

@@ -1,0 +1,324 @@
+/*
+ * probes.c - connecting probes to markers, and calling them.
+ *
+ * The fast path (marker_fire) takes no lock: inside an RCU read-side section
+ * it loads the site's probe array, which is immutable once published.  A
+ * change builds a new array, publishes it to every site of the marker
+ * (rcu_assign_pointer: the array's contents are visible before the
+ * pointer), flips the sites' state, and frees the old array only after a
+ * grace period, when no thread can still be reading it.
+ */
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rcu.h"
+#include "registry.h"
+
+void marker_fire(const struct marker *marker, ...)
+{
+	struct marker__probe_array *pa;
+
+	marker__rcu_read_lock();
+	pa = rcu_dereference(((struct marker *)marker)->probes);
+	if (pa) {
+		for (size_t i = 0; i < pa->n; i++) {
+			va_list args;
+
+			va_start(args, marker);
+			pa->p[i].func(marker, pa->p[i].priv, marker->format, &args);
+			va_end(args);
+		}
+	}
+	marker__rcu_read_unlock();
+}
+
+void marker__probe_array_retire(struct marker__probe_array *a)
+{
+	if (!a)
+		return;
+	marker__rcu_synchronize();
+	free(a);
+}
+
+struct marker__probe_array *marker__entry_set_probes_locked(struct marker__entry *e,
+							     struct marker__probe_array *next,
+							     struct marker__batch *b)
+{
+	struct marker__probe_array *old = e->probes;
+	int on = next && next->n;
+
+	if (next && !next->n) {
+		free(next);
+		next = NULL;
+	}
+	e->probes = next;
+	for (struct marker__site *s = e->sites; s; s = s->next_in_entry) {
+		if (s->mode == MARKER_MODE_REFUSED)
+			continue;
+		/*
+		 * On: the array before the state, so that a site that sees
+		 * state 1 finds probes.  Off: the state first.  marker_fire
+		 * copes with a NULL array either way.
+		 */
+		if (on) {
+			rcu_assign_pointer(s->desc->probes, next);
+			__atomic_store_n(&s->desc->state, 1, __ATOMIC_RELEASE);
+		} else {
+			__atomic_store_n(&s->desc->state, 0, __ATOMIC_RELEASE);
+			rcu_assign_pointer(s->desc->probes, NULL);
+		}
+	}
+	if (b)
+		marker__batch_add_entry(b, e);
+	return old;
+}
+
+/* A copy of @e's probes with one more slot, or without the one at @skip. */
+static struct marker__probe_array *array_copy(const struct marker__probe_array *a,
+					      size_t extra, size_t skip)
+{
+	size_t n = a ? a->n : 0;
+	struct marker__probe_array *c = malloc(sizeof(*c) + (n + extra) * sizeof(c->p[0]));
+
+	if (!c)
+		return NULL;
+	c->n = 0;
+	for (size_t i = 0; i < n; i++)
+		if (i != skip)
+			c->p[c->n++] = a->p[i];
+	return c;
+}
+
+static long find_probe(const struct marker__probe_array *a, marker_probe_func *probe,
+		       void *priv)
+{
+	for (size_t i = 0; a && i < a->n; i++)
+		if (a->p[i].func == probe && a->p[i].priv == priv)
+			return (long)i;
+	return -1;
+}
+
+static int add_probe_locked(struct marker__entry *e, marker_probe_func *probe, void *priv,
+			    const struct marker__glob *glob, struct marker__batch *b,
+			    struct marker__probe_array **old)
+{
+	struct marker__probe_array *next;
+
+	if (find_probe(e->probes, probe, priv) >= 0)
+		return -EEXIST;
+	next = array_copy(e->probes, 1, (size_t)-1);
+	if (!next)
+		return -ENOMEM;
+	next->p[next->n++] = (struct marker__probe){probe, priv, glob};
+	*old = marker__entry_set_probes_locked(e, next, b);
+	return 0;
+}
+
+int marker_probe_register(const char *name, const char *format, marker_probe_func *probe,
+			  void *probe_private)
+{
+	struct marker__batch batch = {0};
+	struct marker__probe_array *old = NULL;
+	struct marker__entry *e;
+	int err;
+
+	if (!name || !probe)
+		return -EINVAL;
+	marker__init();
+	marker__lock_acquire();
+	e = marker__entry_get_locked(name);
+	if (!e) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (format && e->format && strcmp(format, e->format)) {
+		err = -EPERM;
+		goto out_put;
+	}
+	if (format && !e->format) {
+		e->format = strdup(format);
+		if (!e->format) {
+			err = -ENOMEM;
+			goto out_put;
+		}
+	}
+	err = add_probe_locked(e, probe, probe_private, NULL, &batch, &old);
+	marker__batch_flush_locked(&batch);
+out_put:
+	marker__entry_put_locked(e);
+out:
+	marker__lock_release();
+	marker__probe_array_retire(old);
+	return err;
+}
+
+static int remove_probe_locked(struct marker__entry *e, marker_probe_func *probe, void *priv,
+			       const struct marker__glob *glob, struct marker__batch *b,
+			       struct marker__probe_array **old)
+{
+	long i = find_probe(e->probes, probe, priv);
+	struct marker__probe_array *next;
+
+	if (i < 0 || e->probes->p[i].glob != glob)
+		return -ENOENT;
+	next = array_copy(e->probes, 0, (size_t)i);
+	if (!next)
+		return -ENOMEM;
+	*old = marker__entry_set_probes_locked(e, next, b);
+	return 0;
+}
+
+int marker_probe_unregister(const char *name, marker_probe_func *probe, void *probe_private)
+{
+	struct marker__batch batch = {0};
+	struct marker__probe_array *old = NULL;
+	struct marker__entry *e;
+	int err = -ENOENT;
+
+	if (!name || !probe)
+		return -ENOENT;
+	marker__lock_acquire();
+	e = marker__entry_find_locked(name);
+	if (e) {
+		err = remove_probe_locked(e, probe, probe_private, NULL, &batch, &old);
+		marker__batch_flush_locked(&batch);
+		marker__entry_put_locked(e);
+	}
+	marker__lock_release();
+	marker__probe_array_retire(old);
+	return err;
+}
+
+/* ---- globs ---- */
+
+struct glob_op {
+	struct marker__glob *g;
+	struct marker__batch batch;
+	struct marker__probe_array **retired;
+	size_t nretired, cap;
+	int count, err;
+};
+
+static int retire_later(struct glob_op *op, struct marker__probe_array *a)
+{
+	if (!a)
+		return 0;
+	if (op->nretired == op->cap) {
+		size_t cap = op->cap ? 2 * op->cap : 16;
+		void *v = realloc(op->retired, cap * sizeof(*op->retired));
+
+		if (!v) {
+			/* Cannot defer: wait for the grace period here, under the lock. */
+			marker__probe_array_retire(a);
+			return 0;
+		}
+		op->retired = v;
+		op->cap = cap;
+	}
+	op->retired[op->nretired++] = a;
+	return 0;
+}
+
+/* One grace period for the whole operation, then free every old array. */
+static void retire_all(struct glob_op *op)
+{
+	if (op->nretired)
+		marker__rcu_synchronize();
+	for (size_t i = 0; i < op->nretired; i++)
+		free(op->retired[i]);
+	free(op->retired);
+}
+
+static int glob_connect(struct marker__entry *e, void *arg)
+{
+	struct glob_op *op = arg;
+	struct marker__probe_array *old = NULL;
+	int err;
+
+	if (fnmatch(op->g->pattern, e->name, 0) || !e->nsites)
+		return 0;
+	err = add_probe_locked(e, op->g->func, op->g->priv, op->g, &op->batch, &old);
+	if (err == -ENOMEM)
+		op->err = err;
+	if (!err)
+		op->count++;
+	retire_later(op, old);
+	return 0;
+}
+
+static int glob_disconnect(struct marker__entry *e, void *arg)
+{
+	struct glob_op *op = arg;
+	struct marker__probe_array *old = NULL;
+
+	if (remove_probe_locked(e, op->g->func, op->g->priv, op->g, &op->batch, &old) == 0) {
+		retire_later(op, old);
+		marker__entry_put_locked(e);
+	}
+	return 0;
+}
+
+int marker_probe_register_glob(const char *glob, marker_probe_func *probe, void *probe_private)
+{
+	struct glob_op op = {0};
+	struct marker__glob *g;
+
+	if (!glob || !probe)
+		return -EINVAL;
+	marker__init();
+	marker__lock_acquire();
+	for (g = marker__globs; g; g = g->next)
+		if (!strcmp(g->pattern, glob) && g->func == probe && g->priv == probe_private) {
+			marker__lock_release();
+			return -EEXIST;
+		}
+	g = calloc(1, sizeof(*g));
+	if (!g || !(g->pattern = strdup(glob))) {
+		free(g);
+		marker__lock_release();
+		return -ENOMEM;
+	}
+	g->func = probe;
+	g->priv = probe_private;
+	g->next = marker__globs;
+	marker__globs = g;
+	op.g = g;
+	marker__entry_foreach_locked(glob_connect, &op);
+	marker__batch_flush_locked(&op.batch);
+	marker__lock_release();
+	retire_all(&op);
+	return op.err ? op.err : op.count;
+}
+
+int marker_probe_unregister_glob(const char *glob, marker_probe_func *probe, void *probe_private)
+{
+	struct glob_op op = {0};
+	struct marker__glob **pp, *g;
+
+	if (!glob || !probe)
+		return -ENOENT;
+	marker__lock_acquire();
+	for (pp = &marker__globs; (g = *pp); pp = &g->next)
+		if (!strcmp(g->pattern, glob) && g->func == probe && g->priv == probe_private)
+			break;
+	if (!g) {
+		marker__lock_release();
+		return -ENOENT;
+	}
+	*pp = g->next;
+	op.g = g;
+	marker__entry_foreach_locked(glob_disconnect, &op);
+	marker__batch_flush_locked(&op.batch);
+	marker__lock_release();
+	retire_all(&op);
+	free(g->pattern);
+	free(g);
+	return 0;
+}
+
+void marker_synchronize_unregister(void)
+{
+	marker__rcu_synchronize();
+}

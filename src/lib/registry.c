@@ -1,0 +1,380 @@
+/*
+ * registry.c - objects, sites and entries: what is loaded, under which name.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "patch.h"
+#include "rcu.h"
+#include "registry.h"
+#include "warn.h"
+
+pthread_mutex_t marker__lock = PTHREAD_MUTEX_INITIALIZER;
+struct marker__glob *marker__globs;
+struct marker__object *marker__objects;
+
+#define NBUCKETS 4096
+static struct marker__entry *buckets[NBUCKETS];
+static size_t nentries;
+
+void marker__lock_acquire(void)
+{
+	if (pthread_mutex_lock(&marker__lock))
+		abort();
+}
+
+void marker__lock_release(void)
+{
+	if (pthread_mutex_unlock(&marker__lock))
+		abort();
+}
+
+static unsigned hash(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h % NBUCKETS;
+}
+
+struct marker__entry *marker__entry_find_locked(const char *name)
+{
+	for (struct marker__entry *e = buckets[hash(name)]; e; e = e->hnext)
+		if (!strcmp(e->name, name))
+			return e;
+	return NULL;
+}
+
+struct marker__entry *marker__entry_get_locked(const char *name)
+{
+	struct marker__entry *e = marker__entry_find_locked(name);
+	unsigned h;
+
+	if (e)
+		return e;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->name = strdup(name);
+	if (!e->name) {
+		free(e);
+		return NULL;
+	}
+	h = hash(name);
+	e->hnext = buckets[h];
+	buckets[h] = e;
+	nentries++;
+	return e;
+}
+
+/* An entry lives while it has sites or probes that were asked for by name. */
+void marker__entry_put_locked(struct marker__entry *e)
+{
+	struct marker__entry **pp;
+
+	if (e->nsites)
+		return;
+	if (e->probes) {
+		for (size_t i = 0; i < e->probes->n; i++)
+			if (!e->probes->p[i].glob)
+				return;
+		/* Only glob probes: they come back when a site of this name loads. */
+		marker__probe_array_retire(marker__entry_set_probes_locked(e, NULL, NULL));
+	}
+	for (pp = &buckets[hash(e->name)]; *pp != e; pp = &(*pp)->hnext)
+		;
+	*pp = e->hnext;
+	nentries--;
+	free(e->name);
+	free(e->format);
+	free(e);
+}
+
+int marker__entry_foreach_locked(marker__entry_func *fn, void *arg)
+{
+	for (size_t b = 0; b < NBUCKETS; b++) {
+		struct marker__entry *e, *next;
+
+		for (e = buckets[b]; e; e = next) {
+			int ret;
+
+			next = e->hnext;
+			ret = fn(e, arg);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+size_t marker__entry_count_locked(void)
+{
+	return nentries;
+}
+
+static int batch_push(struct marker__batch *b, struct marker__site *s)
+{
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 64;
+		struct marker__site **v = realloc(b->v, cap * sizeof(*v));
+
+		if (!v) {
+			b->nomem = 1;
+			return -ENOMEM;
+		}
+		b->v = v;
+		b->cap = cap;
+	}
+	b->v[b->n++] = s;
+	return 0;
+}
+
+void marker__batch_add_entry(struct marker__batch *b, struct marker__entry *e)
+{
+	for (struct marker__site *s = e->sites; s; s = s->next_in_entry)
+		if (s->mode == MARKER_MODE_PATCHED)
+			batch_push(b, s);
+}
+
+void marker__batch_flush_locked(struct marker__batch *b)
+{
+	if (b->n)
+		marker__patch_apply_locked(b->v, b->n);
+	free(b->v);
+	b->v = NULL;
+	b->n = b->cap = 0;
+}
+
+/* ---- objects ---- */
+
+static const char *object_path(const void *addr)
+{
+	Dl_info info;
+
+	if (dladdr(addr, &info) && info.dli_fname)
+		return info.dli_fname;
+	return "";
+}
+
+/* Descriptors are an array of 8-aligned records; step over padding and unknown versions. */
+static struct marker *next_desc(struct marker *m, struct marker *end)
+{
+	char *p = (char *)m;
+
+	if (m->abi_version == MARKER_ABI_VERSION)
+		p += sizeof(*m);
+	else
+		p += 8;
+	return (struct marker *)p < end ? (struct marker *)p : end;
+}
+
+static int desc_valid(const struct marker *m, const struct marker *end)
+{
+	return (const char *)m + sizeof(*m) <= (const char *)end &&
+	       m->abi_version == MARKER_ABI_VERSION && m->name && m->format && m->types;
+}
+
+/* Attach a new site to its entry; refuse it when the formats disagree. */
+static int attach_site_locked(struct marker__site *s)
+{
+	struct marker__entry *e = marker__entry_get_locked(s->desc->name);
+
+	if (!e)
+		return -ENOMEM;
+	if (!e->format) {
+		e->format = strdup(s->desc->format);
+		if (!e->format)
+			return -ENOMEM;
+	} else if (strcmp(e->format, s->desc->format)) {
+		s->mode = MARKER_MODE_REFUSED;
+		s->reason = "format differs from the marker's";
+		marker__warn("marker %s at %s:%u: format \"%s\" differs from \"%s\"; "
+			     "this site stays off",
+			     s->desc->name, s->desc->file, s->desc->line, s->desc->format,
+			     e->format);
+	}
+	s->entry = e;
+	s->next_in_entry = e->sites;
+	e->sites = s;
+	e->nsites++;
+	return 0;
+}
+
+static void detach_site_locked(struct marker__site *s)
+{
+	struct marker__entry *e = s->entry;
+	struct marker__site **pp;
+
+	if (!e)
+		return;
+	for (pp = &e->sites; *pp != s; pp = &(*pp)->next_in_entry)
+		;
+	*pp = s->next_in_entry;
+	e->nsites--;
+	s->entry = NULL;
+	marker__entry_put_locked(e);
+}
+
+/* Connect the glob probes that match @e and are not connected yet. */
+static void connect_globs_locked(struct marker__entry *e, struct marker__batch *b)
+{
+	size_t n = e->probes ? e->probes->n : 0, add = 0;
+	struct marker__probe_array *next;
+
+	for (struct marker__glob *g = marker__globs; g; g = g->next)
+		if (!fnmatch(g->pattern, e->name, 0))
+			add++;
+	if (!add)
+		return;
+	next = malloc(sizeof(*next) + (n + add) * sizeof(next->p[0]));
+	if (!next)
+		return;
+	next->n = 0;
+	for (size_t i = 0; i < n; i++)
+		next->p[next->n++] = e->probes->p[i];
+	for (struct marker__glob *g = marker__globs; g; g = g->next) {
+		int dup = 0;
+
+		if (fnmatch(g->pattern, e->name, 0))
+			continue;
+		for (size_t i = 0; i < next->n; i++)
+			dup |= next->p[i].func == g->func && next->p[i].priv == g->priv;
+		if (!dup)
+			next->p[next->n++] = (struct marker__probe){g->func, g->priv, g};
+	}
+	if (next->n == n) {
+		free(next);
+		return;
+	}
+	marker__probe_array_retire(marker__entry_set_probes_locked(e, next, b));
+}
+
+static void object_free(struct marker__object *o)
+{
+	free(o->sites);
+	free(o->path);
+	free(o);
+}
+
+static int object_load_locked(struct marker__object *o, struct marker_site_record *rb,
+			      struct marker_site_record *re)
+{
+	struct marker__batch batch = {0};
+	struct marker__site **opt = NULL;
+	size_t n = 0, nopt = 0;
+
+	for (struct marker *m = o->begin; m < o->end; m = next_desc(m, o->end))
+		if (desc_valid(m, o->end) && m->kind == MARKER_KIND_GENERIC)
+			n++;
+	for (struct marker_site_record *r = rb; r && r < re; r++)
+		if (r->marker >= o->begin && r->marker < o->end && desc_valid(r->marker, o->end))
+			n++;
+	o->sites = calloc(n ? n : 1, sizeof(*o->sites));
+	opt = calloc(n ? n : 1, sizeof(*opt));
+	if (!o->sites || !opt) {
+		free(opt);
+		return -ENOMEM;
+	}
+	for (struct marker *m = o->begin; m < o->end; m = next_desc(m, o->end)) {
+		if (!desc_valid(m, o->end) || m->kind != MARKER_KIND_GENERIC)
+			continue;
+		o->sites[o->nsites++] = (struct marker__site){.desc = m, .obj = o};
+	}
+	for (struct marker_site_record *r = rb; r && r < re; r++) {
+		if (!(r->marker >= o->begin && r->marker < o->end && desc_valid(r->marker, o->end)))
+			continue;
+		o->sites[o->nsites] = (struct marker__site){
+			.desc = r->marker, .addr = r->site, .target = r->target, .obj = o};
+		opt[nopt++] = &o->sites[o->nsites++];
+	}
+	for (size_t i = 0; i < o->nsites; i++)
+		if (attach_site_locked(&o->sites[i]) < 0)
+			o->sites[i].mode = MARKER_MODE_REFUSED, o->sites[i].reason = "out of memory";
+	if (nopt)
+		marker__patch_adopt_locked(opt, nopt);
+	free(opt);
+
+	/*
+	 * Switch on the new sites of markers that have probes, connect glob
+	 * probes to new names.  One patch batch for the whole object.
+	 */
+	for (size_t i = 0; i < o->nsites; i++) {
+		struct marker__entry *e = o->sites[i].entry;
+
+		if (!e)
+			continue;
+		connect_globs_locked(e, &batch);
+		if (e->probes && o->sites[i].mode != MARKER_MODE_REFUSED) {
+			rcu_assign_pointer(o->sites[i].desc->probes, e->probes);
+			o->sites[i].desc->state = 1;
+			if (o->sites[i].mode == MARKER_MODE_PATCHED)
+				batch_push(&batch, &o->sites[i]);
+		}
+	}
+	marker__batch_flush_locked(&batch);
+	return 0;
+}
+
+void marker_abi_register_object(struct marker *begin, struct marker *end,
+				struct marker_site_record *sites_begin,
+				struct marker_site_record *sites_end)
+{
+	struct marker__object *o;
+
+	if (!begin || begin >= end)
+		return;
+	marker__init();
+	marker__lock_acquire();
+	for (o = marker__objects; o; o = o->next)
+		if (o->begin == begin) {
+			o->refs++;
+			goto out;
+		}
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		goto out;
+	o->begin = begin;
+	o->end = end;
+	o->refs = 1;
+	o->path = strdup(object_path(begin));
+	if (!o->path || object_load_locked(o, sites_begin, sites_end) < 0) {
+		for (size_t i = 0; i < o->nsites; i++)
+			detach_site_locked(&o->sites[i]);
+		object_free(o);
+		marker__warn("out of memory registering the markers of %s",
+			     object_path(begin));
+		goto out;
+	}
+	o->next = marker__objects;
+	marker__objects = o;
+out:
+	marker__lock_release();
+}
+
+void marker_abi_unregister_object(struct marker *begin)
+{
+	struct marker__object **pp, *o;
+
+	if (!begin)
+		return;
+	marker__lock_acquire();
+	for (pp = &marker__objects; *pp && (*pp)->begin != begin; pp = &(*pp)->next)
+		;
+	o = *pp;
+	if (!o || --o->refs) {
+		marker__lock_release();
+		return;
+	}
+	*pp = o->next;
+	marker__patch_forget_locked(o->sites, o->nsites);
+	for (size_t i = 0; i < o->nsites; i++)
+		detach_site_locked(&o->sites[i]);
+	marker__lock_release();
+	object_free(o);
+}

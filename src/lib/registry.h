@@ -1,0 +1,117 @@
+/*
+ * registry.h - the library's view of loaded markers (private).
+ *
+ * An object (the program, a shared library) hands its __markers sections to
+ * the library when it loads (marker_abi_register_object).  Each descriptor
+ * becomes one or more sites; sites with the same name form one entry (a
+ * "marker"), which carries the probes connected to it.
+ *
+ * Locking: everything here is protected by marker__lock, except what the
+ * fast path reads: struct marker::state and ::probes (see probes.c), and
+ * the patcher's own lookup table (see patch.h).
+ */
+#ifndef MARKERS_REGISTRY_H
+#define MARKERS_REGISTRY_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "markers.h"
+
+struct marker__glob;
+
+struct marker__probe {
+	marker_probe_func *func;
+	void *priv;
+	const struct marker__glob *glob; /* the glob registration it came from */
+};
+
+/* Immutable once published to the sites' descriptors; freed after a grace period. */
+struct marker__probe_array {
+	size_t n;
+	struct marker__probe p[];
+};
+
+struct marker__object;
+struct marker__entry;
+
+struct marker__site {
+	struct marker *desc;
+	void *addr;   /* patchable instruction, NULL for generic sites */
+	void *target; /* jump sites: the jmp's destination */
+	struct marker__object *obj;
+	struct marker__entry *entry;
+	struct marker__site *next_in_entry;
+	enum marker_site_mode mode;
+	const char *reason; /* static string or owned by the patcher */
+	uint8_t arch[16];   /* patcher-private: decoded instruction */
+};
+
+struct marker__object {
+	struct marker *begin, *end;
+	unsigned refs;
+	char *path;
+	struct marker__site *sites;
+	size_t nsites;
+	struct marker__object *next;
+};
+
+struct marker__entry {
+	char *name;
+	char *format;                       /* NULL until a site or a probe sets it */
+	struct marker__site *sites;         /* list through next_in_entry */
+	size_t nsites;
+	struct marker__probe_array *probes; /* current array, NULL when none */
+	struct marker__entry *hnext;
+};
+
+struct marker__glob {
+	char *pattern;
+	marker_probe_func *func;
+	void *priv;
+	struct marker__glob *next;
+};
+
+extern pthread_mutex_t marker__lock;
+void marker__lock_acquire(void);
+void marker__lock_release(void);
+
+/* Library start-up (environment, fork handlers); idempotent, thread-safe. */
+void marker__init(void);
+
+/* Entries. */
+struct marker__entry *marker__entry_find_locked(const char *name);
+struct marker__entry *marker__entry_get_locked(const char *name);
+void marker__entry_put_locked(struct marker__entry *e); /* frees it if unused */
+typedef int marker__entry_func(struct marker__entry *e, void *arg);
+int marker__entry_foreach_locked(marker__entry_func *fn, void *arg);
+size_t marker__entry_count_locked(void);
+extern struct marker__glob *marker__globs;
+extern struct marker__object *marker__objects;
+
+/*
+ * A batch of sites whose code must be brought in line with their
+ * descriptor's state; filled while entries change, flushed once at the end
+ * of the public call, so that a glob that enables 10,000 markers costs one
+ * patch batch.
+ */
+struct marker__batch {
+	struct marker__site **v;
+	size_t n, cap;
+	int nomem;
+};
+void marker__batch_add_entry(struct marker__batch *b, struct marker__entry *e);
+void marker__batch_flush_locked(struct marker__batch *b);
+
+/*
+ * Replace @e's probe array by @next (may be NULL), publish it to every
+ * site, switch the sites' state, queue patchable sites in @b.  The old array
+ * is returned for the caller to free after a grace period.
+ */
+struct marker__probe_array *marker__entry_set_probes_locked(struct marker__entry *e,
+							     struct marker__probe_array *next,
+							     struct marker__batch *b);
+/* Wait for a grace period, then free @a (may be NULL). */
+void marker__probe_array_retire(struct marker__probe_array *a);
+
+#endif /* MARKERS_REGISTRY_H */

@@ -1,0 +1,61 @@
+# tests.mk - the test tiers.  Every test builds against the staged
+# installation (pkg-config), as a user's program would.
+#
+#   tests/unit/NAME.c     one TAP program per file, run by prove
+#   tests/unit/NAME.cc    the same in C++
+#   tests/lib/NAME.c      instrumented shared libraries the tests dlopen or link
+#   tests/*.t             shell tests (CLI end to end, compile-fail)
+#   tests/*.mk            further rules of a part (patching, tracer, CLI)
+
+T := $(B)/tests
+PKG_CFLAGS = -I$(STAGE)/include
+PKG_LIBS = -L$(STAGE)/lib -Wl,-rpath,$(STAGE)/lib -lmarkers
+TEST_CFLAGS := -std=gnu11 -O2 -g $(WARN) $(SANFLAGS) -Itests
+TEST_CXXFLAGS := -std=gnu++17 -O2 -g $(WARN) $(SANFLAGS) -Itests
+CXX ?= c++
+
+UNIT_C := $(wildcard tests/unit/*.c)
+UNIT_CXX := $(wildcard tests/unit/*.cc)
+TEST_LIBS := $(patsubst tests/lib/%.c,$(T)/lib/lib%.so,$(wildcard tests/lib/*.c))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(T)/unit/%,$(UNIT_C)) \
+	$(patsubst tests/unit/%.cc,$(T)/unit/%,$(UNIT_CXX))
+
+$(T)/lib/lib%.so: tests/lib/%.c $(B)/.staged
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) $(PKG_CFLAGS) -fPIC -shared -o $@ $< $(PKG_LIBS)
+
+$(T)/unit/%: tests/unit/%.c tests/tap.h $(B)/.staged $(TEST_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS) -L$(T)/lib -Wl,-rpath,$(abspath $(T)/lib) -lpthread -ldl
+
+$(T)/unit/%: tests/unit/%.cc tests/tap.h $(B)/.staged
+	@mkdir -p $(dir $@)
+	$(CXX) $(TEST_CXXFLAGS) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS) -lpthread -ldl
+
+$(B)/.staged: $(B)/lib/libmarkers.so $(B)/lib/libmarkers.a $(HEADERS)
+	$(MAKE) --no-print-directory stage
+	@touch $@
+
+-include $(filter-out tests/tests.mk,$(wildcard tests/*.mk))
+
+test-bins: $(UNIT_BINS) $(EXTRA_TEST_BINS)
+
+# Environment of every test: where the build is, how to run a target binary.
+TEST_ENV = MARKERS_BUILD=$(abspath $(B)) MARKERS_STAGE=$(STAGE) MARKERS_CC="$(CC)" \
+	MARKERS_CXX="$(CXX)" MARKERS_RUN="$(RUN)" MARKERS_SANFLAGS="$(SANFLAGS)"
+
+SHELL_TESTS := $(wildcard tests/*.t)
+
+# One prove run, one summary line.  Shell tests run natively only.
+check: test-bins
+	$(TEST_ENV) prove --exec '$(RUN)' $(PROVEFLAGS) $(UNIT_BINS) $(EXTRA_TEST_BINS) \
+		$(if $(RUN),,$(SHELL_TESTS))
+
+check-long:
+	$(MAKE) check MARKERS_TEST_SCALE=100
+	$(MAKE) check SAN=address
+	$(MAKE) check SAN=thread
+	$(MAKE) check TARGET=i386
+
+export MARKERS_TEST_SCALE
+.SECONDARY:
