@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hooks.h"
 #include "print_probe.h"
 #include "rcu.h"
 #include "registry.h"
@@ -91,6 +92,8 @@ void marker__init(void)
 	print = getenv("MARKERS_PRINT");
 	if (print && *print)
 		marker__print_probe_setup(print, getenv("MARKERS_PRINT_FILE"));
+	marker__tracer_init_from_env();
+	marker__control_init();
 }
 
 __attribute__((constructor)) static void library_init(void)
