@@ -32,7 +32,7 @@ $(T)/unit/%: tests/unit/%.cc tests/tap.h $(B)/.staged
 	@mkdir -p $(dir $@)
 	$(CXX) $(TEST_CXXFLAGS) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS) -lpthread -ldl
 
-$(B)/.staged: $(B)/lib/libmarkers.so $(B)/lib/libmarkers.a $(HEADERS)
+$(B)/.staged: $(B)/lib/libmarkers.so $(B)/lib/libmarkers.a $(B)/bin/markers $(HEADERS)
 	$(MAKE) --no-print-directory stage
 	@touch $@
 
