@@ -1,0 +1,36 @@
+/*
+ * attach.h - `markers record -p PID`: record a running process through its
+ * control channel (no daemon, no ptrace: the target's own libmarkers runs
+ * the tracer and writes the trace).
+ */
+#ifndef MARKERS_CLI_ATTACH_H
+#define MARKERS_CLI_ATTACH_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct attach_options {
+	size_t size;              /* sizeof(struct attach_options): lets the struct grow */
+	const char *dir;          /* trace directory; made absolute before it is sent,
+				   * since the target resolves it in its own cwd */
+	const char *const *globs; /* markers to record (fnmatch); NULL or none: "*" */
+	size_t nglobs;
+	size_t subbuf_size;       /* bytes per sub-buffer; 0: the tracer's default */
+	unsigned nsubbufs;        /* sub-buffers per CPU; 0: the tracer's default */
+	int overwrite;            /* 1: flight recorder; 0: discard when full */
+	double duration;          /* seconds; <= 0: until Ctrl-C (SIGINT/SIGTERM) */
+	int progress;             /* -1: a live line when stderr is a terminal; 0 off; 1 on */
+};
+
+/*
+ * attach_record - start a recording in process @pid, enable @o->globs,
+ * show progress until Ctrl-C, @o->duration or the target's exit, stop it,
+ * and print a summary (events, bytes, lost, directory) on stdout.
+ *
+ * Returns the exit status for the command: 0, or 1 after printing one line
+ * to stderr (no such process, no libmarkers in it, another user's process,
+ * a recording already running there, no marker matched, the target died).
+ */
+int attach_record(pid_t pid, const struct attach_options *o);
+
+#endif /* MARKERS_CLI_ATTACH_H */
