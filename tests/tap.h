@@ -71,7 +71,7 @@ static inline long scale(long n)
 {
 	const char *s = getenv("MARKERS_TEST_SCALE");
 
-	return s ? n * atol(s) : n;
+	return s && atol(s) > 0 ? n * atol(s) : n;
 }
 
 #endif
