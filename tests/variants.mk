@@ -1,0 +1,47 @@
+# variants.mk - tests/progs/variant.c built the ways a user may build:
+# each binary checks itself.  Static linking needs the archive and the
+# static liburcu-bp; sanitizers do not link statically, so SAN builds skip it.
+V := $(T)/variants
+VARIANT_DEPS := tests/progs/variant.c tests/tap.h $(B)/.staged
+VARIANT_CFLAGS = -g $(WARN) $(SANFLAGS) -Itests $(PKG_CFLAGS)
+CLANG ?= clang
+CLANGXX ?= clang++
+
+VARIANTS := pie nopie O0 O3-gc-sections cxx
+ifeq ($(TARGET),native)
+  VARIANTS += clang clang-nopie clangxx
+endif
+ifeq ($(SAN),)
+  VARIANTS += static
+endif
+EXTRA_TEST_BINS += $(addprefix $(V)/variant-,$(VARIANTS))
+
+$(V)/variant-pie: $(VARIANT_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -fPIE -pie $(VARIANT_CFLAGS) -o $@ $< $(PKG_LIBS)
+$(V)/variant-nopie: $(VARIANT_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -fno-pie -no-pie $(VARIANT_CFLAGS) -o $@ $< $(PKG_LIBS)
+$(V)/variant-O0: $(VARIANT_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O0 $(VARIANT_CFLAGS) -o $@ $< $(PKG_LIBS)
+$(V)/variant-O3-gc-sections: $(VARIANT_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O3 -ffunction-sections -fdata-sections -Wl,--gc-sections \
+		$(VARIANT_CFLAGS) -o $@ $< $(PKG_LIBS)
+$(V)/variant-static: $(VARIANT_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -static $(VARIANT_CFLAGS) -o $@ $< \
+		$(STAGE)/lib/libmarkers.a -lurcu-bp -lpthread -ldl
+$(V)/variant-cxx: $(VARIANT_DEPS)
+	@mkdir -p $(dir $@)
+	$(CXX) -x c++ -std=gnu++17 -O2 $(VARIANT_CFLAGS) -o $@ $< $(PKG_LIBS)
+$(V)/variant-clang: $(VARIANT_DEPS)
+	@mkdir -p $(dir $@)
+	$(CLANG) -std=gnu11 -O2 $(VARIANT_CFLAGS) -o $@ $< $(PKG_LIBS)
+$(V)/variant-clang-nopie: $(VARIANT_DEPS)
+	@mkdir -p $(dir $@)
+	$(CLANG) -std=gnu11 -O2 -fno-pie -no-pie $(VARIANT_CFLAGS) -o $@ $< $(PKG_LIBS)
+$(V)/variant-clangxx: $(VARIANT_DEPS)
+	@mkdir -p $(dir $@)
+	$(CLANGXX) -x c++ -std=gnu++17 -O2 $(VARIANT_CFLAGS) -o $@ $< $(PKG_LIBS)
