@@ -81,7 +81,11 @@ stage:
 	$(MAKE) --no-print-directory install PREFIX=$(STAGE) DESTDIR= B=$(B)
 
 # Each part brings its own rules: the CLI, the tests, the benchmarks.
+# The CLI is a host tool: built for the native target only (it reads the
+# ELF files and talks to the processes of every target).
+ifeq ($(TARGET),native)
 -include src/cli/cli.mk
+endif
 include tests/tests.mk
 -include bench/bench.mk
 

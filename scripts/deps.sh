@@ -9,7 +9,7 @@ pkgs=""
 for t in $tiers; do
 	case $t in
 	base) pkgs="$pkgs gcc g++ make perl pkg-config liburcu-dev libelf-dev babeltrace2 clang python3 gdb" ;;
-	i386) pkgs="$pkgs gcc-multilib g++-multilib liburcu-dev:i386 libelf-dev:i386" ;;
+	i386) pkgs="$pkgs gcc-multilib g++-multilib liburcu-dev:i386" ;;
 	aarch64) pkgs="$pkgs gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user liburcu-dev:arm64" ;;
 	san) pkgs="$pkgs libclang-rt-14-dev" ;;
 	bench) pkgs="$pkgs valgrind liblttng-ust-dev lttng-tools systemtap-sdt-dev" ;;
