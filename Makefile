@@ -18,8 +18,13 @@ ifeq ($(TARGET),i386)
   CXX := g++ -m32
 endif
 ifeq ($(TARGET),aarch64)
-  CC := aarch64-linux-gnu-gcc
-  CXX := aarch64-linux-gnu-g++
+  # Cross build; liburcu's arm64 package is unpacked into a sysroot of our
+  # own by scripts/deps.sh aarch64, and the tests run under qemu-user.
+  SYSROOT := $(abspath build/sysroot-aarch64)
+  XFLAGS := -I$(SYSROOT)/usr/include -I$(SYSROOT)/usr/include/aarch64-linux-gnu \
+	-L$(SYSROOT)/usr/lib/aarch64-linux-gnu -Wl,-rpath,$(SYSROOT)/usr/lib/aarch64-linux-gnu
+  CC := aarch64-linux-gnu-gcc $(XFLAGS)
+  CXX := aarch64-linux-gnu-g++ $(XFLAGS)
   RUN := qemu-aarch64 -L /usr/aarch64-linux-gnu
 endif
 ifeq ($(SAN),address)

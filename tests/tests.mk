@@ -54,9 +54,10 @@ check: test-bins
 
 check-long:
 	$(MAKE) check MARKERS_TEST_SCALE=100
-	$(MAKE) check SAN=address
+	./scripts/deps.sh san && $(MAKE) check SAN=address
 	$(MAKE) check SAN=thread
-	$(MAKE) check TARGET=i386
+	./scripts/deps.sh i386 && $(MAKE) check TARGET=i386
+	./scripts/deps.sh aarch64 && $(MAKE) check TARGET=aarch64
 
 export MARKERS_TEST_SCALE
 .SECONDARY:
