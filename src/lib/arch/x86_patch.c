@@ -1,0 +1,508 @@
+/*
+ * arch/x86_patch.c - rewriting immediate and jump sites in a running,
+ * multi-threaded process: the int3 protocol on whole batches.
+ *
+ * A batch of sites changes in three steps, each followed by
+ * membarrier(SYNC_CORE), so that every thread's core has discarded any
+ * stale view of the text before the next step:
+ *   1. int3 over the first byte of every site;
+ *   2. the remaining bytes of the new form;
+ *   3. the new first byte.
+ * A thread that reaches a site during the batch traps; the handler (x86.c)
+ * runs the new form for it.  A thread whose trap is handled after step 3
+ * finds no int3 and simply runs the site again.  Text is written through
+ * /proc/self/mem, so it is never writable; nearby writes of one step are
+ * coalesced into one pwrite().
+ */
+#define _GNU_SOURCE
+#define _FILE_OFFSET_BITS 64
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <linux/membarrier.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "patch.h"
+#include "warn.h"
+#include "x86.h"
+
+#define GAP_MAX 1024	      /* coalesce writes this close (bytes of the same page) */
+#define RUN_MAX (64 * 1024)   /* and at most this long */
+
+static int mem_fd = -1;
+static pid_t mem_pid;	       /* the process that opened mem_fd (fork!) */
+static int barrier_ok;	       /* registered for SYNC_CORE in this mm */
+
+static const char *R_BLOCKED = "a thread blocks SIGTRAP: code is not patched";
+static const char *R_HANDLER = "cannot install the SIGTRAP handler";
+static const char *R_BARRIER = "membarrier SYNC_CORE is unavailable";
+static const char *R_MEM = "cannot open /proc/self/mem to write text";
+static const char *R_WRITE = "writing text failed";
+static const char *R_BYTES = "unexpected instruction bytes at the site";
+static const char *R_ADDR = "site address outside its object's code";
+static const char *R_DUP = "another site record has this address";
+static const char *R_NOMEM = "out of memory";
+
+static int sys_membarrier(int cmd, unsigned flags)
+{
+	return (int)syscall(__NR_membarrier, cmd, flags, 0);
+}
+
+/* Every thread of this process executes a core-serializing instruction. */
+static int sync_core(void)
+{
+	if (sys_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0) == 0)
+		return 0;
+	/* A child of fork() may need to register its new mm again. */
+	if (errno == EPERM &&
+	    sys_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0) == 0 &&
+	    sys_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0) == 0)
+		return 0;
+	return -errno;
+}
+
+/* Is SIGTRAP blocked in a thread other than this one?  Then an int3 would kill it. */
+static int trap_blocked_elsewhere(void)
+{
+	pid_t self = (pid_t)syscall(SYS_gettid);
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+	int blocked = 0;
+
+	if (!d)
+		return 0; /* no /proc: the write would fail anyway */
+	while (!blocked && (de = readdir(d))) {
+		char path[300], buf[2048], *p;
+		unsigned long long mask;
+		ssize_t n;
+		int fd;
+
+		if (de->d_name[0] == '.' || atoi(de->d_name) == self)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/status", de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue; /* the thread exited */
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = 0;
+		p = strstr(buf, "\nSigBlk:");
+		if (p && sscanf(p + 8, "%llx", &mask) == 1 && (mask & (1ull << (SIGTRAP - 1))))
+			blocked = 1;
+	}
+	closedir(d);
+	return blocked;
+}
+
+/*
+ * Everything a batch needs, checked before each one.  Returns NULL, or why
+ * this batch cannot patch.
+ */
+static const char *ready_locked(void)
+{
+	if (mem_fd >= 0 && mem_pid != getpid()) {
+		/* Inherited from our parent: it writes the parent's memory. */
+		close(mem_fd);
+		mem_fd = -1;
+	}
+	if (mem_fd < 0) {
+		mem_fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+		if (mem_fd < 0)
+			return R_MEM;
+		mem_pid = getpid();
+	}
+	if (!barrier_ok) {
+		if (sys_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0) < 0)
+			return R_BARRIER;
+		barrier_ok = 1;
+	}
+	if (marker__x86_handler_ensure_locked() < 0)
+		return R_HANDLER;
+	if (trap_blocked_elsewhere())
+		return R_BLOCKED;
+	return NULL;
+}
+
+/* ---- coalesced writes ---- */
+
+struct edit {
+	uintptr_t addr;
+	const uint8_t *bytes;
+	size_t len;
+	struct marker__site *site;
+};
+
+static int write_at(uintptr_t addr, const void *buf, size_t len)
+{
+	ssize_t n = pwrite(mem_fd, buf, len, (off_t)addr);
+
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/*
+ * Apply @n edits, sorted by address.  Edits of the same object closer than
+ * GAP_MAX become one write of the text between them as it is now (only we
+ * change it: marker__lock) with the edits on top.  A site whose edit could
+ * not be written gets @fail as its reason.
+ */
+static int write_edits(struct edit *ed, size_t n, uint8_t *buf, const char *fail)
+{
+	int errs = 0;
+
+	for (size_t i = 0, j; i < n; i = j) {
+		uintptr_t start = ed[i].addr, end = ed[i].addr + ed[i].len;
+
+		for (j = i + 1; j < n; j++) {
+			uintptr_t e = ed[j].addr + ed[j].len;
+
+			if (ed[j].site->obj != ed[i].site->obj || ed[j].addr > end + GAP_MAX ||
+			    e - start > RUN_MAX)
+				break;
+			if (e > end)
+				end = e;
+		}
+		memcpy(buf, (const void *)start, end - start);
+		for (size_t k = i; k < j; k++)
+			memcpy(buf + (ed[k].addr - start), ed[k].bytes, ed[k].len);
+		if (write_at(start, buf, end - start) == 0)
+			continue;
+		/* One by one, so that one bad page spoils only its own sites. */
+		for (size_t k = i; k < j; k++) {
+			if (write_at(ed[k].addr, ed[k].bytes, ed[k].len) == 0)
+				continue;
+			ed[k].site->mode = MARKER_MODE_FALLBACK;
+			ed[k].site->reason = fail;
+			errs++;
+		}
+	}
+	return errs;
+}
+
+static int cmp_site(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)(*(struct marker__site *const *)a)->addr;
+	uintptr_t y = (uintptr_t)(*(struct marker__site *const *)b)->addr;
+
+	return x < y ? -1 : x > y;
+}
+
+static void fallback_all(struct marker__site **v, size_t n, const char *why)
+{
+	for (size_t i = 0; i < n; i++) {
+		v[i]->mode = MARKER_MODE_FALLBACK;
+		v[i]->reason = why;
+	}
+	if (n)
+		marker__warn("%zu site(s) of marker %s...: %s; they work from the memory flag",
+			     n, v[0]->desc->name, why);
+}
+
+static const uint8_t int3 = X86_INT3;
+
+/*
+ * The protocol for @v[0..n), sites in PATCHED mode whose code must change
+ * to the form of their marker's state.  @v is sorted here.
+ */
+static void patch_batch_locked(struct marker__site **v, size_t n)
+{
+	struct x86_table *t = marker__x86_table;
+	struct edit *ed = NULL;
+	uint8_t *buf = NULL;
+	const char *why;
+	size_t m = 0;
+
+	if (!n)
+		return;
+	why = ready_locked();
+	if (why) {
+		fallback_all(v, n, why);
+		return;
+	}
+	ed = malloc(n * sizeof(*ed));
+	buf = malloc(RUN_MAX + X86_MAXLEN);
+	if (!ed || !buf) {
+		fallback_all(v, n, R_NOMEM);
+		goto out;
+	}
+	qsort(v, n, sizeof(*v), cmp_site);
+
+	/* Tell the handler which form each site is getting, before any int3. */
+	for (size_t i = 0; i < n; i++) {
+		struct x86_site *e = marker__x86_lookup(t, (uintptr_t)v[i]->addr);
+
+		if (e)
+			__atomic_store_n(&e->want, v[i]->desc->state ? 1 : 0, __ATOMIC_RELEASE);
+	}
+
+	/* Step 1 of 3: int3 over every site's first byte, then serialize all cores. */
+	for (size_t i = 0; i < n; i++)
+		ed[i] = (struct edit){(uintptr_t)v[i]->addr, &int3, 1, v[i]};
+	write_edits(ed, n, buf, R_WRITE);
+	/* Sites whose int3 could not be written keep their old code: drop them. */
+	for (size_t i = 0; i < n; i++)
+		if (v[i]->mode == MARKER_MODE_PATCHED)
+			v[m++] = v[i];
+	n = m;
+	sync_core();
+
+	/* Step 2 of 3: the rest of each new instruction, behind its int3. */
+	for (size_t i = 0; i < n; i++) {
+		const struct x86_form *f = (const void *)v[i]->arch;
+		const uint8_t *nw = v[i]->desc->state ? f->taken : f->off;
+
+		ed[i] = (struct edit){(uintptr_t)v[i]->addr + 1, nw + 1, f->len - 1u, v[i]};
+	}
+	write_edits(ed, n, buf, "writing text failed half-way: the trap handler runs this site");
+	sync_core();
+
+	/* Step 3 of 3: the first bytes back; then no thread can see a mix of forms. */
+	for (size_t i = 0; i < n; i++) {
+		const struct x86_form *f = (const void *)v[i]->arch;
+		const uint8_t *nw = v[i]->desc->state ? f->taken : f->off;
+
+		ed[i] = (struct edit){(uintptr_t)v[i]->addr, nw, 1, v[i]};
+	}
+	write_edits(ed, n, buf, "writing text failed half-way: the trap handler runs this site");
+	sync_core();
+	/*
+	 * A thread may still be on its way into the handler for an int3 of
+	 * this batch; it will find the int3 gone and run the site again.
+	 * The table outlives it (see table_publish_locked).
+	 */
+out:
+	free(ed);
+	free(buf);
+}
+
+/* ---- the handler's table ---- */
+
+static int cmp_entry(const void *a, const void *b)
+{
+	uintptr_t x = ((const struct x86_site *)a)->addr, y = ((const struct x86_site *)b)->addr;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Publish @t, and free the old table once no handler can be reading it. */
+static void table_publish_locked(struct x86_table *t)
+{
+	struct x86_table *old = marker__x86_table;
+
+	__atomic_store_n(&marker__x86_table, t, __ATOMIC_SEQ_CST);
+	/*
+	 * A handler that loaded @old incremented users before loading it; one
+	 * that increments after we read 0 here loads @t.  Handlers run a few
+	 * dozen instructions and never block, so this wait is short.
+	 */
+	while (__atomic_load_n(&marker__x86_users, __ATOMIC_SEQ_CST))
+		sched_yield();
+	free(old);
+}
+
+/* ---- where an object's code is ---- */
+
+struct find_obj {
+	uintptr_t desc;
+	uintptr_t lo[8], hi[8];
+	int n, found;
+};
+
+static int find_segments(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct find_obj *fo = arg;
+	int mine = 0, n = 0;
+
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+
+		if (ph->p_type != PT_LOAD)
+			continue;
+		if (fo->desc >= lo && fo->desc < hi)
+			mine = 1;
+		if ((ph->p_flags & PF_X) && n < 8) {
+			fo->lo[n] = lo;
+			fo->hi[n++] = hi;
+		}
+	}
+	if (!mine)
+		return 0;
+	fo->n = n;
+	fo->found = 1;
+	return 1;
+}
+
+/* Is [addr, addr+len) inside the executable segments of the object that holds @desc? */
+static int in_code(const struct find_obj *fo, const void *addr, size_t len)
+{
+	uintptr_t a = (uintptr_t)addr;
+
+	for (int i = 0; i < fo->n; i++)
+		if (a >= fo->lo[i] && a + len <= fo->hi[i])
+			return 1;
+	return 0;
+}
+
+/* ---- the interface of patch.h ---- */
+
+void marker__patch_adopt_locked(struct marker__site **sites, size_t n)
+{
+	struct x86_table *old = marker__x86_table, *t;
+	size_t nold = old ? old->n : 0, k = 0;
+	struct marker__site **todo;
+	struct find_obj fo = {0};
+	const char *why;
+	size_t ntodo = 0;
+
+	why = ready_locked();
+	if (why) {
+		fallback_all(sites, n, why);
+		return;
+	}
+	t = malloc(sizeof(*t) + (nold + n) * sizeof(t->v[0]));
+	todo = malloc((n ? n : 1) * sizeof(*todo));
+	if (!t || !todo) {
+		free(t);
+		free(todo);
+		fallback_all(sites, n, R_NOMEM);
+		return;
+	}
+	if (n) {
+		fo.desc = (uintptr_t)sites[0]->desc;
+		dl_iterate_phdr(find_segments, &fo);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct marker__site *s = sites[i];
+		struct x86_form *f = (void *)s->arch;
+		int form;
+
+		if (s->mode == MARKER_MODE_REFUSED)
+			continue; /* state 0 forever: either form keeps it off */
+		s->mode = MARKER_MODE_FALLBACK;
+		if (!in_code(&fo, s->addr, X86_MAXLEN) ||
+		    (s->target && !in_code(&fo, s->target, 1))) {
+			s->reason = R_ADDR;
+			continue;
+		}
+		form = marker__x86_decode(s, f);
+		if (form < 0) {
+			s->reason = R_BYTES;
+			continue;
+		}
+		if (marker__x86_lookup(old, (uintptr_t)s->addr)) {
+			s->reason = R_DUP;
+			continue;
+		}
+		t->v[nold + k++] = (struct x86_site){(uintptr_t)s->addr, (uintptr_t)s->target,
+						     f->len, f->kind, f->reg, (uint8_t)form};
+		s->mode = MARKER_MODE_PATCHED;
+		s->reason = NULL;
+		if (form != !!s->desc->state)
+			todo[ntodo++] = s;
+	}
+	if (nold)
+		memcpy(t->v, old->v, nold * sizeof(t->v[0]));
+	t->n = nold + k;
+	qsort(t->v, t->n, sizeof(t->v[0]), cmp_entry);
+	/* Two records of one address in this object: keep the first, refuse the rest. */
+	for (size_t i = 1; i < t->n; i++)
+		if (t->v[i].addr == t->v[i - 1].addr) {
+			for (size_t j = 0; j < n; j++)
+				if ((uintptr_t)sites[j]->addr == t->v[i].addr &&
+				    sites[j]->mode == MARKER_MODE_PATCHED) {
+					sites[j]->mode = MARKER_MODE_FALLBACK;
+					sites[j]->reason = R_DUP;
+				}
+		}
+	/* The table knows every site before any of them gets an int3. */
+	table_publish_locked(t);
+	{
+		size_t m = 0;
+
+		for (size_t i = 0; i < ntodo; i++)
+			if (todo[i]->mode == MARKER_MODE_PATCHED)
+				todo[m++] = todo[i];
+		patch_batch_locked(todo, m);
+	}
+	free(todo);
+}
+
+void marker__patch_apply_locked(struct marker__site **sites, size_t n)
+{
+	size_t m = 0;
+
+	/* Only sites whose code differs from their state; check every byte first. */
+	for (size_t i = 0; i < n; i++) {
+		struct marker__site *s = sites[i];
+		struct x86_form *f = (void *)s->arch;
+		const uint8_t *want;
+		int st = !!s->desc->state;
+
+		if (s->mode != MARKER_MODE_PATCHED)
+			continue;
+		want = st ? f->taken : f->off;
+		if (!memcmp(s->addr, want, f->len))
+			continue;
+		if (memcmp(s->addr, st ? f->off : f->taken, f->len)) {
+			s->mode = MARKER_MODE_FALLBACK;
+			s->reason = R_BYTES;
+			marker__warn("marker %s at %p: %s; left alone", s->desc->name, s->addr,
+				     R_BYTES);
+			continue;
+		}
+		sites[m++] = s;
+	}
+	patch_batch_locked(sites, m);
+}
+
+static int cmp_addr(const void *a, const void *b)
+{
+	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void marker__patch_forget_locked(struct marker__site *sites, size_t n)
+{
+	struct x86_table *old = marker__x86_table, *t;
+	uintptr_t *gone;
+	size_t k = 0, ngone = 0;
+
+	if (!old)
+		return;
+	gone = malloc((n ? n : 1) * sizeof(*gone));
+	t = malloc(sizeof(*t) + old->n * sizeof(t->v[0]));
+	if (!gone || !t) {
+		/*
+		 * Keep the old table: entries of unmapped code are harmless
+		 * (no int3 will ever be there); a later object mapped at the
+		 * same addresses would find its sites refused as duplicates.
+		 */
+		free(gone);
+		free(t);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (sites[i].addr)
+			gone[ngone++] = (uintptr_t)sites[i].addr;
+	qsort(gone, ngone, sizeof(*gone), cmp_addr);
+	for (size_t i = 0; i < old->n; i++)
+		if (!bsearch(&old->v[i].addr, gone, ngone, sizeof(*gone), cmp_addr))
+			t->v[k++] = old->v[i];
+	t->n = k;
+	free(gone);
+	if (k == old->n) {
+		free(t);
+		return;
+	}
+	table_publish_locked(t);
+}
