@@ -6,9 +6,12 @@
 set -e
 tiers=${*:-base}
 pkgs=""
+# Libraries that may also be present for another architecture are named
+# with the native one, or dpkg cannot tell which is meant.
+arch=$(dpkg --print-architecture)
 for t in $tiers; do
 	case $t in
-	base) pkgs="$pkgs gcc g++ make perl pkg-config liburcu-dev libelf-dev babeltrace2 clang python3 gdb" ;;
+	base) pkgs="$pkgs gcc g++ make perl pkg-config liburcu-dev:$arch libelf-dev:$arch babeltrace2 clang python3 gdb" ;;
 	i386) pkgs="$pkgs gcc-multilib g++-multilib liburcu-dev:i386" ;;
 	aarch64) pkgs="$pkgs gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user" ;;
 	san) pkgs="$pkgs libclang-rt-14-dev" ;;
