@@ -1,0 +1,38 @@
+/*
+ * control_client.h - talk to a process's control channel (the server is
+ * src/lib/control/; the wire format src/lib/control/proto.h).
+ *
+ * Every failure comes back as a negative errno and one line in @err, ready
+ * for the user: no such process, another user's process, no libmarkers in
+ * it, no answer within the timeout, the process died mid-command, a
+ * malformed reply.  Nothing here can hang: the socket has send and receive
+ * timeouts.
+ */
+#ifndef MARKERS_CLI_CONTROL_CLIENT_H
+#define MARKERS_CLI_CONTROL_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct ctl_reply {
+	int32_t status; /* a count, or a negative errno from the process */
+	char *text;     /* NUL-terminated, owned: free() it */
+	size_t len;
+};
+
+/* Parse a PID argument.  Returns it, or -EINVAL. */
+pid_t ctl_parse_pid(const char *s);
+
+/* Open a connection to @pid's channel.  Returns an fd, or -errno with @err filled. */
+int ctl_connect(pid_t pid, char *err, size_t errlen);
+
+/* Send one request on @fd and read its reply.  Returns 0 or -errno with @err filled. */
+int ctl_call(int fd, pid_t pid, int argc, const char *const *argv, struct ctl_reply *r,
+	     char *err, size_t errlen);
+
+/* ctl_connect + ctl_call + close. */
+int ctl_request(pid_t pid, int argc, const char *const *argv, struct ctl_reply *r, char *err,
+		size_t errlen);
+
+#endif /* MARKERS_CLI_CONTROL_CLIENT_H */
