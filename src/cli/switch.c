@@ -1,19 +1,116 @@
-/* switch.c - not yet. */
+/*
+ * switch.c - `markers enable -p PID GLOB...` and `markers disable -p PID GLOB...`:
+ * switch markers of a running process, for the recording attached to it
+ * if one runs, else for its print probe (its stderr or MARKERS_PRINT_FILE).
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "commands.h"
+#include "control_client.h"
+
+static void usage(FILE *f, const char *cmd)
+{
+	fprintf(f,
+		"usage: markers %s -p PID GLOB...\n"
+		"\n"
+		"Switch %s the markers of a running process whose names match each GLOB\n"
+		"(fnmatch: 'db_*', 'request_?one', '*').  While `markers record -p PID` (or\n"
+		"MARKERS_RECORD) records the process, this changes what is recorded; otherwise\n"
+		"the markers print to the process's stderr (or its MARKERS_PRINT_FILE).\n"
+		"\n"
+		"  -p, --pid PID   the process (it must use libmarkers; same user, or root)\n"
+		"  -h, --help      this text\n"
+		"\n"
+		"Exit status: 0 every GLOB matched a marker, 1 a GLOB matched none or the\n"
+		"process could not be reached, 2 bad usage.\n",
+		cmd, strcmp(cmd, "enable") ? "off" : "on");
+}
+
+static int run(int argc, char **argv, int on)
+{
+	static const struct option opts[] = {
+		{"pid", required_argument, NULL, 'p'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *cmd = on ? "enable" : "disable", *pid_arg = NULL;
+	int c, status = 0;
+	pid_t pid;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+p:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			pid_arg = optarg;
+			break;
+		case 'h':
+			usage(stdout, cmd);
+			return 0;
+		default:
+			usage(stderr, cmd);
+			return 2;
+		}
+	}
+	if (!pid_arg || optind == argc) {
+		fprintf(stderr, "%s %s: %s (see '%s %s --help')\n", cli_progname, cmd,
+			!pid_arg ? "which process? -p PID is required" : "no GLOB given",
+			cli_progname, cmd);
+		return 2;
+	}
+	pid = ctl_parse_pid(pid_arg);
+	if (pid < 0) {
+		fprintf(stderr, "%s %s: '%s' is not a process id\n", cli_progname, cmd, pid_arg);
+		return 2;
+	}
+	for (int i = optind; i < argc; i++) {
+		const char *req[] = {cmd, argv[i]};
+		struct ctl_reply r;
+		char err[512], target[32] = "print";
+		long changed = -1;
+
+		if (ctl_request(pid, 2, req, &r, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s %s: %s\n", cli_progname, cmd, err);
+			return 1;
+		}
+		if (r.status < 0) {
+			fprintf(stderr, "%s %s: process %d: '%s': %s\n", cli_progname, cmd, (int)pid,
+				argv[i], strerror(-r.status));
+			free(r.text);
+			return 1;
+		}
+		if (sscanf(r.text, "%31[a-z]\t%ld", target, &changed) < 1) {
+			fprintf(stderr, "%s %s: malformed reply from process %d\n", cli_progname, cmd,
+				(int)pid);
+			free(r.text);
+			return 1;
+		}
+		if (r.status == 0) {
+			fprintf(stderr, "%s %s: no marker of process %d matches '%s' (see '%s list -p %d')\n",
+				cli_progname, cmd, (int)pid, argv[i], cli_progname, (int)pid);
+			status = 1;
+		} else if (!strcmp(target, "recording")) {
+			printf("%s: %d marker%s matched; %s for the recording\n", argv[i], r.status,
+			       r.status == 1 ? "" : "s", on ? "recorded" : "no longer recorded");
+		} else {
+			printf("%s: %d marker%s matched, %ld switched %s (print probe)\n", argv[i],
+			       r.status, r.status == 1 ? "" : "s", changed < 0 ? 0 : changed,
+			       on ? "on" : "off");
+		}
+		free(r.text);
+	}
+	return status;
+}
 
 int cmd_enable(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "markers enable: not implemented yet\n");
-	return 1;
+	return run(argc, argv, 1);
 }
 
 int cmd_disable(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "markers disable: not implemented yet\n");
-	return 1;
+	return run(argc, argv, 0);
 }
