@@ -1,0 +1,52 @@
+# bench.mk - `make bench`: our sites, a plain flag, SDT and LTTng-UST side by
+# side, in one run on this machine; the table goes to BENCHMARKS.md.
+# Not part of `make check`.  Needs root for LTTng's session daemon (the
+# script starts and stops its own).  Takes a few minutes.
+#
+#   make bench                   install what is missing, build, run everything
+#   make bench-bins              build only
+#   BENCH_QUICK=1 make bench     fewer rounds, for trying the harness
+
+BB := build/bench
+BENCH_PKG = PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config
+BENCH_CFLAGS = -std=gnu11 -O2 -g $(WARN) -Ibench -I$(BB) $(shell $(BENCH_PKG) --cflags markers 2>/dev/null)
+BENCH_LIBS = $(shell $(BENCH_PKG) --libs markers 2>/dev/null) -lpthread
+LTTNG_LIBS := -llttng-ust -ldl
+BENCH_KINDS := none flag sdt sdtsem lttng generic immediate jump
+BENCH_BINS := $(BB)/off $(BB)/on $(BB)/switch
+
+bench:
+	./scripts/deps.sh base bench
+	$(MAKE) --no-print-directory bench-bins
+	./bench/run.sh $(BB)
+
+bench-bins: $(B)/.staged
+	$(MAKE) --no-print-directory $(BENCH_BINS)
+
+# The workload, one object per kind of instrumentation; the same source text.
+$(BB)/off_%.o: bench/off_sites.c bench/off_kinds.h bench/bench_tp.h $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -DKIND_$* -DKIND=$* -c -o $@ $<
+
+$(BB)/bench_tp.o: bench/bench_tp.c bench/bench_tp.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -c -o $@ $<
+
+$(BB)/off: bench/off.c bench/bench_util.h $(patsubst %,$(BB)/off_%.o,$(BENCH_KINDS)) $(BB)/bench_tp.o
+	$(CC) $(BENCH_CFLAGS) -o $@ $(filter %.c %.o,$^) $(BENCH_LIBS) $(LTTNG_LIBS)
+
+$(BB)/on: bench/on.c bench/bench_util.h $(BB)/bench_tp.o
+	$(CC) $(BENCH_CFLAGS) -o $@ $(filter %.c %.o,$^) $(BENCH_LIBS) $(LTTNG_LIBS)
+
+# 10,101 sites of each optimized kind and of the generic one, generated.
+$(BB)/sites_%.c: bench/gen_sites.sh
+	@mkdir -p $(dir $@)
+	./bench/gen_sites.sh $* > $@
+
+$(BB)/sites_%.o: $(BB)/sites_%.c $(HEADERS)
+	$(CC) $(BENCH_CFLAGS) -c -o $@ $<
+
+$(BB)/switch: bench/switch.c bench/bench_util.h $(patsubst %,$(BB)/sites_%.o,generic immediate jump)
+	$(CC) $(BENCH_CFLAGS) -o $@ $(filter %.c %.o,$^) $(BENCH_LIBS)
+
+.PHONY: bench bench-bins

@@ -1,0 +1,168 @@
+/*
+ * switch.c - how long switching markers on and off takes, with a busy thread.
+ *
+ *	switch [-r ROUNDS] [-k KIND]
+ *
+ * For each kind (generic, immediate, jump) a generated object holds 10,101
+ * sites: one marker alone, 100 markers under one glob and 10,000 under
+ * another (bench/gen_sites.sh).  A second thread, pinned to the other CPU,
+ * runs all of them in a loop the whole time, so that the patcher meets a
+ * thread executing the very code it rewrites.  We time the calls a user
+ * makes: marker_probe_register() for one marker, marker_probe_register_glob()
+ * for 100 and 10,000, and their unregister counterparts.  When they return,
+ * the change is visible to every thread (that is their contract); the
+ * benchmark also checks that the busy thread's probe hits start and stop.
+ */
+#define _GNU_SOURCE
+#include <markers.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "bench_util.h"
+
+void sw_generic_fire(int x);
+void sw_immediate_fire(int x);
+void sw_jump_fire(int x);
+
+static const struct kind {
+	const char *name;
+	void (*fire)(int);
+} kinds[] = {
+	{"generic", sw_generic_fire},
+	{"immediate", sw_immediate_fire},
+	{"jump", sw_jump_fire},
+};
+
+static unsigned long hits;
+static void (*volatile busy_fire)(int);
+static volatile int busy_stop;
+static unsigned long busy_loops;
+
+static void probe(const struct marker *m, void *priv, const char *fmt, va_list *args)
+{
+	__atomic_fetch_add(&hits, 1, __ATOMIC_RELAXED);
+}
+
+static void *busy(void *arg)
+{
+	bench_pin_last_cpu();
+	while (!busy_stop) {
+		busy_fire(1);
+		__atomic_fetch_add(&busy_loops, 1, __ATOMIC_RELAXED);
+	}
+	return arg;
+}
+
+/* Wait until the probe's hit count moves (@moving) or stays still; 1 s at most. */
+static int wait_hits(int moving)
+{
+	uint64_t deadline = bench_now_ns() + 1000000000u;
+
+	while (bench_now_ns() < deadline) {
+		unsigned long h0 = __atomic_load_n(&hits, __ATOMIC_RELAXED);
+		unsigned long l0 = __atomic_load_n(&busy_loops, __ATOMIC_RELAXED);
+
+		/* Two full passes of the busy loop, so every site ran at least once. */
+		while (__atomic_load_n(&busy_loops, __ATOMIC_RELAXED) < l0 + 2 &&
+		       bench_now_ns() < deadline)
+			;
+		int moved = __atomic_load_n(&hits, __ATOMIC_RELAXED) != h0;
+		if (moved == moving)
+			return 1;
+	}
+	return 0;
+}
+
+struct mode_query {
+	const char *name;
+	const char *mode, *reason;
+};
+
+static int find_mode(const struct marker_info *info, void *arg)
+{
+	struct mode_query *q = arg;
+
+	if (strcmp(info->name, q->name) != 0 || info->nsites == 0)
+		return 0;
+	q->mode = marker_mode_name(info->sites[0].mode);
+	q->reason = info->sites[0].reason;
+	return 1;
+}
+
+/* Register (glob or name) and unregister @rounds times; print the medians. */
+static void measure(const struct kind *k, const char *what, int nmarkers, int rounds)
+{
+	char name[64], first[64];
+	double *on = calloc(rounds, sizeof(double)), *off = calloc(rounds, sizeof(double));
+	int seen_on = 1, seen_off = 1, glob = nmarkers > 1;
+	struct mode_query q = {first, "?", NULL};
+
+	snprintf(name, sizeof(name), glob ? "sw_%s_%s_*" : "sw_%s_%s", k->name, what);
+	snprintf(first, sizeof(first), glob ? "sw_%s_%s_%0*d" : "sw_%s_%s", k->name, what,
+		 nmarkers == 100 ? 3 : 5, 0);
+	for (int r = 0; r < rounds; r++) {
+		uint64_t t0 = bench_now_ns();
+		int err = glob ? marker_probe_register_glob(name, probe, NULL)
+			       : marker_probe_register(name, NULL, probe, NULL);
+		uint64_t t1 = bench_now_ns();
+
+		if (err < 0) {
+			printf("name=switch.%s.%d status=error err=%d\n", k->name, nmarkers, err);
+			return;
+		}
+		on[r] = (double)(t1 - t0);
+		if (r == 0)
+			marker_foreach(find_mode, &q);
+		seen_on &= wait_hits(1);
+
+		t0 = bench_now_ns();
+		err = glob ? marker_probe_unregister_glob(name, probe, NULL)
+			   : marker_probe_unregister(name, probe, NULL);
+		t1 = bench_now_ns();
+		off[r] = (double)(t1 - t0);
+		marker_synchronize_unregister();
+		seen_off &= wait_hits(0);
+	}
+	struct bench_stats s_on = bench_stats(on, rounds), s_off = bench_stats(off, rounds);
+	printf("name=switch.%s.%d.on ns_per_op=%.0f ns_iqr=%.0f mode=%s seen=%s%s%s\n", k->name,
+	       nmarkers, s_on.median, s_on.q3 - s_on.q1, q.mode, seen_on ? "yes" : "no",
+	       q.reason ? " reason=" : "", q.reason ? q.reason : "");
+	printf("name=switch.%s.%d.off ns_per_op=%.0f ns_iqr=%.0f seen=%s\n", k->name, nmarkers,
+	       s_off.median, s_off.q3 - s_off.q1, seen_off ? "yes" : "no");
+	free(on);
+	free(off);
+}
+
+int main(int argc, char **argv)
+{
+	int rounds = 11, opt;
+	const char *only = NULL;
+
+	while ((opt = getopt(argc, argv, "r:k:")) != -1) {
+		switch (opt) {
+		case 'r': rounds = atoi(optarg); break;
+		case 'k': only = optarg; break;
+		default: fprintf(stderr, "usage: switch [-r ROUNDS] [-k KIND]\n"); return 2;
+		}
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	bench_pin(0);
+	for (unsigned i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		const struct kind *k = &kinds[i];
+		pthread_t tid;
+
+		if (only && strcmp(only, k->name) != 0)
+			continue;
+		busy_stop = 0;
+		busy_fire = k->fire;
+		pthread_create(&tid, NULL, busy, NULL);
+		measure(k, "one", 1, rounds * 2);
+		measure(k, "b", 100, rounds);
+		measure(k, "c", 10000, rounds > 5 ? 5 : rounds);
+		busy_stop = 1;
+		pthread_join(tid, NULL);
+	}
+	return 0;
+}
