@@ -334,11 +334,33 @@ static int do_trace_stats(struct marker__strbuf *b)
 	return 0;
 }
 
+/* Stop; the reply carries the final counts (after the flush, if the tracer still has them). */
+static int do_trace_stop(struct marker__strbuf *b)
+{
+	struct marker_tracer_stats before, after;
+	int err;
+
+	if (!marker_tracer_stop)
+		return -ENOSYS;
+	if (!recording(&before))
+		return -ENOENT;
+	err = marker_tracer_stop();
+	if (err < 0)
+		return err;
+	owner_conn = -1;
+	memset(&after, 0, sizeof(after));
+	after.size = sizeof(after);
+	if (marker_tracer_get_stats(&after) == 0 && after.recorded >= before.recorded)
+		before = after;
+	marker__strbuf_printf(b, "recorded %" PRIu64 "\ndiscarded %" PRIu64 "\nbytes %" PRIu64 "\n",
+			      before.recorded, before.discarded, before.bytes);
+	return 0;
+}
+
 int marker__control_handle(const struct marker__ctl_req *req, int conn,
 			   struct marker__strbuf *out)
 {
 	const char *cmd = req->argv[0];
-	int err;
 
 	if (!strcmp(cmd, "ping") && req->argc == 1)
 		return (int)getpid();
@@ -350,14 +372,8 @@ int marker__control_handle(const struct marker__ctl_req *req, int conn,
 		return do_trace_start(req, conn);
 	if (!strcmp(cmd, "trace-stats") && req->argc == 1)
 		return do_trace_stats(out);
-	if (!strcmp(cmd, "trace-stop") && req->argc == 1) {
-		if (!marker_tracer_stop)
-			return -ENOSYS;
-		err = marker_tracer_stop();
-		if (err == 0)
-			owner_conn = -1;
-		return err;
-	}
+	if (!strcmp(cmd, "trace-stop") && req->argc == 1)
+		return do_trace_stop(out);
 	return -EINVAL;
 }
 

@@ -25,7 +25,8 @@
  *                            0; the connection that started a recording owns it:
  *                            when it closes, the recording stops
  *   trace-stats              0; "recorded N\ndiscarded N\nbytes N\n"
- *   trace-stop               0
+ *   trace-stop               0; the final counts, as trace-stats
+ *   (trace-stats, trace-stop: -ENOENT when no recording runs)
  *   ping                     the server's pid
  * Anything else is answered -EINVAL.  A malformed frame closes the connection.
  */
