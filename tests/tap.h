@@ -9,6 +9,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 static int tap_n, tap_failed;
 
@@ -72,6 +74,26 @@ static inline long scale(long n)
 	const char *s = getenv("MARKERS_TEST_SCALE");
 
 	return s && atol(s) > 0 ? n * atol(s) : n;
+}
+
+/*
+ * Absolute path of a test library (tests/lib/NAME.c, built next to the test
+ * programs): dlopen must not depend on the caller's RUNPATH, which the
+ * sanitizers' dlopen interceptors hide.
+ */
+static inline const char *test_lib(const char *name)
+{
+	static char path[4096];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return name;
+	path[n] = 0;
+	for (int i = 0; i < 2 && (slash = strrchr(path, '/')); i++)
+		*slash = 0; /* .../tests/unit/prog -> .../tests */
+	snprintf(path + strlen(path), sizeof(path) - strlen(path), "/lib/lib%s.so", name);
+	return path;
 }
 
 #endif

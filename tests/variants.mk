@@ -7,8 +7,10 @@ VARIANT_CFLAGS = -g $(WARN) $(SANFLAGS) -Itests $(PKG_CFLAGS)
 CLANG ?= clang
 CLANGXX ?= clang++
 
+# clang's sanitizer runtimes differ from gcc's, with which the library is
+# built: the clang variants and the static one run in plain builds only.
 VARIANTS := pie nopie O0 O3-gc-sections cxx
-ifeq ($(TARGET),native)
+ifeq ($(TARGET)$(SAN),native)
   VARIANTS += clang clang-nopie clangxx
 endif
 ifeq ($(SAN),)

@@ -4,7 +4,7 @@
  * The fast path (marker_fire) takes no lock: inside an RCU read-side section
  * it loads the site's probe array, which is immutable once published.  A
  * change builds a new array, publishes it to every site of the marker
- * (rcu_assign_pointer: the array's contents are visible before the
+ * (a release store: the array's contents are visible before the
  * pointer), flips the sites' state, and frees the old array only after a
  * grace period, when no thread can still be reading it.
  */
@@ -16,12 +16,16 @@
 #include "rcu.h"
 #include "registry.h"
 
+#ifdef MARKERS_TSAN
+char marker__rcu_tsan_clock;
+#endif
+
 void marker_fire(const struct marker *marker, ...)
 {
 	struct marker__probe_array *pa;
 
 	marker__rcu_read_lock();
-	pa = rcu_dereference(((struct marker *)marker)->probes);
+	pa = marker__rcu_load(((struct marker *)marker)->probes);
 	if (pa) {
 		for (size_t i = 0; i < pa->n; i++) {
 			va_list args;
@@ -63,11 +67,11 @@ struct marker__probe_array *marker__entry_set_probes_locked(struct marker__entry
 		 * copes with a NULL array either way.
 		 */
 		if (on) {
-			rcu_assign_pointer(s->desc->probes, next);
+			marker__rcu_publish(s->desc->probes, (void *)next);
 			__atomic_store_n(&s->desc->state, 1, __ATOMIC_RELEASE);
 		} else {
 			__atomic_store_n(&s->desc->state, 0, __ATOMIC_RELEASE);
-			rcu_assign_pointer(s->desc->probes, NULL);
+			marker__rcu_publish(s->desc->probes, NULL);
 		}
 	}
 	if (b)

@@ -311,8 +311,8 @@ static int object_load_locked(struct marker__object *o, struct marker_site_recor
 			continue;
 		connect_globs_locked(e, &batch);
 		if (e->probes && o->sites[i].mode != MARKER_MODE_REFUSED) {
-			rcu_assign_pointer(o->sites[i].desc->probes, e->probes);
-			o->sites[i].desc->state = 1;
+			marker__rcu_publish(o->sites[i].desc->probes, (void *)e->probes);
+			__atomic_store_n(&o->sites[i].desc->state, 1, __ATOMIC_RELEASE);
 			if (o->sites[i].mode == MARKER_MODE_PATCHED)
 				batch_push(&batch, &o->sites[i]);
 		}

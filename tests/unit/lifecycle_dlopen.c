@@ -41,7 +41,7 @@ int main(void)
 	       "glob probe, before anything matches");
 	pthread_create(&th, NULL, churn, NULL);
 	for (long c = 0; c < cycles; c++) {
-		void *lib = dlopen("libdl_markers.so", RTLD_NOW | RTLD_LOCAL);
+		void *lib = dlopen(test_lib("dl_markers"), RTLD_NOW | RTLD_LOCAL);
 		long n0 = named, g0 = globbed;
 
 		if (!lib) {

@@ -183,7 +183,7 @@ int main(void)
 	memset(&h, 0, sizeof(h));
 	is_int(marker_probe_register("dl_marker", "i %d of %d", count_probe, &h), 0,
 	       "a probe for a marker not loaded yet is kept");
-	void *lib = dlopen("libdl_markers.so", RTLD_NOW);
+	void *lib = dlopen(test_lib("dl_markers"), RTLD_NOW);
 	ok(lib != NULL, "dlopen an instrumented library (%s)", lib ? "" : dlerror());
 	int (*fire)(int) = lib ? (int (*)(int))dlsym(lib, "dl_markers_fire") : NULL;
 	if (fire)
