@@ -126,8 +126,15 @@ static const char *ready_locked(void)
 	}
 	if (marker__x86_handler_ensure_locked() < 0)
 		return R_HANDLER;
-	if (trap_blocked_elsewhere())
-		return R_BLOCKED;
+	/*
+	 * A thread being created runs with every signal blocked until it
+	 * sets its own mask: look again a few times before giving up.
+	 */
+	for (int tries = 0; trap_blocked_elsewhere(); tries++) {
+		if (tries == 20)
+			return R_BLOCKED;
+		usleep(500);
+	}
 	return NULL;
 }
 
@@ -194,11 +201,35 @@ static int cmp_site(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void fallback_all(struct marker__site **v, size_t n, const char *why)
+/*
+ * Sites that a batch could not switch because of the environment (a thread
+ * blocked SIGTRAP...): their code may not match their state, so every later
+ * batch that finds the environment ready takes them along.
+ */
+static struct marker__site **pending;
+static size_t npending, cap_pending;
+
+static void pending_add(struct marker__site *s)
+{
+	if (npending == cap_pending) {
+		size_t cap = cap_pending ? 2 * cap_pending : 64;
+		void *v = realloc(pending, cap * sizeof(*pending));
+
+		if (!v)
+			return; /* it stays FALLBACK, with its reason */
+		pending = v;
+		cap_pending = cap;
+	}
+	pending[npending++] = s;
+}
+
+static void fallback_all(struct marker__site **v, size_t n, const char *why, int retry)
 {
 	for (size_t i = 0; i < n; i++) {
 		v[i]->mode = MARKER_MODE_FALLBACK;
 		v[i]->reason = why;
+		if (retry)
+			pending_add(v[i]);
 	}
 	if (n)
 		marker__warn("%zu site(s) of marker %s...: %s; they work from the memory flag",
@@ -209,27 +240,22 @@ static const uint8_t int3 = X86_INT3;
 
 /*
  * The protocol for @v[0..n), sites in PATCHED mode whose code must change
- * to the form of their marker's state.  @v is sorted here.
+ * to the form of their marker's state; ready_locked() said yes.  @v is
+ * sorted here.
  */
 static void patch_batch_locked(struct marker__site **v, size_t n)
 {
 	struct x86_table *t = marker__x86_table;
 	struct edit *ed = NULL;
 	uint8_t *buf = NULL;
-	const char *why;
 	size_t m = 0;
 
 	if (!n)
 		return;
-	why = ready_locked();
-	if (why) {
-		fallback_all(v, n, why);
-		return;
-	}
 	ed = malloc(n * sizeof(*ed));
 	buf = malloc(RUN_MAX + X86_MAXLEN);
 	if (!ed || !buf) {
-		fallback_all(v, n, R_NOMEM);
+		fallback_all(v, n, R_NOMEM, 1);
 		goto out;
 	}
 	qsort(v, n, sizeof(*v), cmp_site);
@@ -365,7 +391,8 @@ void marker__patch_adopt_locked(struct marker__site **sites, size_t n)
 
 	why = ready_locked();
 	if (why) {
-		fallback_all(sites, n, why);
+		/* Never adopted: taken, as in the file, and working from the flag. */
+		fallback_all(sites, n, why, 0);
 		return;
 	}
 	t = malloc(sizeof(*t) + (nold + n) * sizeof(t->v[0]));
@@ -373,7 +400,7 @@ void marker__patch_adopt_locked(struct marker__site **sites, size_t n)
 	if (!t || !todo) {
 		free(t);
 		free(todo);
-		fallback_all(sites, n, R_NOMEM);
+		fallback_all(sites, n, R_NOMEM, 0);
 		return;
 	}
 	if (n) {
@@ -436,13 +463,13 @@ void marker__patch_adopt_locked(struct marker__site **sites, size_t n)
 	free(todo);
 }
 
-void marker__patch_apply_locked(struct marker__site **sites, size_t n)
+/* The sites among @in whose code differs from their state, into @out; checks every byte. */
+static size_t select_changes(struct marker__site **in, size_t n, struct marker__site **out)
 {
 	size_t m = 0;
 
-	/* Only sites whose code differs from their state; check every byte first. */
 	for (size_t i = 0; i < n; i++) {
-		struct marker__site *s = sites[i];
+		struct marker__site *s = in[i];
 		struct x86_form *f = (void *)s->arch;
 		const uint8_t *want;
 		int st = !!s->desc->state;
@@ -459,9 +486,41 @@ void marker__patch_apply_locked(struct marker__site **sites, size_t n)
 				     R_BYTES);
 			continue;
 		}
-		sites[m++] = s;
+		out[m++] = s;
 	}
-	patch_batch_locked(sites, m);
+	return m;
+}
+
+void marker__patch_apply_locked(struct marker__site **sites, size_t n)
+{
+	const char *why = ready_locked();
+	struct marker__site **v;
+	size_t m;
+
+	if (why) {
+		m = select_changes(sites, n, sites);
+		fallback_all(sites, m, why, 1);
+		return;
+	}
+	if (!npending) {
+		patch_batch_locked(sites, select_changes(sites, n, sites));
+		return;
+	}
+	/* The environment is ready again: take the sites left behind along. */
+	v = malloc((n + npending) * sizeof(*v));
+	if (!v) {
+		patch_batch_locked(sites, select_changes(sites, n, sites));
+		return;
+	}
+	for (size_t i = 0; i < npending; i++) {
+		pending[i]->mode = MARKER_MODE_PATCHED;
+		pending[i]->reason = NULL;
+	}
+	m = select_changes(sites, n, v);
+	m += select_changes(pending, npending, v + m);
+	npending = 0;
+	patch_batch_locked(v, m);
+	free(v);
 }
 
 static int cmp_addr(const void *a, const void *b)
@@ -477,6 +536,13 @@ void marker__patch_forget_locked(struct marker__site *sites, size_t n)
 	uintptr_t *gone;
 	size_t k = 0, ngone = 0;
 
+	/* Sites of this object left behind by a batch are gone with it. */
+	for (size_t i = 0; i < npending; i++)
+		if ((uintptr_t)pending[i] < (uintptr_t)sites ||
+		    (uintptr_t)pending[i] >= (uintptr_t)(sites + n))
+			pending[k++] = pending[i];
+	npending = k;
+	k = 0;
 	if (!old)
 		return;
 	gone = malloc((n ? n : 1) * sizeof(*gone));
