@@ -1,11 +1,247 @@
-/* view.c - not yet. */
+/*
+ * view.c - `markers view DIR`: the events of a trace as text, one a line,
+ * in timestamp order across CPUs.
+ *
+ *	13:01:02.123456789 cpu1 request_done id=3 status="cached" latency_ns=1234
+ *	13:01:02.200000000 cpu0 *** lost 42 events
+ */
+#include <fnmatch.h>
+#include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "commands.h"
+#include "trace_reader.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: %s view [--name GLOB]... [--limit N] [--seconds] DIR\n"
+		   "\n"
+		   "Print the events of the trace in DIR as text, one a line, merged across CPUs\n"
+		   "in timestamp order: time, cpu, marker name, then field=value for each argument.\n"
+		   "Events the tracer had to drop show as '*** lost N events' where they were lost.\n"
+		   "\n"
+		   "  -n, --name GLOB   only markers whose name matches GLOB (fnmatch); repeatable\n"
+		   "  -l, --limit N     stop after N events\n"
+		   "  -s, --seconds     time as seconds since the Epoch, not the local time of day\n"
+		   "  -h, --help        this help\n",
+		   cli_progname);
+}
+
+static void put_string(FILE *f, const char *s, size_t len)
+{
+	putc_unlocked('"', f);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = s[i];
+
+		if (c == '"' || c == '\\') {
+			putc_unlocked('\\', f);
+			putc_unlocked(c, f);
+		} else if (c == '\n') {
+			fputs("\\n", f);
+		} else if (c == '\t') {
+			fputs("\\t", f);
+		} else if (c < 0x20 || c == 0x7f) {
+			fprintf(f, "\\x%02x", c);
+		} else {
+			putc_unlocked(c, f);
+		}
+	}
+	putc_unlocked('"', f);
+}
+
+static void put_int(FILE *f, const struct tr_node *n)
+{
+	switch (n->base) {
+	case 16:
+		fprintf(f, "0x%" PRIx64, n->u);
+		break;
+	case 8:
+		fprintf(f, "0%" PRIo64, n->u);
+		break;
+	case 2: {
+		int i = 63;
+
+		while (i > 0 && !((n->u >> i) & 1))
+			i--;
+		fputs("0b", f);
+		for (; i >= 0; i--)
+			putc_unlocked('0' + ((n->u >> i) & 1), f);
+		break;
+	}
+	default:
+		if (n->kind == TR_SIGNED)
+			fprintf(f, "%" PRId64, n->s);
+		else
+			fprintf(f, "%" PRIu64, n->u);
+	}
+}
+
+/* Print the nodes from @i; returns the index after the value printed. */
+static size_t put_value(FILE *f, const struct tr_node *n, size_t i, size_t count)
+{
+	const struct tr_node *v = &n[i];
+	int first = 1;
+
+	switch (v->kind) {
+	case TR_SIGNED:
+	case TR_UNSIGNED:
+		put_int(f, v);
+		return i + 1;
+	case TR_FLOAT: {
+		char buf[40];
+
+		tr_format_double(v->d, v->base == 32, buf, sizeof(buf));
+		fputs(buf, f);
+		return i + 1;
+	}
+	case TR_STRING:
+		put_string(f, v->str, v->len);
+		return i + 1;
+	case TR_ENUM:
+		if (v->str)
+			fputs(v->str, f);
+		else if (v->is_signed)
+			fprintf(f, "%" PRId64, v->s);
+		else
+			fprintf(f, "%" PRIu64, v->u);
+		return i + 1;
+	case TR_BEGIN_STRUCT:
+	case TR_BEGIN_ARRAY:
+		putc_unlocked(v->kind == TR_BEGIN_STRUCT ? '{' : '[', f);
+		for (i++; i < count && n[i].kind != TR_END;) {
+			if (!first)
+				fputs(", ", f);
+			first = 0;
+			if (n[i].name)
+				fprintf(f, "%s=", n[i].name);
+			i = put_value(f, n, i, count);
+		}
+		putc_unlocked(v->kind == TR_BEGIN_STRUCT ? '}' : ']', f);
+		return i + 1;
+	case TR_END:
+		break;
+	}
+	return i + 1;
+}
+
+static void put_event(FILE *f, const struct tr_event *ev, int seconds)
+{
+	char ts[48];
+
+	tr_format_time(ev->ts, seconds, ts, sizeof(ts));
+	fputs(ts, f);
+	if (ev->cpu >= 0)
+		fprintf(f, " cpu%" PRId64 " ", ev->cpu);
+	else
+		fputs(" cpu? ", f);
+	if (ev->kind == TR_LOST) {
+		fputs("***", f);
+		if (ev->lost_events)
+			fprintf(f, " lost %" PRIu64 " event%s", ev->lost_events,
+				ev->lost_events == 1 ? "" : "s");
+		if (ev->lost_packets)
+			fprintf(f, "%s lost %" PRIu64 " packet%s", ev->lost_events ? "," : "",
+				ev->lost_packets, ev->lost_packets == 1 ? "" : "s");
+		putc_unlocked('\n', f);
+		return;
+	}
+	fputs(ev->name, f);
+	for (size_t i = 0; i < ev->nfields;) {
+		putc_unlocked(' ', f);
+		if (ev->fields[i].name)
+			fprintf(f, "%s=", ev->fields[i].name);
+		i = put_value(f, ev->fields, i, ev->nfields);
+	}
+	putc_unlocked('\n', f);
+}
+
+static int matches(const char *name, char **globs, size_t nglobs)
+{
+	if (!nglobs)
+		return 1;
+	for (size_t i = 0; i < nglobs; i++)
+		if (!fnmatch(globs[i], name, 0))
+			return 1;
+	return 0;
+}
 
 int cmd_view(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "markers view: not implemented yet\n");
-	return 1;
+	static const struct option opts[] = {
+		{"name", required_argument, NULL, 'n'},
+		{"limit", required_argument, NULL, 'l'},
+		{"seconds", no_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	static char outbuf[1 << 16];
+	char **globs = calloc(argc, sizeof(*globs)), err[600], *end;
+	size_t nglobs = 0;
+	unsigned long long limit = 0, shown = 0;
+	int seconds = 0, opt, rc = 0, status = 0;
+	struct tr_trace *t;
+	struct tr_event ev;
+
+	if (!globs)
+		return 1;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+n:l:sh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'n':
+			globs[nglobs++] = optarg;
+			break;
+		case 'l':
+			limit = strtoull(optarg, &end, 10);
+			if (*end || !*optarg || optarg[0] == '-') {
+				fprintf(stderr, "%s view: bad --limit '%s'\n", cli_progname, optarg);
+				free(globs);
+				return 2;
+			}
+			break;
+		case 's':
+			seconds = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			free(globs);
+			return 0;
+		default:
+			usage(stderr);
+			free(globs);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "%s view: %s\n", cli_progname,
+			optind == argc ? "which trace? (markers view DIR)" : "one trace at a time");
+		free(globs);
+		return 2;
+	}
+	if (tr_open(argv[optind], &t, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s view: %s\n", cli_progname, err);
+		free(globs);
+		return 1;
+	}
+	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	while ((!limit || shown < limit) && (rc = tr_next(t, &ev)) > 0) {
+		if (ev.kind == TR_EVENT && !matches(ev.name, globs, nglobs))
+			continue;
+		put_event(stdout, &ev, seconds);
+		shown += ev.kind == TR_EVENT;
+	}
+	fflush(stdout);
+	if ((!limit || shown < limit) && rc < 0) {
+		fprintf(stderr, "%s view: %s\n", cli_progname, tr_error(t));
+		status = 1;
+	}
+	if (ferror(stdout)) {
+		fprintf(stderr, "%s view: cannot write the output\n", cli_progname);
+		status = 1;
+	}
+	tr_close(t);
+	free(globs);
+	return status;
 }
