@@ -86,7 +86,7 @@ done
 if command -v valgrind >/dev/null; then
 	for n in 10000 30000; do
 		session cg$n "$tmp/lttng-cg$n" bench:on || break
-		valgrind --tool=callgrind --callgrind-out-file="$tmp/cg-lttng-$n.out" \
+		valgrind --tool=callgrind --cache-sim=yes --callgrind-out-file="$tmp/cg-lttng-$n.out" \
 			"$bb/on" -m lttng -C $n >>"$log" 2>&1
 		lttng destroy cg$n >>"$log" 2>&1
 	done

@@ -84,7 +84,7 @@ if [ -f "$tmp/ours-small/metadata" ]; then
 fi
 if command -v valgrind >/dev/null; then
 	for n in 10000 30000; do
-		valgrind --tool=callgrind --callgrind-out-file="$tmp/cg-ours-$n.out" \
+		valgrind --tool=callgrind --cache-sim=yes --callgrind-out-file="$tmp/cg-ours-$n.out" \
 			"$bb/on" -m ours -C $n -d "$tmp/ours-cg$n" >/dev/null 2>&1
 	done
 fi

@@ -156,8 +156,16 @@ int main(int argc, char **argv)
 		if (only && strcmp(only, k->name) != 0)
 			continue;
 		busy_stop = 0;
+		busy_loops = 0;
 		busy_fire = k->fire;
 		pthread_create(&tid, NULL, busy, NULL);
+		/*
+		 * Start when the busy thread runs its loop: a thread being
+		 * created runs with every signal blocked for a moment, and the
+		 * patcher rightly declines to patch while one blocks SIGTRAP.
+		 */
+		while (__atomic_load_n(&busy_loops, __ATOMIC_RELAXED) < 2)
+			;
 		measure(k, "one", 1, rounds * 2);
 		measure(k, "b", 100, rounds);
 		measure(k, "c", 10000, rounds > 5 ? 5 : rounds);
