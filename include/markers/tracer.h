@@ -3,12 +3,16 @@
  * buffers and write CTF 1.8 traces (babeltrace2, Trace Compass).
  *
  * One recording session per process at a time.  The environment can start
- * one before main() (see the README: MARKERS_RECORD and friends); the
- * control channel starts one for `markers record -p PID`.
+ * one before main() (MARKERS_RECORD and friends, docs/trace-format.md,
+ * which also describes the files); the control channel starts one for
+ * `markers record -p PID`.
  *
- * Concurrency: start/stop/enable/disable are thread-safe, not
- * async-signal-safe.  Recording itself (the probe) is lock-free and
- * async-signal-safe.
+ * Concurrency: every function here is thread-safe, none is async-signal-safe,
+ * none may be called from a probe.  Recording itself (the probe) is
+ * lock-free and async-signal-safe, with no system call.
+ *
+ * fork(): the child does not record into its parent's session; it may
+ * start its own (marker_tracer_start() drops the inherited one).
  */
 #ifndef MARKERS_TRACER_H
 #define MARKERS_TRACER_H
@@ -23,28 +27,58 @@ extern "C" {
 
 struct marker_tracer_options {
 	size_t size;        /* sizeof(struct marker_tracer_options): lets the struct grow */
-	const char *dir;    /* trace directory; created if missing */
-	size_t subbuf_size; /* bytes per sub-buffer (one CTF packet); 0: default */
-	unsigned nsubbufs;  /* sub-buffers per CPU; 0: default */
+	const char *dir;    /* trace directory, created if missing; NULL: ./markers-trace-PID */
+	size_t subbuf_size; /* bytes per sub-buffer (one CTF packet), a power of two
+			       >= 4096; 0: 256 KiB */
+	unsigned nsubbufs;  /* sub-buffers per CPU, >= 2; 0: 8 */
 	int overwrite;      /* 0: discard new events when full (counted); 1: flight recorder */
 };
 
-/* Start a session.  Returns 0, -EBUSY (one is running), -EINVAL, or -errno of the I/O. */
+/*
+ * marker_tracer_start - create the trace directory's files and the buffers
+ * (one per possible CPU) and start the consumer thread.  Records nothing
+ * until marker_tracer_enable().  A previous trace in @dir is replaced.
+ * Returns 0, -EBUSY (a session runs in this process, or another process
+ * records into @dir), -EINVAL (sizes), -ENOMEM, or -errno of the I/O.
+ */
 MARKER_API int marker_tracer_start(const struct marker_tracer_options *opts);
 
-/* Record the markers matching @glob (fnmatch).  Returns how many matched now, or -errno. */
+/*
+ * Record the markers matching @glob (fnmatch), now and as objects load.
+ * Returns how many markers matched now (>= 0), -ENOENT (no session),
+ * -EINVAL, -ENOMEM.  Enabling the same glob twice is not an error.
+ */
 MARKER_API int marker_tracer_enable(const char *glob);
+/* Undo marker_tracer_enable(@glob).  Returns 0 or -ENOENT. */
 MARKER_API int marker_tracer_disable(const char *glob);
 
-/* Stop: flush every buffer, finish the trace files.  Returns 0 or -errno. */
+/*
+ * marker_tracer_stop - disconnect the probe, wait until no thread records,
+ * write every buffer out, finish metadata and .stats, remove the buffers.
+ * Returns 0, -ENOENT (no session), or -errno of the I/O.
+ */
 MARKER_API int marker_tracer_stop(void);
+
+/*
+ * marker_tracer_recover - finish the trace in @dir of a process that died
+ * while recording (even by kill -9): every event it committed is written.
+ * Returns 0 (also when there was nothing to recover), -EBUSY (a live
+ * process still records there), -ENOENT (no such directory), -EINVAL (not
+ * a trace of ours), or -errno of the I/O.
+ */
+MARKER_API int marker_tracer_recover(const char *dir);
 
 struct marker_tracer_stats {
 	size_t size;          /* sizeof(struct marker_tracer_stats) */
-	uint64_t recorded;    /* events written into buffers */
+	uint64_t recorded;    /* events committed into buffers */
 	uint64_t discarded;   /* events lost (buffer full, or overwritten) */
-	uint64_t bytes;       /* trace bytes written to files */
+	uint64_t bytes;       /* trace bytes written to the stream files */
 };
+/*
+ * The counters of the running session, or the exact final ones of the
+ * last session stopped in this process (recorded + discarded = every event
+ * the probe was called for).  Set stats->size first.  Returns 0 or -EINVAL.
+ */
 MARKER_API int marker_tracer_get_stats(struct marker_tracer_stats *stats);
 
 #ifdef __cplusplus

@@ -1,0 +1,500 @@
+/*
+ * files.c - the trace directory: mapping the buffers, metadata, .stats.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tracer_int.h"
+
+static size_t buf_data_offset(unsigned nsubbufs)
+{
+	size_t n = sizeof(struct tr_buf_hdr) + nsubbufs * sizeof(struct tr_sb);
+
+	return (n + 4095) & ~(size_t)4095;
+}
+
+static int mkdir_p(const char *path)
+{
+	char tmp[4096];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	memcpy(tmp, path, len + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(tmp, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Remove a previous trace's files from the directory (we hold its lock). */
+static void remove_old_trace(int dir_fd)
+{
+	DIR *d;
+	struct dirent *de;
+	int fd = dup(dir_fd);
+
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		unsigned n;
+		char c;
+
+		if (!strcmp(de->d_name, "metadata") || !strcmp(de->d_name, ".stats") ||
+		    sscanf(de->d_name, "cpu%u%c", &n, &c) == 1)
+			unlinkat(dir_fd, de->d_name, 0);
+	}
+	closedir(d);
+}
+
+static void *map_file(int fd, size_t size, int populate)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | (populate ? MAP_POPULATE : 0), fd, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+int marker__tr_map(struct tr_session *s, int create)
+{
+	char name[64];
+	int fd, err;
+
+	if (create && (err = mkdir_p(s->dir)) < 0)
+		return err;
+	s->dir_fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dir_fd < 0)
+		return -errno;
+	if (create && mkdirat(s->dir_fd, ".buffers", 0700) && errno != EEXIST)
+		return -errno;
+	s->lock_fd = openat(s->dir_fd, ".buffers/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (s->lock_fd < 0)
+		return -errno;
+	/* One live session per directory: a second one, or a recovery, waits its turn. */
+	if (flock(s->lock_fd, LOCK_EX | LOCK_NB))
+		return errno == EWOULDBLOCK ? -EBUSY : -errno;
+
+	fd = openat(s->dir_fd, ".buffers/session", O_RDWR | (create ? O_CREAT | O_TRUNC : 0) |
+		    O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	s->sh_size = sizeof(struct tr_session_hdr);
+	if (create && ftruncate(fd, s->sh_size)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	if (!create) {
+		struct stat st;
+
+		if (fstat(fd, &st) || (size_t)st.st_size < s->sh_size) {
+			close(fd);
+			return -EINVAL;
+		}
+	}
+	s->sh = map_file(fd, s->sh_size, 0);
+	close(fd);
+	if (!s->sh)
+		return -errno;
+	if (create) {
+		remove_old_trace(s->dir_fd);
+		s->sh->magic = TR_SESSION_MAGIC;
+		s->sh->version = TR_VERSION;
+		s->sh->nbufs = s->nbufs;
+		s->sh->nsubbufs = s->nsubbufs;
+		s->sh->subbuf_size = s->sbsize;
+		s->sh->overwrite = (uint32_t)s->overwrite;
+	} else {
+		if (s->sh->magic != TR_SESSION_MAGIC || s->sh->version != TR_VERSION ||
+		    !s->sh->nbufs || s->sh->nbufs > 65536 || s->sh->nsubbufs < 2 ||
+		    s->sh->subbuf_size < 4096 || (s->sh->subbuf_size & (s->sh->subbuf_size - 1)) ||
+		    s->sh->subbuf_size > (1u << 30))
+			return -EINVAL;
+		s->nbufs = s->sh->nbufs;
+		s->nsubbufs = s->sh->nsubbufs;
+		s->sbsize = s->sh->subbuf_size;
+		s->overwrite = !!s->sh->overwrite;
+	}
+
+	s->bufs = calloc(s->nbufs, sizeof(*s->bufs));
+	if (!s->bufs)
+		return -ENOMEM;
+	for (unsigned i = 0; i < s->nbufs; i++)
+		s->bufs[i].stream_fd = -1;
+	for (unsigned i = 0; i < s->nbufs; i++) {
+		struct tr_buf *b = &s->bufs[i];
+		size_t off = buf_data_offset(s->nsubbufs);
+
+		b->map_size = off + (size_t)s->sbsize * s->nsubbufs;
+		snprintf(name, sizeof(name), ".buffers/cpu%u", i);
+		fd = openat(s->dir_fd, name, O_RDWR | (create ? O_CREAT | O_TRUNC : 0) | O_CLOEXEC,
+			    0600);
+		if (fd < 0)
+			return -errno;
+		if (create && ftruncate(fd, b->map_size)) {
+			err = -errno;
+			close(fd);
+			return err;
+		}
+		if (!create) {
+			struct stat st;
+
+			if (fstat(fd, &st) || (size_t)st.st_size < b->map_size) {
+				close(fd);
+				return -EINVAL;
+			}
+		}
+		/* Populated now, so that recording does not take the page faults. */
+		b->h = map_file(fd, b->map_size, create);
+		close(fd);
+		if (!b->h)
+			return -errno;
+		if (create) {
+			b->h->magic = TR_BUF_MAGIC;
+			b->h->cpu = i;
+			b->h->subbuf_size = s->sbsize;
+			b->h->nsubbufs = s->nsubbufs;
+			b->h->data_offset = off;
+		} else if (b->h->magic != TR_BUF_MAGIC || b->h->subbuf_size != s->sbsize ||
+			   b->h->nsubbufs != s->nsubbufs) {
+			return -EINVAL;
+		}
+		b->data = (char *)b->h + off;
+		snprintf(name, sizeof(name), "cpu%u", i);
+		b->stream_fd = openat(s->dir_fd, name, O_RDWR | O_CREAT | O_CLOEXEC |
+				      (create ? O_TRUNC : 0), 0644);
+		if (b->stream_fd < 0)
+			return -errno;
+		lseek(b->stream_fd, 0, SEEK_END);
+	}
+	return 0;
+}
+
+void marker__tr_unmap(struct tr_session *s)
+{
+	for (unsigned i = 0; s->bufs && i < s->nbufs; i++) {
+		if (s->bufs[i].h)
+			munmap(s->bufs[i].h, s->bufs[i].map_size);
+		if (s->bufs[i].stream_fd >= 0)
+			close(s->bufs[i].stream_fd);
+	}
+	free(s->bufs);
+	s->bufs = NULL;
+	if (s->sh)
+		munmap(s->sh, s->sh_size);
+	s->sh = NULL;
+	if (s->lock_fd >= 0)
+		close(s->lock_fd); /* releases the flock */
+	s->lock_fd = -1;
+	if (s->dir_fd >= 0)
+		close(s->dir_fd);
+	s->dir_fd = -1;
+}
+
+int marker__tr_remove_buffers(struct tr_session *s)
+{
+	char name[64];
+
+	for (unsigned i = 0; i < s->nbufs; i++) {
+		snprintf(name, sizeof(name), ".buffers/cpu%u", i);
+		unlinkat(s->dir_fd, name, 0);
+	}
+	unlinkat(s->dir_fd, ".buffers/session", 0);
+	unlinkat(s->dir_fd, ".buffers/lock", 0);
+	return unlinkat(s->dir_fd, ".buffers", AT_REMOVEDIR) ? -errno : 0;
+}
+
+/* Write @len bytes as DIR/@name, atomically (a temporary file, then rename). */
+static int replace_file(struct tr_session *s, const char *name, const char *text, size_t len)
+{
+	char tmp[64];
+	int fd, err = 0;
+
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", name[0] == '.' ? name + 1 : name);
+	fd = openat(s->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	while (len) {
+		ssize_t w = write(fd, text, len);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		text += w;
+		len -= (size_t)w;
+	}
+	close(fd);
+	if (!err && renameat(s->dir_fd, tmp, s->dir_fd, name))
+		err = -errno;
+	if (err)
+		unlinkat(s->dir_fd, tmp, 0);
+	return err;
+}
+
+static const char *type_name(char c)
+{
+	switch (c) {
+	case MARKER_TYPE_S8: return "int8_t";
+	case MARKER_TYPE_U8: return "uint8_t";
+	case MARKER_TYPE_S16: return "int16_t";
+	case MARKER_TYPE_U16: return "uint16_t";
+	case MARKER_TYPE_S32: return "int32_t";
+	case MARKER_TYPE_U32: return "uint32_t";
+	case MARKER_TYPE_S64: return "int64_t";
+	case MARKER_TYPE_U64: return "uint64_t";
+	case MARKER_TYPE_FLOAT: return "float32_t";
+	case MARKER_TYPE_DOUBLE:
+	case MARKER_TYPE_LDOUBLE: return "float64_t";
+	case MARKER_TYPE_POINTER: return sizeof(void *) == 8 ? "xptr64_t" : "xptr32_t";
+	case MARKER_TYPE_STRING: return "string";
+	default: return NULL;
+	}
+}
+
+/*
+ * Field names from the format: for each argument, the identifier right
+ * before its conversion ("len %zu from %s": len, from), else "argK".  A
+ * '*' width or precision takes an argument of its own (named argK).
+ */
+static void field_names(const char *fmt, unsigned nargs, char names[][64])
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < nargs; i++)
+		snprintf(names[i], 64, "arg%u", i);
+	for (const char *p = fmt; p && *p && k < nargs; p++) {
+		const char *q, *end;
+		char word[64] = "";
+
+		if (*p != '%')
+			continue;
+		if (p[1] == '%') {
+			p++;
+			continue;
+		}
+		/* The identifier before it, over spaces, '=' and ':'. */
+		end = p;
+		while (end > fmt && (end[-1] == ' ' || end[-1] == '=' || end[-1] == ':'))
+			end--;
+		q = end;
+		while (q > fmt && (isalnum((unsigned char)q[-1]) || q[-1] == '_'))
+			q--;
+		if (q < end && !isdigit((unsigned char)*q) && end - q < 60)
+			snprintf(word, sizeof(word), "%.*s", (int)(end - q), q);
+		/* Its stars, then the conversion letter. */
+		for (p++; *p && !isalpha((unsigned char)*p) && *p != '%'; p++)
+			if (*p == '*' && k < nargs)
+				k++;
+		while (*p && strchr("hlLqjzt", *p))
+			p++;
+		if (!*p)
+			break;
+		if (k < nargs && word[0]) {
+			int dup = 0;
+
+			for (unsigned j = 0; j < k; j++)
+				dup |= !strcmp(names[j], word);
+			for (unsigned j = k + 1; j < nargs; j++)
+				dup |= !strcmp(names[j], word);
+			if (!dup)
+				snprintf(names[k], 64, "%s", word);
+		}
+		k++;
+	}
+}
+
+static void tsdl_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		if ((unsigned char)*s >= 0x20)
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void uuid_str(char out[37], const uint8_t u[16])
+{
+	snprintf(out, 37,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0],
+		 u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
+		 u[14], u[15]);
+}
+
+int marker__tr_write_metadata(struct tr_session *s)
+{
+	const struct tr_session_hdr *sh = s->sh;
+	uint32_t ndecl = __atomic_load_n(&sh->ndecl, __ATOMIC_ACQUIRE);
+	uint32_t nid = __atomic_load_n(&sh->next_id, __ATOMIC_ACQUIRE);
+	uint64_t freq, offset;
+	int64_t offset_s;
+	char uuid[37], *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int err;
+
+	f = open_memstream(&text, &len);
+	if (!f)
+		return -ENOMEM;
+	uuid_str(uuid, sh->uuid);
+	marker__tr_clock_params(sh, &freq, &offset_s, &offset);
+	fprintf(f, "/* CTF 1.8 */\n\n");
+	static const struct {
+		unsigned size;
+		int sign;
+		const char *name;
+	} ints[] = {{8, 1, "int8_t"},   {8, 0, "uint8_t"},   {16, 1, "int16_t"},
+		    {16, 0, "uint16_t"}, {32, 1, "int32_t"},  {32, 0, "uint32_t"},
+		    {64, 1, "int64_t"},  {64, 0, "uint64_t"}};
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
+		fprintf(f, "typealias integer { size = %u; align = 8; signed = %s; } := %s;\n",
+			ints[i].size, ints[i].sign ? "true" : "false", ints[i].name);
+	fprintf(f,
+		"typealias integer { size = 5; align = 1; signed = false; } := uint5_t;\n"
+		"typealias integer { size = 32; align = 8; signed = false; base = 16; } := xptr32_t;\n"
+		"typealias integer { size = 64; align = 8; signed = false; base = 16; } := xptr64_t;\n"
+		"typealias floating_point { exp_dig = 8; mant_dig = 24; align = 8; } := float32_t;\n"
+		"typealias floating_point { exp_dig = 11; mant_dig = 53; align = 8; } := float64_t;\n"
+		"\n"
+		"trace {\n"
+		"\tmajor = 1;\n"
+		"\tminor = 8;\n"
+		"\tuuid = \"%s\";\n"
+		"\tbyte_order = le;\n"
+		"\tpacket.header := struct {\n"
+		"\t\tuint32_t magic;\n"
+		"\t\tuint8_t uuid[16];\n"
+		"\t\tuint32_t stream_id;\n"
+		"\t};\n"
+		"};\n\n",
+		uuid);
+	fprintf(f, "env {\n\ttracer_name = \"markers\";\n\ttracer_major = 1;\n\tprocname = ");
+	tsdl_string(f, sh->procname);
+	fprintf(f, ";\n\tvpid = %lld;\n\tmode = \"%s\";\n};\n\n", (long long)sh->pid,
+		sh->overwrite ? "overwrite" : "discard");
+	fprintf(f,
+		"clock {\n"
+		"\tname = \"markers\";\n"
+		"\tuuid = \"%s\";\n"
+		"\tdescription = \"%s\";\n"
+		"\tfreq = %llu;\n"
+		"\tprecision = 1;\n"
+		"\toffset_s = %lld;\n"
+		"\toffset = %llu;\n"
+		"\tabsolute = true;\n"
+		"};\n\n",
+		uuid,
+		sh->clock_tsc ? "rdtsc, calibrated against CLOCK_REALTIME" : "CLOCK_MONOTONIC",
+		(unsigned long long)freq, (long long)offset_s, (unsigned long long)offset);
+	fprintf(f,
+		"typealias integer { size = 27; align = 1; signed = false; map = clock.markers.value; } := uint27_clock_t;\n"
+		"typealias integer { size = 64; align = 8; signed = false; map = clock.markers.value; } := uint64_clock_t;\n"
+		"\n"
+		"struct packet_context {\n"
+		"\tuint64_clock_t timestamp_begin;\n"
+		"\tuint64_clock_t timestamp_end;\n"
+		"\tuint64_t content_size;\n"
+		"\tuint64_t packet_size;\n"
+		"\tuint64_t packet_seq_num;\n"
+		"\tuint64_t events_discarded;\n"
+		"\tuint32_t cpu_id;\n"
+		"} align(8);\n\n"
+		"struct event_header_compact {\n"
+		"\tenum : uint5_t { compact = 0 ... 30, extended = 31 } id;\n"
+		"\tvariant <id> {\n"
+		"\t\tstruct {\n"
+		"\t\t\tuint27_clock_t timestamp;\n"
+		"\t\t} compact;\n"
+		"\t\tstruct {\n"
+		"\t\t\tuint32_t id;\n"
+		"\t\t\tuint64_clock_t timestamp;\n"
+		"\t\t} extended;\n"
+		"\t} v;\n"
+		"} align(8);\n\n"
+		"stream {\n"
+		"\tid = 0;\n"
+		"\tevent.header := struct event_header_compact;\n"
+		"\tpacket.context := struct packet_context;\n"
+		"};\n");
+	for (uint32_t id = 0; id < nid && id < TR_MAX_IDS; id++) {
+		uint32_t off = __atomic_load_n(&sh->rec_off[id], __ATOMIC_ACQUIRE);
+		const struct tr_decl *d;
+		const char *name, *types, *format, *file;
+		char names[MARKER_MAX_ARGS][64];
+		unsigned nargs = 0;
+
+		if (!off || off - 1 + sizeof(*d) > TR_ARENA_SIZE)
+			continue;
+		d = (const struct tr_decl *)(sh->arena + off - 1);
+		name = d->strings;
+		types = name + strlen(name) + 1;
+		format = types + strlen(types) + 1;
+		file = format + strlen(format) + 1;
+		while (types[nargs] && types[nargs] != MARKER_TYPE_UNKNOWN &&
+		       nargs < MARKER_MAX_ARGS)
+			nargs++;
+		field_names(format, nargs, names);
+		fprintf(f, "\nevent {\n\tname = ");
+		tsdl_string(f, name);
+		fprintf(f, ";\n\tid = %u;\n\tstream_id = 0;\n\tloglevel = 13;\n\tmodel.emf.uri = ",
+			id);
+		{
+			char loc[600];
+
+			snprintf(loc, sizeof(loc), "%s:%u", file, d->line);
+			tsdl_string(f, loc);
+		}
+		fprintf(f, ";\n\tfields := struct {\n");
+		for (unsigned i = 0; i < nargs; i++)
+			fprintf(f, "\t\t%s _%s;\n", type_name(types[i]), names[i]);
+		fprintf(f, "\t};\n};\n");
+	}
+	if (fclose(f)) {
+		free(text);
+		return -ENOMEM;
+	}
+	err = replace_file(s, "metadata", text, len);
+	free(text);
+	if (!err)
+		s->metadata_ndecl = ndecl;
+	return err;
+}
+
+int marker__tr_write_stats(struct tr_session *s, const struct marker_tracer_stats *st)
+{
+	char text[512];
+	int n;
+
+	n = snprintf(text, sizeof(text),
+		     "pid %lld\nstate %s\nmode %s\nrecorded %llu\ndiscarded %llu\nbytes %llu\n"
+		     "events %u\n",
+		     (long long)s->sh->pid, s->state, s->overwrite ? "overwrite" : "discard",
+		     (unsigned long long)st->recorded, (unsigned long long)st->discarded,
+		     (unsigned long long)st->bytes, __atomic_load_n(&s->sh->ndecl, __ATOMIC_ACQUIRE));
+	return replace_file(s, ".stats", text, (size_t)n);
+}

@@ -1,0 +1,359 @@
+/*
+ * flush.c - from ring buffers to CTF packets in the stream files.
+ *
+ * The same code serves the consumer thread (complete sub-buffers, while
+ * writers run), marker_tracer_stop() (what is left, writers quiesced) and
+ * marker_tracer_recover() (what is left, writers dead: some slices may be
+ * reserved and never committed).
+ *
+ * Crash consistency: a packet is in the stream file once the buffer's
+ * `consumed` moved past its sub-buffer (one store).  A process killed
+ * between the write and that store leaves a packet that recovery finds
+ * beyond the expected count and cuts off (scan_stream), then writes again.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "tracer_int.h"
+
+/* The declaration of @id, or NULL. */
+static const struct tr_decl *decl_of(const struct tr_session_hdr *sh, uint32_t id)
+{
+	uint32_t off;
+
+	if (id >= TR_MAX_IDS)
+		return NULL;
+	off = __atomic_load_n(&sh->rec_off[id], __ATOMIC_ACQUIRE);
+	if (!off || off - 1 + sizeof(struct tr_decl) > TR_ARENA_SIZE)
+		return NULL;
+	return (const struct tr_decl *)(sh->arena + off - 1);
+}
+
+static const char *decl_types(const struct tr_decl *d)
+{
+	return d->strings + strlen(d->strings) + 1;
+}
+
+/*
+ * Decode @data as events: check each header's id is declared and each
+ * payload fits; stop at the first that does not, or after @len bytes.
+ * Returns the bytes of valid events; *events their number; *ts the time
+ * of the last one (start it at the packet's timestamp_begin).
+ */
+static size_t walk(const struct tr_session_hdr *sh, const char *data, size_t len,
+		   uint64_t *events, uint64_t *ts)
+{
+	size_t at = 0;
+	uint64_t n = 0, t = *ts;
+
+	while (at + TR_HDR_COMPACT <= len) {
+		uint32_t w, id;
+		size_t p = at;
+		const struct tr_decl *d;
+
+		memcpy(&w, data + p, 4);
+		id = w & 31;
+		if (id == TR_COMPACT_IDS) {
+			uint64_t full;
+
+			if ((w & 0xff) >> 5 || p + TR_HDR_EXTENDED > len)
+				break;
+			memcpy(&id, data + p + 1, 4);
+			memcpy(&full, data + p + 5, 8);
+			if (full < t)
+				break;
+			t = full;
+			p += TR_HDR_EXTENDED;
+		} else {
+			p += TR_HDR_COMPACT;
+			uint64_t low = w >> 5, m = (1ull << TR_TS_BITS) - 1;
+			uint64_t nt = (t & ~m) | low;
+
+			if (nt < t)
+				nt += 1ull << TR_TS_BITS;
+			t = nt;
+		}
+		d = decl_of(sh, id);
+		if (!d)
+			break;
+		for (const char *c = decl_types(d); *c && *c != MARKER_TYPE_UNKNOWN; c++) {
+			if (*c == MARKER_TYPE_STRING) {
+				const char *z = p < len ? memchr(data + p, 0, len - p) : NULL;
+
+				if (!z || z - (data + p) > TR_STRING_MAX) {
+					p = len + 1;
+					break;
+				}
+				p = (size_t)(z - data) + 1;
+			} else {
+				p += marker__tr_type_size(*c);
+			}
+		}
+		if (p > len)
+			break;
+		at = p;
+		n++;
+		*ts = t;
+	}
+	*events = n;
+	return at;
+}
+
+size_t marker__tr_walk(const struct tr_session *s, const char *data, size_t len,
+		       uint64_t *events)
+{
+	uint64_t ts = 0;
+
+	return walk(s->sh, data, len, events, &ts);
+}
+
+static int write_all(int fd, struct iovec *iov, int n)
+{
+	while (n) {
+		ssize_t w = writev(fd, iov, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		while (n && (size_t)w >= iov->iov_len) {
+			w -= iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= w;
+		}
+	}
+	return 0;
+}
+
+/* One CTF packet: header and context (docs/trace-format.md), then @len bytes of events. */
+static int write_packet(struct tr_session *s, struct tr_buf *b, uint64_t seq, uint64_t ts_begin,
+			uint64_t ts_end, const char *data, size_t len, uint64_t discarded)
+{
+	unsigned char hdr[TR_PACKET_HDR];
+	uint32_t magic = 0xC1FC1FC1u, stream_id = 0, cpu = b->h->cpu;
+	uint64_t bits = (uint64_t)(TR_PACKET_HDR + len) * 8;
+	struct iovec iov[2] = {{hdr, sizeof(hdr)}, {(void *)data, len}};
+	int err;
+
+	/*
+	 * Declarations first: every event in this packet was committed after
+	 * its declaration was published (and we acquired the commit), so a
+	 * metadata file written now declares them all, before any reader can
+	 * see the packet.
+	 */
+	if (__atomic_load_n(&s->sh->ndecl, __ATOMIC_ACQUIRE) != s->metadata_ndecl &&
+	    (err = marker__tr_write_metadata(s)) < 0)
+		return err;
+	if (ts_end < ts_begin)
+		ts_end = ts_begin;
+	memcpy(hdr, &magic, 4);
+	memcpy(hdr + 4, s->sh->uuid, 16);
+	memcpy(hdr + 20, &stream_id, 4);
+	memcpy(hdr + 24, &ts_begin, 8);
+	memcpy(hdr + 32, &ts_end, 8);
+	memcpy(hdr + 40, &bits, 8);
+	memcpy(hdr + 48, &bits, 8);
+	memcpy(hdr + 56, &seq, 8);
+	memcpy(hdr + 64, &discarded, 8);
+	memcpy(hdr + 72, &cpu, 4);
+	err = write_all(b->stream_fd, iov, len ? 2 : 1);
+	if (!err)
+		s->stream_bytes += TR_PACKET_HDR + len;
+	return err;
+}
+
+static char *sb_data(struct tr_session *s, struct tr_buf *b, uint64_t pos)
+{
+	return b->data + (pos / s->sbsize % s->nsubbufs) * s->sbsize;
+}
+
+long marker__tr_drain(struct tr_session *s, struct tr_buf *b)
+{
+	struct tr_buf_hdr *h = b->h;
+	long moved = 0;
+
+	if (s->overwrite)
+		return 0; /* a flight recorder is written at the end only */
+	for (;;) {
+		uint64_t pos = h->consumed;
+		struct tr_sb *sb = &h->sb[pos / s->sbsize % s->nsubbufs];
+		/* Pairs with the writers' release adds: their slices are written. */
+		uint64_t c = __atomic_load_n(&sb->commit, __ATOMIC_ACQUIRE);
+		int err;
+
+		if ((uint32_t)c != s->sbsize + 1)
+			break;
+		err = write_packet(s, b, pos / s->sbsize, sb->ts_begin, sb->ts_end,
+				   sb_data(s, b, pos), sb->data_end,
+				   __atomic_load_n(&h->discarded, __ATOMIC_RELAXED));
+		if (err)
+			return err;
+		h->written_events += c >> 32;
+		s->packet_events += c >> 32;
+		moved += (long)(c >> 32);
+		__atomic_store_n(&sb->commit, 0, __ATOMIC_RELAXED);
+		/* Hand the sub-buffer back: pairs with the writers' acquire of consumed. */
+		__atomic_store_n(&h->consumed, pos + s->sbsize, __ATOMIC_RELEASE);
+	}
+	return moved;
+}
+
+/*
+ * Keep the whole packets of the stream file whose sequence numbers are
+ * below @npackets; cut the rest (a packet written by a process killed
+ * before it could record that).  Returns the events_discarded of the last
+ * packet kept, its end time in *ts_end.
+ */
+static uint64_t scan_stream(struct tr_buf *b, uint64_t npackets, uint64_t *kept,
+			    uint64_t *ts_end, uint64_t *bytes)
+{
+	unsigned char hdr[TR_PACKET_HDR];
+	off_t at = 0, size = lseek(b->stream_fd, 0, SEEK_END);
+	uint64_t seq = 0, disc = 0;
+
+	while (seq < npackets && at + TR_PACKET_HDR <= size) {
+		uint64_t bits, pseq;
+		uint32_t magic;
+
+		if (pread(b->stream_fd, hdr, sizeof(hdr), at) != sizeof(hdr))
+			break;
+		memcpy(&magic, hdr, 4);
+		memcpy(&bits, hdr + 48, 8);
+		memcpy(&pseq, hdr + 56, 8);
+		if (magic != 0xC1FC1FC1u || pseq != seq || bits % 8 || bits / 8 < TR_PACKET_HDR ||
+		    at + (off_t)(bits / 8) > size)
+			break;
+		memcpy(ts_end, hdr + 32, 8);
+		memcpy(&disc, hdr + 64, 8);
+		at += bits / 8;
+		seq++;
+	}
+	if (at != size && ftruncate(b->stream_fd, at)) {
+		/* Reported by the writes that follow, if the file is unusable. */
+	}
+	*kept = seq;
+	*bytes = (uint64_t)at;
+	return disc;
+}
+
+/* Bytes ever committed to the sub-buffer starting at @p (in its cycle) given the end @r. */
+static uint64_t cycle_bytes(struct tr_session *s, uint64_t p, uint64_t r)
+{
+	if (p >= r)
+		return 0;
+	return r > p + s->sbsize ? s->sbsize + 1 : r - p;
+}
+
+int marker__tr_drain_final(struct tr_session *s, struct tr_buf *b)
+{
+	struct tr_buf_hdr *h = b->h;
+	uint64_t r = __atomic_load_n(&h->reserve, __ATOMIC_ACQUIRE);
+	uint64_t first, seq, last_disc, last_ts = 0, bytes, lost = 0, total = 0, kept = 0;
+	int err = 0;
+
+	/* The stream file as far as `consumed` says; then what the consumer did not do. */
+	seq = s->overwrite ? 0 : h->consumed / s->sbsize;
+	last_disc = scan_stream(b, seq, &kept, &last_ts, &bytes);
+	s->stream_bytes += bytes;
+	if (kept != seq)
+		return -EIO; /* the stream file lost packets: not ours to fix */
+	if (!s->overwrite) {
+		long n = marker__tr_drain(s, b);
+
+		if (n < 0)
+			return (int)n;
+		first = h->consumed;
+	} else {
+		/*
+		 * Overwrite: the newest nsubbufs - 1 closed sub-buffers and the
+		 * open one survive; every other event ever committed was
+		 * overwritten.  Commit words only grew: per sub-buffer, the
+		 * total is bytes + (events << 32), and the bytes are known
+		 * from the final position, so the events are too.
+		 */
+		uint64_t cur = r ? (r - 1) / s->sbsize : 0;
+
+		first = (cur >= s->nsubbufs - 1 ? cur - (s->nsubbufs - 1) : 0) * s->sbsize;
+		for (unsigned k = 0; k < s->nsubbufs; k++) {
+			uint64_t c = __atomic_load_n(&h->sb[k].commit, __ATOMIC_ACQUIRE), nb = 0;
+
+			for (uint64_t p = (uint64_t)k * s->sbsize; p < r;
+			     p += s->sbsize * s->nsubbufs)
+				nb += cycle_bytes(s, p, r);
+			total += (c - nb + (1ull << 31)) >> 32;
+		}
+	}
+	/* What is left: from `first` to the last reserved byte, one packet per sub-buffer. */
+	uint64_t np = r > first ? (r - first + s->sbsize - 1) / s->sbsize : 0;
+	struct left {
+		uint64_t pos, len, n, ts;
+	} left[np ? np : 1];
+	uint64_t survivors = 0, final;
+
+	/* Pass 1: validate and count, so that every packet written carries the final count. */
+	for (uint64_t i = 0; i < np; i++) {
+		uint64_t pos = first + i * s->sbsize;
+		struct tr_sb *sb = &h->sb[pos / s->sbsize % s->nsubbufs];
+		uint64_t c = __atomic_load_n(&sb->commit, __ATOMIC_ACQUIRE), len;
+
+		left[i] = (struct left){pos, 0, 0, sb->ts_begin};
+		if (sb->pos != pos) {
+			/* Its opener died before writing it down: nothing usable. */
+			lost += s->overwrite ? 0 : c >> 32;
+			continue;
+		}
+		len = r > pos + s->sbsize ? sb->data_end : r - pos;
+		if (len > s->sbsize)
+			len = s->sbsize;
+		/*
+		 * Committed bytes bound the walk in discard mode (a slice
+		 * reserved by a writer that died is garbage, and whatever
+		 * follows it cannot be found); the walk checks every event.
+		 */
+		if (!s->overwrite && (uint32_t)c < len)
+			len = (uint32_t)c;
+		left[i].len = walk(s->sh, sb_data(s, b, pos), len, &left[i].n, &left[i].ts);
+		survivors += left[i].n;
+		if (!s->overwrite && (c >> 32) > left[i].n)
+			lost += (c >> 32) - left[i].n;
+	}
+	if (s->overwrite)
+		lost = total > survivors ? total - survivors : 0;
+	final = __atomic_load_n(&h->discarded, __ATOMIC_RELAXED) + lost;
+
+	/* Pass 2: the packets. */
+	for (uint64_t i = 0; i < np; i++) {
+		struct tr_sb *sb = &h->sb[left[i].pos / s->sbsize % s->nsubbufs];
+
+		err = write_packet(s, b, seq++, sb->ts_begin, left[i].ts,
+				   sb_data(s, b, left[i].pos), left[i].len, final);
+		if (err)
+			return err;
+		last_disc = final;
+		last_ts = left[i].ts;
+		h->written_events += left[i].n;
+		s->packet_events += left[i].n;
+	}
+	/* The final count, in an empty packet if the last one does not carry it. */
+	if (last_disc != final) {
+		if (!last_ts)
+			last_ts = marker__tr_clock();
+		err = write_packet(s, b, seq++, last_ts, last_ts, NULL, 0, final);
+	}
+	/*
+	 * A second run (recovery killed, run again) finds these packets beyond
+	 * `consumed`, cuts them and writes them again: the same result.
+	 */
+	s->final_discarded += final;
+	return err;
+}

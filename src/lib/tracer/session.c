@@ -1,0 +1,461 @@
+/*
+ * session.c - the recording session: start, enable, stop, stats, recovery,
+ * the consumer thread, and fork.
+ *
+ * Locking: tr_lock serializes the functions of markers/tracer.h; it is taken
+ * before marker__lock (through the probe API), never after.  The probe
+ * takes no lock: it reaches the session through its private pointer, which
+ * stays valid until stop has unregistered it and waited a grace period.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+#include "registry.h"
+#include "tracer_int.h"
+#include "warn.h"
+
+static pthread_mutex_t tr_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t tr_cond = PTHREAD_COND_INITIALIZER;
+static struct tr_session *cur;
+static struct marker_tracer_stats last_stats; /* of the last session stopped */
+
+static void lock(void)
+{
+	if (pthread_mutex_lock(&tr_lock))
+		abort();
+}
+
+static void unlock(void)
+{
+	if (pthread_mutex_unlock(&tr_lock))
+		abort();
+}
+
+/* A (clock, realtime) pair read as close together as we can: the middle of two reads. */
+static void calibrate(uint64_t *clock, int64_t *real)
+{
+	int64_t best = INT64_MAX;
+
+	for (int i = 0; i < 5; i++) {
+		int64_t a = marker__tr_realtime_ns();
+		uint64_t c = marker__tr_clock();
+		int64_t b = marker__tr_realtime_ns();
+
+		if (b - a < best) {
+			best = b - a;
+			*clock = c;
+			*real = a + (b - a) / 2;
+		}
+	}
+}
+
+static void update_calibration(struct tr_session *s)
+{
+	uint64_t c;
+	int64_t r;
+
+	calibrate(&c, &r);
+	__atomic_store_n(&s->sh->cal_seq, s->sh->cal_seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	s->sh->cal_clock1 = c;
+	s->sh->cal_real1 = r;
+	__atomic_store_n(&s->sh->cal_seq, s->sh->cal_seq + 1, __ATOMIC_RELEASE);
+}
+
+/* Bytes committed to the sub-buffer cycle starting at @p, given the position @r. */
+static uint64_t cycle_bytes(const struct tr_session *s, uint64_t p, uint64_t r)
+{
+	if (p >= r)
+		return 0;
+	return r > p + s->sbsize ? s->sbsize + 1 : r - p;
+}
+
+void marker__tr_stats(struct tr_session *s, struct marker_tracer_stats *st)
+{
+	uint64_t rec = 0, disc = 0;
+
+	for (unsigned i = 0; i < s->nbufs; i++) {
+		struct tr_buf_hdr *h = s->bufs[i].h;
+		uint64_t r = __atomic_load_n(&h->reserve, __ATOMIC_ACQUIRE);
+
+		disc += __atomic_load_n(&h->discarded, __ATOMIC_RELAXED);
+		rec += h->written_events;
+		if (!s->overwrite) {
+			/* Committed, not yet moved: the events of the sub-buffers in use. */
+			for (uint64_t p = h->consumed; p < r; p += s->sbsize)
+				rec += __atomic_load_n(&h->sb[p / s->sbsize % s->nsubbufs].commit,
+						       __ATOMIC_ACQUIRE) >> 32;
+			continue;
+		}
+		for (unsigned k = 0; k < s->nsubbufs; k++) {
+			uint64_t c = __atomic_load_n(&h->sb[k].commit, __ATOMIC_ACQUIRE), nb = 0;
+
+			for (uint64_t p = (uint64_t)k * s->sbsize; p < r; p += s->sbsize * s->nsubbufs)
+				nb += cycle_bytes(s, p, r);
+			rec += (c - nb + (1ull << 31)) >> 32;
+		}
+	}
+	st->recorded = rec;
+	st->discarded = disc;
+	st->bytes = s->stream_bytes;
+}
+
+/*
+ * The consumer: every 10 ms, move complete sub-buffers to the stream files
+ * (the metadata first when new events were declared: write_packet sees to
+ * it); every 100 ms, refresh the calibration and .stats.  Default buffers
+ * (8 x 256 KiB per CPU) hold about 85 ms of events at 10^6 events/s of 24
+ * bytes, so a 10 ms period leaves a wide margin.
+ */
+static void *consumer(void *arg)
+{
+	struct tr_session *s = arg;
+	unsigned tick = 0;
+
+	lock();
+	while (!s->consumer_stop) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 10 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&tr_cond, &tr_lock, &ts);
+		if (s->consumer_stop)
+			break;
+		unlock();
+		for (unsigned i = 0; i < s->nbufs; i++) {
+			long n = marker__tr_drain(s, &s->bufs[i]);
+
+			if (n < 0)
+				marker__warn("tracer: writing %s/cpu%u: %s", s->dir, i, strerror((int)-n));
+		}
+		if (++tick % 10 == 0) {
+			struct marker_tracer_stats st;
+
+			update_calibration(s);
+			marker__tr_stats(s, &st);
+			marker__tr_write_stats(s, &st);
+		}
+		lock();
+	}
+	unlock();
+	return NULL;
+}
+
+static size_t parse_default(size_t v, size_t def)
+{
+	return v ? v : def;
+}
+
+static void session_free(struct tr_session *s)
+{
+	marker__tr_unmap(s);
+	for (size_t i = 0; i < s->nglobs; i++)
+		free(s->globs[i]);
+	free(s->globs);
+	free(s->dir);
+	free(s);
+}
+
+int marker_tracer_start(const struct marker_tracer_options *opts)
+{
+	struct tr_session *s;
+	char dflt[64];
+	size_t sb, n;
+	sigset_t all, old;
+	int err;
+
+	if (!opts || opts->size < sizeof(size_t) + sizeof(const char *))
+		return -EINVAL;
+	/* Fields past the caller's size are zero (its older, shorter struct). */
+	struct marker_tracer_options o = {0};
+
+	memcpy(&o, opts, opts->size < sizeof(o) ? opts->size : sizeof(o));
+	sb = parse_default(o.subbuf_size, TR_DEFAULT_SUBBUF);
+	n = parse_default(o.nsubbufs, TR_DEFAULT_NSUBBUFS);
+	if (sb < 4096 || sb > (1u << 30) || (sb & (sb - 1)) || n < 2 || n > (1u << 20))
+		return -EINVAL;
+	marker__init();
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->dir_fd = s->lock_fd = -1;
+	s->sbsize = sb;
+	s->nsubbufs = (unsigned)n;
+	s->overwrite = !!o.overwrite;
+	s->nbufs = (unsigned)get_nprocs_conf();
+	if (!s->nbufs)
+		s->nbufs = 1;
+	snprintf(dflt, sizeof(dflt), "markers-trace-%d", (int)getpid());
+	s->dir = strdup(o.dir && *o.dir ? o.dir : dflt);
+	s->state = "recording";
+	if (!s->dir) {
+		free(s);
+		return -ENOMEM;
+	}
+
+	lock();
+	if (cur && !cur->active) {
+		/* The parent's session, inherited by fork: drop our copy, start ours. */
+		for (size_t i = 0; i < cur->nglobs; i++)
+			marker_probe_unregister_glob(cur->globs[i], marker__tr_probe, cur);
+		marker_synchronize_unregister();
+		session_free(cur);
+		cur = NULL;
+	}
+	if (cur) {
+		err = -EBUSY;
+		goto err_unlock;
+	}
+	static int clock_done;
+	if (!clock_done) {
+		marker__tr_clock_init();
+		clock_done = 1;
+	}
+	err = marker__tr_map(s, 1);
+	if (err < 0)
+		goto err_unlock;
+	if (getrandom(s->sh->uuid, sizeof(s->sh->uuid), 0) != sizeof(s->sh->uuid)) {
+		for (unsigned i = 0; i < 16; i++) /* no entropy: time and pid are unique enough */
+			s->sh->uuid[i] = (uint8_t)(marker__tr_realtime_ns() >> (i % 8 * 8) ^ getpid());
+	}
+	s->sh->uuid[6] = (s->sh->uuid[6] & 0x0f) | 0x40; /* version 4 */
+	s->sh->uuid[8] = (s->sh->uuid[8] & 0x3f) | 0x80;
+	s->sh->pid = getpid();
+	snprintf(s->sh->procname, sizeof(s->sh->procname), "%s", program_invocation_short_name);
+	s->sh->clock_tsc = (uint32_t)marker__tr_use_tsc;
+	calibrate(&s->sh->cal_clock0, &s->sh->cal_real0);
+	if (marker__tr_use_tsc) {
+		/* A first estimate of the TSC frequency over 1 ms; the consumer refines it. */
+		uint64_t c;
+		int64_t r;
+
+		do
+			calibrate(&c, &r);
+		while (r - s->sh->cal_real0 < 1000000);
+		s->sh->nominal_freq = (uint64_t)((double)(c - s->sh->cal_clock0) * 1e9 /
+						 (double)(r - s->sh->cal_real0));
+		s->sh->cal_clock1 = c;
+		s->sh->cal_real1 = r;
+	} else {
+		s->sh->nominal_freq = 1000000000;
+	}
+	err = marker__tr_write_metadata(s);
+	if (!err) {
+		struct marker_tracer_stats st = {0};
+
+		err = marker__tr_write_stats(s, &st);
+	}
+	if (err)
+		goto err_remove;
+	if (!s->overwrite) {
+		/* The consumer runs with every signal blocked: the program's handlers are not ours. */
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		err = -pthread_create(&s->consumer, NULL, consumer, s);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (err)
+			goto err_remove;
+		s->consumer_running = 1;
+	}
+	s->active = 1;
+	cur = s;
+	unlock();
+	return 0;
+
+err_remove:
+	marker__tr_remove_buffers(s);
+err_unlock:
+	unlock();
+	session_free(s);
+	return err;
+}
+
+int marker_tracer_enable(const char *glob)
+{
+	char **v;
+	int n;
+
+	if (!glob || !*glob)
+		return -EINVAL;
+	lock();
+	if (!cur) {
+		unlock();
+		return -ENOENT;
+	}
+	v = realloc(cur->globs, (cur->nglobs + 1) * sizeof(*v));
+	if (!v || !(v[cur->nglobs] = strdup(glob))) {
+		if (v)
+			cur->globs = v;
+		unlock();
+		return -ENOMEM;
+	}
+	cur->globs = v;
+	n = marker_probe_register_glob(glob, marker__tr_probe, cur);
+	if (n >= 0)
+		cur->nglobs++;
+	else
+		free(v[cur->nglobs]);
+	unlock();
+	return n == -EEXIST ? 0 : n;
+}
+
+int marker_tracer_disable(const char *glob)
+{
+	int err = -ENOENT;
+
+	if (!glob)
+		return -EINVAL;
+	lock();
+	for (size_t i = 0; cur && i < cur->nglobs; i++) {
+		if (strcmp(cur->globs[i], glob))
+			continue;
+		err = marker_probe_unregister_glob(glob, marker__tr_probe, cur);
+		free(cur->globs[i]);
+		cur->globs[i] = cur->globs[--cur->nglobs];
+		break;
+	}
+	unlock();
+	return err;
+}
+
+/* Write everything left, finish the files; writers must be gone. */
+static int finish(struct tr_session *s, const char *state)
+{
+	int err = 0, e;
+
+	s->final_discarded = 0;
+	s->stream_bytes = 0; /* drain_final counts each stream file whole */
+	for (unsigned i = 0; i < s->nbufs; i++) {
+		e = marker__tr_drain_final(s, &s->bufs[i]);
+		if (e && !err)
+			err = e;
+	}
+	update_calibration(s);
+	e = marker__tr_write_metadata(s);
+	if (e && !err)
+		err = e;
+	s->state = state;
+	last_stats = (struct marker_tracer_stats){.size = sizeof(last_stats)};
+	last_stats.discarded = s->final_discarded;
+	last_stats.bytes = s->stream_bytes;
+	for (unsigned i = 0; i < s->nbufs; i++)
+		last_stats.recorded += s->bufs[i].h->written_events;
+	e = marker__tr_write_stats(s, &last_stats);
+	if (e && !err)
+		err = e;
+	if (!err)
+		err = marker__tr_remove_buffers(s);
+	return err;
+}
+
+int marker_tracer_stop(void)
+{
+	struct tr_session *s;
+	int err = 0;
+
+	lock();
+	s = cur;
+	if (!s) {
+		unlock();
+		return -ENOENT;
+	}
+	/* No new probe call, then none running: writers are gone after this. */
+	for (size_t i = 0; i < s->nglobs; i++)
+		marker_probe_unregister_glob(s->globs[i], marker__tr_probe, s);
+	marker_synchronize_unregister();
+	cur = NULL;
+	if (s->consumer_running) {
+		s->consumer_stop = 1;
+		pthread_cond_broadcast(&tr_cond);
+		unlock();
+		pthread_join(s->consumer, NULL);
+		lock();
+	}
+	if (s->active)
+		err = finish(s, "stopped");
+	/* else: a forked child's copy of its parent's session; the parent finishes it. */
+	unlock();
+	session_free(s);
+	return err;
+}
+
+int marker_tracer_get_stats(struct marker_tracer_stats *stats)
+{
+	struct marker_tracer_stats st = {0};
+	size_t size;
+
+	if (!stats || stats->size < sizeof(size_t))
+		return -EINVAL;
+	size = stats->size < sizeof(st) ? stats->size : sizeof(st);
+	lock();
+	if (cur)
+		marker__tr_stats(cur, &st);
+	else
+		st = last_stats;
+	unlock();
+	st.size = size;
+	memcpy(stats, &st, size);
+	return 0;
+}
+
+int marker_tracer_recover(const char *dir)
+{
+	struct tr_session *s;
+	int err;
+
+	if (!dir)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s || !(s->dir = strdup(dir))) {
+		free(s);
+		return -ENOMEM;
+	}
+	s->dir_fd = s->lock_fd = -1;
+	s->active = 1;
+	lock();
+	err = marker__tr_map(s, 0);
+	if (err == -ENOENT && s->dir_fd >= 0 && faccessat(s->dir_fd, ".buffers", F_OK, 0))
+		err = 0; /* nothing to recover: a finished trace, or none */
+	else if (!err)
+		err = finish(s, "recovered");
+	unlock();
+	session_free(s);
+	return err;
+}
+
+/* fork: the child must not write into its parent's buffers, nor wait for tr_lock. */
+static void before_fork(void)
+{
+	lock();
+}
+
+static void after_fork_parent(void)
+{
+	unlock();
+}
+
+static void after_fork_child(void)
+{
+	if (cur) {
+		__atomic_store_n(&cur->active, 0, __ATOMIC_RELAXED);
+		cur->consumer_running = 0; /* threads do not survive fork */
+	}
+	unlock();
+}
+
+void marker__tracer_atfork(void)
+{
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+}

@@ -1,0 +1,204 @@
+/*
+ * tracer_int.h - the recording tracer's private structures (private).
+ *
+ * A session owns a trace directory DIR.  Its state lives in files mapped
+ * MAP_SHARED under DIR/.buffers/, so that whatever was committed survives
+ * the death of the process (docs/trace-format.md):
+ *
+ *   session   struct tr_session_hdr, then the event table: a hash of
+ *             (name, types) -> event id, the id -> record offset array,
+ *             and an arena of declaration records
+ *   cpuN      struct tr_buf_hdr, per-sub-buffer control, then the data
+ *
+ * Who touches what, and when (positions are absolute byte counts that only
+ * grow; a position p lies in sub-buffer (p / sbsize) % nsubbufs):
+ *
+ *   field                 writers (probe)               consumer / stop / recover
+ *   buf.reserve           CAS, any thread, any CPU      read
+ *   buf.last_ts           relaxed store after reserve   -
+ *   buf.consumed          acquire load (full check)     release store after a packet
+ *   buf.discarded         atomic add                    read
+ *   sb.commit             atomic add (release)          acquire load; reset to 0
+ *   sb.ts_begin, .pos     the sub-buffer's opener       read once complete
+ *   sb.ts_end, .data_end  the sub-buffer's closer       read once complete
+ *
+ * A sub-buffer's commit word is bytes + (events << 32) added by every event
+ * in it, plus one "close token" (padding + 1 byte) added by the writer that
+ * moves on to the next sub-buffer: it is complete, for the consumer, when
+ * its low 32 bits equal sbsize + 1.  In discard mode the consumer resets it
+ * before handing the sub-buffer back; in overwrite mode nothing consumes
+ * while recording and the words only grow (see flush.c).
+ */
+#ifndef MARKERS_TRACER_INT_H
+#define MARKERS_TRACER_INT_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
+#include "markers.h"
+#include "markers/tracer.h"
+
+#define TR_SESSION_MAGIC 0x4d4b5253u /* "SRKM" */
+#define TR_BUF_MAGIC 0x4d4b5242u
+#define TR_VERSION 1
+
+#define TR_NSLOTS 8192   /* (name, types) hash slots */
+#define TR_MAX_IDS 65536 /* event ids */
+#define TR_ARENA_SIZE (1u << 20)
+#define TR_STRING_MAX 1023
+
+#define TR_COMPACT_IDS 31 /* ids below this fit the compact header */
+#define TR_TS_BITS 27
+#define TR_HDR_COMPACT 4
+#define TR_HDR_EXTENDED 13 /* 5-bit escape padded to a byte, 32-bit id, 64-bit time */
+#define TR_PACKET_HDR 76 /* packet header + context, bytes */
+
+#define TR_DEFAULT_SUBBUF (256u << 10)
+#define TR_DEFAULT_NSUBBUFS 8
+
+/* A declaration record in the arena: header, then name\0types\0format\0file\0. */
+struct tr_decl {
+	uint32_t len; /* whole record, bytes */
+	uint32_t id;
+	uint32_t line;
+	uint32_t pad;
+	char strings[];
+};
+
+struct tr_session_hdr {
+	uint32_t magic, version;
+	uint8_t uuid[16];
+	uint32_t nbufs, nsubbufs;
+	uint64_t subbuf_size;
+	uint32_t overwrite;
+	uint32_t clock_tsc; /* 1: rdtsc; 0: CLOCK_MONOTONIC in ns */
+	int64_t pid;
+	char procname[64];
+	/*
+	 * Calibration: (clock, CLOCK_REALTIME ns) at start, and a later pair
+	 * refreshed by the consumer under cal_seq (odd while writing).
+	 */
+	uint64_t cal_clock0;
+	int64_t cal_real0;
+	uint32_t cal_seq, pad0;
+	uint64_t cal_clock1;
+	int64_t cal_real1;
+	uint64_t nominal_freq; /* Hz; 1e9 for CLOCK_MONOTONIC */
+	/* The event table. */
+	uint32_t next_id;    /* atomic: ids handed out (some never declared) */
+	uint32_t arena_used; /* atomic: bytes of the arena taken */
+	uint32_t ndecl;      /* atomic: declarations published */
+	uint32_t pad1;
+	uint64_t slots[TR_NSLOTS]; /* 0, or (hash48 << 16) | id */
+	uint32_t rec_off[TR_MAX_IDS]; /* id -> arena offset + 1 of its record, 0: none */
+	char arena[TR_ARENA_SIZE];
+};
+
+struct tr_sb {
+	uint64_t commit;
+	uint64_t ts_begin, ts_end;
+	uint64_t data_end; /* bytes of events in the closed sub-buffer */
+	uint64_t pos;      /* position of its first byte, for this cycle */
+} __attribute__((aligned(64)));
+
+struct tr_buf_hdr {
+	uint32_t magic, cpu;
+	uint64_t subbuf_size;
+	uint32_t nsubbufs, pad;
+	uint64_t data_offset; /* of the data in the file, page-aligned */
+	/* Writers' line. */
+	uint64_t reserve __attribute__((aligned(64)));
+	uint64_t last_ts;
+	/* Consumer's line: one store of consumed says "this packet is in the stream file". */
+	uint64_t consumed __attribute__((aligned(64)));
+	uint64_t written_events; /* events moved to the stream file */
+	uint64_t discarded __attribute__((aligned(64)));
+	struct tr_sb sb[];
+};
+
+/* One mapped buffer, as the process sees it. */
+struct tr_buf {
+	struct tr_buf_hdr *h;
+	char *data;
+	size_t map_size;
+	int stream_fd; /* DIR/cpuN, append */
+};
+
+/* Process-private cache: descriptor -> event id, filled lock-free. */
+struct tr_cache_ent {
+	const struct marker *desc; /* CAS from NULL claims the slot */
+	const char *name, *types;  /* checked: a new object may reuse the address */
+	uint32_t id;
+	uint32_t fixed;   /* payload bytes of the non-string arguments */
+	uint8_t nrec;     /* arguments recorded (stops at the first '?') */
+	uint8_t strings;  /* has string arguments */
+	uint8_t ready;    /* release-stored once the fields above are set */
+};
+#define TR_CACHE 4096
+
+struct tr_session {
+	int active; /* 0 in a forked child: the probe returns */
+	char *dir;
+	int dir_fd, lock_fd;
+	int overwrite;
+	uint64_t sbsize;
+	unsigned nsubbufs, nbufs;
+	struct tr_session_hdr *sh;
+	size_t sh_size;
+	struct tr_buf *bufs;
+	struct tr_cache_ent cache[TR_CACHE];
+	/* Globs the probe is registered for. */
+	char **globs;
+	size_t nglobs;
+	/* Consumer. */
+	pthread_t consumer;
+	int consumer_running, consumer_stop;
+	uint32_t metadata_ndecl; /* declarations in the metadata file */
+	uint64_t stream_bytes;
+	uint64_t packet_events;  /* events written to stream files */
+	const char *state;
+	uint64_t final_discarded; /* sum of the streams' final counts, after stop */
+};
+
+/* ---- clock (clock.c) ---- */
+extern int marker__tr_use_tsc;
+void marker__tr_clock_init(void);
+static inline uint64_t marker__tr_clock(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	if (__builtin_expect(marker__tr_use_tsc, 1))
+		return __builtin_ia32_rdtsc();
+#endif
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+int64_t marker__tr_realtime_ns(void);
+/* Frequency and Epoch offset of the trace clock from the calibration pairs. */
+void marker__tr_clock_params(const struct tr_session_hdr *sh, uint64_t *freq, int64_t *offset_s,
+			     uint64_t *offset_cycles);
+
+/* ---- recording (ring.c) ---- */
+void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_list *args);
+/* Payload bytes of one argument of type code @c, 0 for strings and unknown. */
+unsigned marker__tr_type_size(char c);
+
+/* ---- files (flush.c) ---- */
+/* Move complete sub-buffers of @b to its stream file; returns events moved or -errno. */
+long marker__tr_drain(struct tr_session *s, struct tr_buf *b);
+/* Write what is left in @b (writers quiesced or dead), ending with the final counts. */
+int marker__tr_drain_final(struct tr_session *s, struct tr_buf *b);
+int marker__tr_write_metadata(struct tr_session *s);
+int marker__tr_write_stats(struct tr_session *s, const struct marker_tracer_stats *st);
+/* Counters of @s now (recorded includes committed events not yet moved). */
+void marker__tr_stats(struct tr_session *s, struct marker_tracer_stats *st);
+/* Map DIR/.buffers/ of an existing session (recovery) or create it (start). */
+int marker__tr_map(struct tr_session *s, int create);
+void marker__tr_unmap(struct tr_session *s);
+int marker__tr_remove_buffers(struct tr_session *s);
+/* Count and validate the events in @len bytes of @data; returns the valid prefix's length. */
+size_t marker__tr_walk(const struct tr_session *s, const char *data, size_t len,
+		       uint64_t *events);
+
+#endif /* MARKERS_TRACER_INT_H */
