@@ -260,8 +260,17 @@ int marker_tracer_start(const struct marker_tracer_options *opts)
 	if (err)
 		goto err_remove;
 	if (!s->overwrite) {
-		/* The consumer runs with every signal blocked: the program's handlers are not ours. */
+		/*
+		 * The consumer blocks the program's signals (its handlers are not
+		 * ours to run), but not the synchronous ones: the patcher's
+		 * SIGTRAP must reach every thread, and a fault must stay a fault.
+		 */
 		sigfillset(&all);
+		sigdelset(&all, SIGTRAP);
+		sigdelset(&all, SIGSEGV);
+		sigdelset(&all, SIGBUS);
+		sigdelset(&all, SIGILL);
+		sigdelset(&all, SIGFPE);
 		pthread_sigmask(SIG_SETMASK, &all, &old);
 		err = -pthread_create(&s->consumer, NULL, consumer, s);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
