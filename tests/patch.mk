@@ -7,3 +7,7 @@ $(T)/unit/patch_table: tests/unit/patch_table.c tests/unit/patch_util.h tests/ta
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS) -L$(T)/lib \
 		-Wl,-rpath,$(abspath $(T)/lib) -lpatch_shared -lpthread -ldl
+
+# patch_trap dlopens libpatch_dl.
+$(T)/unit/patch_trap: $(T)/lib/libpatch_dl.so
+$(T)/unit/patch_stress: $(T)/lib/libpatch_dl.so

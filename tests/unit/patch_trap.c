@@ -1,0 +1,228 @@
+/*
+ * The patcher and the rest of the process: SIGTRAP that is not ours reaches
+ * the program's handler (or its default action), a thread that blocks
+ * SIGTRAP makes the patcher fall back instead of crashing, and a child of
+ * fork() patches its own code, not its parent's.  Each case in a child.
+ */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "patch_util.h"
+#include "tap.h"
+
+static __attribute__((noinline)) void fire_j(int i)
+{
+	trace_mark_jump(trap_j, "i %d", i);
+}
+
+static __attribute__((noinline)) void fire_i(int i)
+{
+	trace_mark_immediate(trap_i, "i %d", i);
+}
+
+static __attribute__((noinline)) void fire_k(int i)
+{
+	trace_mark_jump(trap_k, "i %d", i);
+}
+
+#define CHECK(cond, ...)                                \
+	do {                                            \
+		if (!(cond)) {                          \
+			printf("# " __VA_ARGS__);       \
+			printf("\n");                   \
+			fflush(stdout);                 \
+			_exit(1);                       \
+		}                                       \
+	} while (0)
+
+static volatile sig_atomic_t user_traps, user_kernel_traps;
+
+static void user_handler(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig, (void)uc;
+	user_traps++;
+	if (si->si_code == SI_KERNEL)
+		user_kernel_traps++;
+}
+
+static void install_user_handler(void)
+{
+	struct sigaction sa = {0};
+
+	sa.sa_sigaction = user_handler;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGTRAP, &sa, NULL);
+}
+
+/* The program installs its handler after the library: raise() and int3 still reach it. */
+static void case_chain(void)
+{
+	long hits = 0;
+
+	install_user_handler();
+	raise(SIGTRAP);
+	CHECK(user_traps == 1, "raise before any switch: %d", (int)user_traps);
+	/* A switch puts the library's handler back in front of the program's. */
+	CHECK(marker_probe_register("trap_j", "i %d", pu_count_probe, &hits) == 0, "register");
+	CHECK(pu_check_sites("trap_j", 1) == 0, "trap_j on");
+	fire_j(1);
+	CHECK(hits == 1, "hits %ld", hits);
+	raise(SIGTRAP);
+	CHECK(user_traps == 2, "raise after a switch: %d calls of the program's handler",
+	      (int)user_traps);
+	__asm__ volatile("int3");
+	CHECK(user_traps == 3 && user_kernel_traps == 1, "a foreign int3: %d/%d",
+	      (int)user_traps, (int)user_kernel_traps);
+	marker_probe_unregister("trap_j", pu_count_probe, &hits);
+	CHECK(pu_check_sites("trap_j", 0) == 0, "trap_j off");
+	_exit(0);
+}
+
+/* No handler of the program: raise(SIGTRAP) ends the process as it would without us. */
+static void case_default(void)
+{
+	long hits = 0;
+
+	marker_probe_register("trap_j", "i %d", pu_count_probe, &hits);
+	marker_probe_unregister("trap_j", pu_count_probe, &hits);
+	raise(SIGTRAP);
+	_exit(0); /* not reached */
+}
+
+static int blocker_go;
+
+static void *blocker(void *arg)
+{
+	sigset_t s;
+
+	(void)arg;
+	sigemptyset(&s);
+	sigaddset(&s, SIGTRAP);
+	pthread_sigmask(SIG_BLOCK, &s, NULL);
+	__atomic_store_n(&blocker_go, 1, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&blocker_go, __ATOMIC_ACQUIRE) == 1)
+		usleep(1000);
+	return NULL;
+}
+
+static void *open_dl(void)
+{
+	const char *b = getenv("MARKERS_BUILD");
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s%slibpatch_dl.so", b ? b : "", b ? "/tests/lib/" : "");
+	return dlopen(path, RTLD_NOW);
+}
+
+/* A thread blocks SIGTRAP: no int3 is written; sites fall back, say why, and still work. */
+static void case_blocked(void)
+{
+	long hits = 0, dl_hits = 0;
+	pthread_t th;
+	struct pu_sites s;
+	void (*dl_fire)(int, int);
+	void *dl;
+
+	pthread_create(&th, NULL, blocker, NULL);
+	while (!__atomic_load_n(&blocker_go, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	/* Loaded now: never adopted, taken, works from the flag. */
+	dl = open_dl();
+	CHECK(dl, "dlopen: %s", dlerror());
+	dl_fire = (void (*)(int, int))dlsym(dl, "patch_dl_fire");
+	s = pu_sites("dl_jmp");
+	CHECK(s.n == 1 && s.mode[0] == MARKER_MODE_FALLBACK && s.reason[0] &&
+		      strstr(s.reason[0], "SIGTRAP") && pu_form(s.kind, s.addr[0]) == 1,
+	      "dl_jmp loaded while SIGTRAP is blocked: mode %s, reason %s",
+	      marker_mode_name(s.mode[0]), s.reason[0] ? s.reason[0] : "none");
+	dl_fire(MARKER_KIND_JUMP, 0);
+	CHECK(marker_probe_register("dl_jmp", "i %d", pu_count_probe, &dl_hits) == 0, "register");
+	dl_fire(MARKER_KIND_JUMP, 0);
+	dl_fire(MARKER_KIND_JUMP, 0);
+	CHECK(dl_hits == 2, "dl_jmp from the flag: %ld hits", dl_hits);
+	marker_probe_unregister("dl_jmp", pu_count_probe, &dl_hits);
+	dl_fire(MARKER_KIND_JUMP, 0);
+	CHECK(dl_hits == 2, "dl_jmp off: %ld hits", dl_hits);
+
+	/* Adopted before: the switch is refused and says so. */
+	CHECK(marker_probe_register("trap_i", "i %d", pu_count_probe, &hits) == 0, "register");
+	s = pu_sites("trap_i");
+	CHECK(s.n == 1 && s.mode[0] == MARKER_MODE_FALLBACK && s.reason[0] &&
+		      strstr(s.reason[0], "SIGTRAP"),
+	      "trap_i switched while SIGTRAP is blocked: mode %s", marker_mode_name(s.mode[0]));
+	/* The thread goes: the next switch takes the site left behind along. */
+	__atomic_store_n(&blocker_go, 2, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	CHECK(marker_probe_register("trap_k", "i %d", pu_count_probe, &hits) == 0, "register");
+	CHECK(pu_check_sites("trap_i", 1) == 0 && pu_check_sites("trap_k", 1) == 0,
+	      "patched again once no thread blocks SIGTRAP");
+	hits = 0;
+	fire_i(1);
+	fire_k(1);
+	CHECK(hits == 2, "hits %ld", hits);
+	dlclose(dl);
+	_exit(0);
+}
+
+/* A child of fork() writes its own text, never its parent's. */
+static void case_fork(void)
+{
+	long hits = 0;
+	int status;
+	pid_t pid;
+
+	/* The parent patched before: its /proc/self/mem is open. */
+	marker_probe_register("trap_j", "i %d", pu_count_probe, &hits);
+	marker_probe_unregister("trap_j", pu_count_probe, &hits);
+	pid = fork();
+	if (pid == 0) {
+		CHECK(marker_probe_register("trap_j", "i %d", pu_count_probe, &hits) == 0,
+		      "register in the child");
+		CHECK(pu_check_sites("trap_j", 1) == 0, "child: trap_j on");
+		fire_j(1);
+		CHECK(hits == 1, "child hits %ld", hits);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child failed");
+	CHECK(pu_check_sites("trap_j", 0) == 0, "the parent's site was written by the child");
+	fire_j(1);
+	CHECK(hits == 0, "parent hits %ld", hits);
+	_exit(0);
+}
+
+static int run(void (*fn)(void))
+{
+	int status = 0;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+		fn();
+	waitpid(pid, &status, 0);
+	return status;
+}
+
+int main(void)
+{
+	int st;
+
+	plan(4);
+	st = run(case_chain);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	   "raise(SIGTRAP) and a foreign int3 reach the program's handler");
+	st = run(case_default);
+	ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGTRAP,
+	   "without a handler of the program, raise(SIGTRAP) still ends it");
+	st = run(case_blocked);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	   "a thread blocking SIGTRAP: fallback with a reason, then patched again");
+	st = run(case_fork);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "fork: the child patches only its own code");
+	return done();
+}
