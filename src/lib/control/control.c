@@ -2,7 +2,7 @@
  * control.c - the control channel's listener thread.
  *
  * Cheap and invisible to the program: one thread that sleeps in poll(),
- * every signal blocked in it, every descriptor close-on-exec, nothing done
+ * the program's signals blocked in it, every descriptor close-on-exec, nothing done
  * at start-up but creating the thread.  At most MAX_CONN connections at
  * once, each answered once and closed, except the one that started a
  * recording (see proto.h); a connection that sends no complete request
@@ -321,8 +321,19 @@ static void start_listener(void)
 
 	for (int i = 0; i < MAX_CONN; i++)
 		conns[i].fd = -1;
-	/* The thread inherits this mask: no signal of the program lands in it. */
+	/*
+	 * The thread inherits this mask: no signal of the program lands in it.
+	 * Except the synchronous ones, which only this thread's own faults
+	 * raise, and SIGTRAP: the patcher refuses to patch while a thread
+	 * blocks it (an int3 would kill that thread), and this thread never
+	 * runs a marker site.
+	 */
 	sigfillset(&all);
+	sigdelset(&all, SIGTRAP);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGILL);
+	sigdelset(&all, SIGFPE);
 	/* But not SIGTRAP: the patcher refuses to write int3 while any thread blocks it. */
 	sigdelset(&all, SIGTRAP);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
