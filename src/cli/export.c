@@ -1,11 +1,494 @@
-/* export.c - not yet. */
+/*
+ * export.c - `markers export --format=chrome DIR`: the Chrome trace-event
+ * JSON that chrome://tracing, Perfetto (ui.perfetto.dev) and speedscope open.
+ *
+ * Every event becomes an instant event ("ph":"i") with its fields as args,
+ * on a track per CPU.  Markers that pair by name, NAME_start with NAME_done
+ * (also _begin/_enter/_entry with _end/_stop/_exit/_finish/_return), become
+ * async slices ("ph":"b"/"e") too, matched by an `id`-like field when they
+ * have one, else innermost-first on the same CPU.  Async slices, unlike
+ * complete events, need no nesting, which a thread that migrates between
+ * the two markers would break.
+ */
+#include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "commands.h"
+#include "trace_reader.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: %s export --format=chrome [-o FILE] [--no-pairs] DIR\n"
+		   "\n"
+		   "Convert the trace in DIR to Chrome trace-event JSON (chrome://tracing,\n"
+		   "ui.perfetto.dev), on standard output or into FILE.  Each event is an instant\n"
+		   "event with its fields as args, on a track per CPU; NAME_start/NAME_done pairs\n"
+		   "(and _begin/_end, _enter/_exit...) also become slices named NAME.\n"
+		   "\n"
+		   "  -f, --format FMT  chrome (the only one for now)\n"
+		   "  -o, --output FILE write to FILE instead of standard output\n"
+		   "      --no-pairs    no slices, instant events only\n"
+		   "  -h, --help        this help\n",
+		   cli_progname);
+}
+
+/* ---- JSON ---- */
+
+/* A JSON string: escapes, and bytes that are not UTF-8 as U+FFFD. */
+static void json_str(FILE *f, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + len;
+
+	putc_unlocked('"', f);
+	while (p < e) {
+		unsigned c = *p, n = 0;
+
+		if (c == '"' || c == '\\') {
+			putc_unlocked('\\', f);
+			putc_unlocked(c, f);
+			p++;
+			continue;
+		}
+		if (c < 0x20 || c == 0x7f) {
+			fprintf(f, "\\u%04x", c);
+			p++;
+			continue;
+		}
+		if (c < 0x80) {
+			putc_unlocked(c, f);
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3;
+		if (n && (size_t)(e - p) > n) {
+			unsigned i;
+
+			for (i = 1; i <= n && (p[i] & 0xc0) == 0x80; i++)
+				;
+			/* Overlong or surrogate forms are not UTF-8 either. */
+			if (i > n && !(c == 0xe0 && p[1] < 0xa0) && !(c == 0xed && p[1] >= 0xa0) &&
+			    !(c == 0xf0 && p[1] < 0x90) && !(c == 0xf4 && p[1] >= 0x90)) {
+				fwrite(p, 1, n + 1, f);
+				p += n + 1;
+				continue;
+			}
+		}
+		fputs("\\ufffd", f);
+		p++;
+	}
+	putc_unlocked('"', f);
+}
+
+static void json_cstr(FILE *f, const char *s)
+{
+	json_str(f, s, strlen(s));
+}
+
+/*
+ * Integers beyond 2^53 are strings: JavaScript viewers would round them.
+ * Pointers and other hexadecimal fields are "0x..." strings.
+ */
+static void json_int(FILE *f, const struct tr_node *n)
+{
+	if (n->base == 16)
+		fprintf(f, "\"0x%" PRIx64 "\"", n->u);
+	else if (n->kind == TR_SIGNED && (n->s > (1ll << 53) || n->s < -(1ll << 53)))
+		fprintf(f, "\"%" PRId64 "\"", n->s);
+	else if (n->kind == TR_SIGNED)
+		fprintf(f, "%" PRId64, n->s);
+	else if (n->u > (1ull << 53))
+		fprintf(f, "\"%" PRIu64 "\"", n->u);
+	else
+		fprintf(f, "%" PRIu64, n->u);
+}
+
+static size_t json_value(FILE *f, const struct tr_node *n, size_t i, size_t count)
+{
+	const struct tr_node *v = &n[i];
+	char buf[40];
+	int first = 1;
+
+	switch (v->kind) {
+	case TR_SIGNED:
+	case TR_UNSIGNED:
+		json_int(f, v);
+		break;
+	case TR_FLOAT:
+		tr_format_double(v->d, v->base == 32, buf, sizeof(buf));
+		/* JSON has no NaN or infinity. */
+		fputs(strchr(buf, 'n') ? "null" : buf, f);
+		break;
+	case TR_STRING:
+		json_str(f, v->str, v->len);
+		break;
+	case TR_ENUM:
+		if (v->str)
+			json_cstr(f, v->str);
+		else
+			fprintf(f, v->is_signed ? "%" PRId64 : "%" PRIu64, v->u);
+		break;
+	case TR_BEGIN_STRUCT:
+	case TR_BEGIN_ARRAY:
+		putc_unlocked(v->kind == TR_BEGIN_STRUCT ? '{' : '[', f);
+		for (i++; i < count && n[i].kind != TR_END;) {
+			if (!first)
+				putc_unlocked(',', f);
+			first = 0;
+			if (v->kind == TR_BEGIN_STRUCT) {
+				json_cstr(f, n[i].name ? n[i].name : "");
+				putc_unlocked(':', f);
+			}
+			i = json_value(f, n, i, count);
+		}
+		putc_unlocked(v->kind == TR_BEGIN_STRUCT ? '}' : ']', f);
+		break;
+	case TR_END:
+		break;
+	}
+	return i + 1;
+}
+
+/* The fields of @ev as the members of a JSON object (no braces). */
+static void json_fields(FILE *f, const struct tr_event *ev, int first)
+{
+	for (size_t i = 0; i < ev->nfields;) {
+		if (!first)
+			putc_unlocked(',', f);
+		first = 0;
+		json_cstr(f, ev->fields[i].name ? ev->fields[i].name : "");
+		putc_unlocked(':', f);
+		i = json_value(f, ev->fields, i, ev->nfields);
+	}
+}
+
+/* ---- pairing NAME_start with NAME_done ---- */
+
+static const char *const start_suffixes[] = {"_start", "_begin", "_enter", "_entry", NULL};
+static const char *const end_suffixes[] = {"_done", "_end", "_stop", "_exit", "_finish",
+					   "_return", NULL};
+
+/* The length of @name without a suffix of @list, or 0. */
+static size_t strip(const char *name, const char *const *list)
+{
+	size_t n = strlen(name);
+
+	for (; *list; list++) {
+		size_t k = strlen(*list);
+
+		if (n > k && !strcmp(name + n - k, *list))
+			return n - k;
+	}
+	return 0;
+}
+
+struct open_slice {
+	struct open_slice *next; /* in its bucket, newest first */
+	char *key;
+	int64_t ts;
+	int64_t cpu;
+};
+
+struct pairs {
+	struct open_slice **buckets;
+	size_t nbuckets;
+	uint64_t next_id, emitted;
+};
+
+/*
+ * The key of a slice: its name, and the value of its first `id` or `*_id`
+ * field, or failing that its CPU.
+ */
+static char *slice_key(const struct tr_event *ev, size_t prefix)
+{
+	char *key = NULL;
+	size_t len;
+	FILE *f = open_memstream(&key, &len);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "%.*s", (int)prefix, ev->name);
+	for (size_t i = 0; i < ev->nfields; i++) {
+		const struct tr_node *n = &ev->fields[i];
+		size_t l = n->name ? strlen(n->name) : 0;
+
+		if ((n->kind == TR_SIGNED || n->kind == TR_UNSIGNED || n->kind == TR_STRING) &&
+		    l && (!strcmp(n->name, "id") || (l > 3 && !strcmp(n->name + l - 3, "_id")))) {
+			fprintf(f, "\x1f%s=", n->name);
+			if (n->kind == TR_STRING)
+				fwrite(n->str, 1, n->len, f);
+			else
+				fprintf(f, "%" PRIu64, n->u);
+			fclose(f);
+			return key;
+		}
+	}
+	fprintf(f, "\x1f@cpu%" PRId64, ev->cpu);
+	fclose(f);
+	return key;
+}
+
+static size_t hash(const char *s, size_t n)
+{
+	size_t h = 1469598103u;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h % n;
+}
+
+static int pair_start(struct pairs *p, const struct tr_event *ev, size_t prefix)
+{
+	struct open_slice *o = malloc(sizeof(*o));
+	size_t b;
+
+	if (!o || !(o->key = slice_key(ev, prefix))) {
+		free(o);
+		return -1;
+	}
+	o->ts = ev->ts;
+	o->cpu = ev->cpu;
+	b = hash(o->key, p->nbuckets);
+	o->next = p->buckets[b];
+	p->buckets[b] = o;
+	return 0;
+}
+
+static void ts_us(FILE *f, int64_t ns, int64_t t0)
+{
+	int64_t d = ns - t0;
+
+	fprintf(f, "%s%" PRId64 ".%03" PRId64, d < 0 ? "-" : "", (d < 0 ? -d : d) / 1000,
+		(d < 0 ? -d : d) % 1000);
+}
+
+static int pair_end(struct pairs *p, FILE *f, const struct tr_event *ev, size_t prefix,
+		    int64_t t0, int64_t pid)
+{
+	char *key = slice_key(ev, prefix);
+	struct open_slice **pp, *o;
+	uint64_t id;
+
+	if (!key)
+		return -1;
+	for (pp = &p->buckets[hash(key, p->nbuckets)]; (o = *pp); pp = &o->next)
+		if (!strcmp(o->key, key))
+			break;
+	free(key);
+	if (!o)
+		return 0; /* its start is not in the trace */
+	*pp = o->next;
+	id = p->next_id++;
+	fprintf(f, ",\n{\"ph\":\"b\",\"cat\":\"markers\",\"name\":\"%.*s\",\"id\":%" PRIu64
+		   ",\"pid\":%" PRId64 ",\"tid\":%" PRId64 ",\"ts\":",
+		(int)prefix, ev->name, id, pid, o->cpu);
+	ts_us(f, o->ts, t0);
+	fprintf(f, "}");
+	fprintf(f, ",\n{\"ph\":\"e\",\"cat\":\"markers\",\"name\":\"%.*s\",\"id\":%" PRIu64
+		   ",\"pid\":%" PRId64 ",\"tid\":%" PRId64 ",\"ts\":",
+		(int)prefix, ev->name, id, pid, o->cpu);
+	ts_us(f, ev->ts, t0);
+	fprintf(f, ",\"args\":{");
+	json_fields(f, ev, 1);
+	fprintf(f, "}}");
+	p->emitted++;
+	free(o->key);
+	free(o);
+	return 0;
+}
+
+static void pairs_free(struct pairs *p)
+{
+	for (size_t i = 0; i < p->nbuckets; i++)
+		while (p->buckets[i]) {
+			struct open_slice *o = p->buckets[i];
+
+			p->buckets[i] = o->next;
+			free(o->key);
+			free(o);
+		}
+	free(p->buckets);
+}
+
+/* ---- the export ---- */
+
+struct tracks {
+	int64_t *cpus;
+	size_t n, cap;
+};
+
+static int track_seen(struct tracks *t, int64_t cpu)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->cpus[i] == cpu)
+			return 1;
+	if (t->n == t->cap) {
+		int64_t *m = realloc(t->cpus, (t->cap ? t->cap * 2 : 16) * sizeof(*m));
+
+		if (!m)
+			return 1;
+		t->cpus = m;
+		t->cap = t->cap ? t->cap * 2 : 16;
+	}
+	t->cpus[t->n++] = cpu;
+	return 0;
+}
+
+static int export_chrome(struct tr_trace *t, FILE *f, const char *dir, int pairs_on)
+{
+	const struct tm_trace *meta = tr_metadata(t);
+	const struct tm_env *procname = tm_env_find(meta, "procname");
+	const struct tm_env *vpid = tm_env_find(meta, "vpid");
+	int64_t pid = vpid && !vpid->str ? vpid->num : 1, t0 = 0;
+	struct pairs p = {.nbuckets = 4096};
+	struct tracks tracks = {0};
+	uint64_t nevents = 0, nlost = 0;
+	struct tr_event ev;
+	int rc, first = 1, status = 0;
+
+	p.buckets = calloc(p.nbuckets, sizeof(*p.buckets));
+	if (!p.buckets) {
+		fprintf(stderr, "%s export: out of memory\n", cli_progname);
+		return 1;
+	}
+	fprintf(f, "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"trace\":");
+	json_cstr(f, dir);
+	fprintf(f, ",\"exporter\":\"markers\"},\n\"traceEvents\":[\n");
+	fprintf(f, "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%" PRId64
+		   ",\"tid\":0,\"args\":{\"name\":",
+		pid);
+	json_cstr(f, procname && procname->str ? procname->str : "traced process");
+	fprintf(f, "}}");
+	while ((rc = tr_next(t, &ev)) > 0) {
+		size_t prefix;
+
+		if (first) {
+			t0 = ev.ts; /* microseconds from here: a double keeps the nanoseconds */
+			first = 0;
+		}
+		if (!track_seen(&tracks, ev.cpu)) {
+			fprintf(f, ",\n{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%" PRId64
+				   ",\"tid\":%" PRId64 ",\"args\":{\"name\":\"cpu %" PRId64 "\"}}",
+				pid, ev.cpu, ev.cpu);
+			fprintf(f, ",\n{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":%" PRId64
+				   ",\"tid\":%" PRId64 ",\"args\":{\"sort_index\":%" PRId64 "}}",
+				pid, ev.cpu, ev.cpu);
+		}
+		if (ev.kind == TR_LOST) {
+			fprintf(f, ",\n{\"ph\":\"i\",\"s\":\"t\",\"cat\":\"lost\",\"name\":\"lost "
+				   "events\",\"pid\":%" PRId64 ",\"tid\":%" PRId64 ",\"ts\":",
+				pid, ev.cpu);
+			ts_us(f, ev.ts, t0);
+			fprintf(f, ",\"args\":{\"events\":%" PRIu64 ",\"packets\":%" PRIu64 "}}",
+				ev.lost_events, ev.lost_packets);
+			nlost += ev.lost_events;
+			continue;
+		}
+		nevents++;
+		fprintf(f, ",\n{\"ph\":\"i\",\"s\":\"t\",\"cat\":\"markers\",\"name\":");
+		json_cstr(f, ev.name);
+		fprintf(f, ",\"pid\":%" PRId64 ",\"tid\":%" PRId64 ",\"ts\":", pid, ev.cpu);
+		ts_us(f, ev.ts, t0);
+		fprintf(f, ",\"args\":{");
+		json_fields(f, &ev, 1);
+		fprintf(f, "}}");
+		if (!pairs_on)
+			continue;
+		if ((prefix = strip(ev.name, start_suffixes)))
+			rc = pair_start(&p, &ev, prefix);
+		else if ((prefix = strip(ev.name, end_suffixes)))
+			rc = pair_end(&p, f, &ev, prefix, t0, pid);
+		if (rc < 0) {
+			fprintf(stderr, "%s export: out of memory\n", cli_progname);
+			status = 1;
+			break;
+		}
+	}
+	/* Close the JSON even after an error: what was read stays usable. */
+	fprintf(f, "\n]}\n");
+	if (rc < 0 && !status) {
+		fprintf(stderr, "%s export: %s\n", cli_progname, tr_error(t));
+		status = 1;
+	}
+	if (!status)
+		fprintf(stderr, "%s export: %" PRIu64 " events, %" PRIu64 " slices, %" PRIu64
+				" lost\n",
+			cli_progname, nevents, p.emitted, nlost);
+	pairs_free(&p);
+	free(tracks.cpus);
+	return status;
+}
 
 int cmd_export(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "markers export: not implemented yet\n");
-	return 1;
+	static const struct option opts[] = {
+		{"format", required_argument, NULL, 'f'},
+		{"output", required_argument, NULL, 'o'},
+		{"no-pairs", no_argument, NULL, 'P'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	static char outbuf[1 << 16];
+	const char *format = NULL, *output = NULL;
+	int opt, pairs_on = 1, status;
+	struct tr_trace *t;
+	char err[600];
+	FILE *f = stdout;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+f:o:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			format = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'P':
+			pairs_on = 0;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!format || strcmp(format, "chrome")) {
+		fprintf(stderr, "%s export: %s (--format=chrome)\n", cli_progname,
+			format ? "unknown format" : "which format?");
+		return 2;
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "%s export: %s\n", cli_progname,
+			optind == argc ? "which trace? (markers export --format=chrome DIR)"
+				       : "one trace at a time");
+		return 2;
+	}
+	if (tr_open(argv[optind], &t, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s export: %s\n", cli_progname, err);
+		return 1;
+	}
+	if (output && !(f = fopen(output, "w"))) {
+		fprintf(stderr, "%s export: cannot write %s: %m\n", cli_progname, output);
+		tr_close(t);
+		return 1;
+	}
+	setvbuf(f, outbuf, _IOFBF, sizeof(outbuf));
+	status = export_chrome(t, f, argv[optind], pairs_on);
+	if ((fflush(f) || ferror(f) || (output && fclose(f))) && !status) {
+		fprintf(stderr, "%s export: cannot write %s\n", cli_progname,
+			output ? output : "the output");
+		status = 1;
+	}
+	tr_close(t);
+	return status;
 }

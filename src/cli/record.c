@@ -1,11 +1,594 @@
-/* record.c - not yet. */
+/*
+ * record.c - `markers record -- CMD`: run CMD with the tracer configured by
+ * its environment, so that markers record from CMD's first instruction,
+ * and finish the trace however CMD ends.  `-p PID` attaches instead
+ * (attach.c).
+ *
+ * No daemon: CMD's own libmarkers records into DIR.  This process only
+ * sets the environment, forwards signals, shows the live counters that the
+ * tracer publishes in DIR/.stats, and after CMD is gone calls
+ * marker_tracer_recover(), which writes out what a CMD killed mid-way
+ * (even by SIGKILL) had committed to its buffers.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#include "attach.h"
 #include "commands.h"
+#include "progress.h"
+#include "trace_reader.h"
+
+extern char **environ;
+
+struct record_opts {
+	const char **globs;
+	size_t nglobs;
+	const char *dir;
+	int overwrite, quiet;
+	uint64_t buffer_size, subbuf_size;
+	double duration;
+	pid_t pid;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: %s record [OPTIONS] -- CMD [ARGS...]\n"
+		"       %s record [OPTIONS] -p PID [--duration SECONDS]\n"
+		"\n"
+		"Record a trace of CMD, its markers on from its first instruction, or of the\n"
+		"running process PID until Ctrl-C.  No daemon, no root: the traced process's\n"
+		"libmarkers writes the trace (CTF 1.8) into DIR.  Shows live counters on a\n"
+		"terminal and a summary at the end; returns CMD's exit status.\n"
+		"\n"
+		"  -e, --event GLOB       record the markers matching GLOB (fnmatch; default '*');\n"
+		"                         repeatable\n"
+		"  -o, --output DIR       the trace directory; a new or empty one\n"
+		"                         (default ./markers-trace-YYYYMMDD-HHMMSS)\n"
+		"      --overwrite        flight recorder: keep the newest events when the buffers\n"
+		"                         are full (default: keep the oldest, count the others)\n"
+		"  -b, --buffer-size SIZE buffer bytes per CPU (suffix K, M, G)\n"
+		"      --subbuf-size SIZE bytes per sub-buffer, one CTF packet (suffix K, M)\n"
+		"  -p, --pid PID          attach to a running process instead of running CMD\n"
+		"  -d, --duration SECS    with -p: stop after SECS seconds (default: Ctrl-C)\n"
+		"  -q, --quiet            no progress line and no summary\n"
+		"  -h, --help             this help\n"
+		"\n"
+		"Then: markers view DIR, markers stats DIR, markers export --format=chrome DIR.\n",
+		cli_progname, cli_progname);
+}
+
+/* "64K", "2M", "1G", "4096" -> bytes; 0 on error. */
+static uint64_t parse_size(const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return 0;
+	switch (*end) {
+	case 'k':
+	case 'K':
+		v <<= 10, end++;
+		break;
+	case 'm':
+	case 'M':
+		v <<= 20, end++;
+		break;
+	case 'g':
+	case 'G':
+		v <<= 30, end++;
+		break;
+	}
+	if (*end == 'i' && end[1] == 'B')
+		end += 2;
+	else if (*end == 'B')
+		end++;
+	return *end ? 0 : v;
+}
+
+/* ---- the output directory ---- */
+
+static int dir_is_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int empty = 1;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			empty = 0;
+	closedir(d);
+	return empty;
+}
+
+static int mkdir_p(char *path)
+{
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(path, 0777) < 0 && errno != EEXIST) {
+			*p = '/';
+			return -1;
+		}
+		*p = '/';
+	}
+	return mkdir(path, 0777) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+/*
+ * Create the trace directory, or accept an empty one; refuse one with
+ * something in it (an old trace would mix with the new one).  Fills @abs
+ * with its absolute path.  Returns 0, or 1 after printing why not.
+ */
+static int prepare_dir(const char *dir, int is_default, char *abs, size_t len)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int made = 0;
+
+	snprintf(path, sizeof(path), "%s", dir);
+	for (int n = 2; is_default && stat(path, &st) == 0 && n < 100; n++)
+		snprintf(path, sizeof(path), "%s-%d", dir, n); /* two records in one second */
+	if (stat(path, &st) == 0) {
+		if (!S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "%s record: %s exists and is not a directory\n", cli_progname,
+				path);
+			return 1;
+		}
+		if (dir_is_empty(path) != 1) {
+			fprintf(stderr,
+				"%s record: %s is not empty; give a new directory with -o, or remove "
+				"it\n",
+				cli_progname, path);
+			return 1;
+		}
+	} else {
+		if (mkdir_p(path) < 0) {
+			fprintf(stderr, "%s record: cannot create %s: %m\n", cli_progname, path);
+			return 1;
+		}
+		made = 1;
+	}
+	if (access(path, W_OK | X_OK) < 0) {
+		fprintf(stderr, "%s record: cannot write into %s: %m\n", cli_progname, path);
+		if (made)
+			rmdir(path);
+		return 1;
+	}
+	if (!realpath(path, abs) || strlen(abs) >= len) {
+		fprintf(stderr, "%s record: %s: %m\n", cli_progname, path);
+		return 1;
+	}
+	return 0;
+}
+
+static void default_dir(char *buf, size_t len)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	strftime(buf, len, "markers-trace-%Y%m%d-%H%M%S", &tm);
+}
+
+/* ---- the child's environment ---- */
+
+static char **child_env(const struct record_opts *o, const char *dir)
+{
+	size_t n = 0, k = 0;
+	char **env, *globs, buf[64];
+	size_t glen = 2;
+
+	while (environ[n])
+		n++;
+	env = calloc(n + 8, sizeof(*env));
+	for (size_t i = 0; i < o->nglobs; i++)
+		glen += strlen(o->globs[i]) + 1;
+	globs = malloc(glen + sizeof("MARKERS_RECORD="));
+	if (!env || !globs)
+		return NULL;
+	/* Our settings replace any the user had exported. */
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], "MARKERS_RECORD", 14))
+			env[k++] = environ[i];
+	strcpy(globs, "MARKERS_RECORD=");
+	for (size_t i = 0; i < o->nglobs; i++) {
+		if (i)
+			strcat(globs, ",");
+		strcat(globs, o->globs[i]);
+	}
+	if (!o->nglobs)
+		strcat(globs, "*");
+	env[k++] = globs;
+	if (asprintf(&env[k++], "MARKERS_RECORD_DIR=%s", dir) < 0)
+		return NULL;
+	env[k++] = o->overwrite ? "MARKERS_RECORD_MODE=overwrite" : "MARKERS_RECORD_MODE=discard";
+	if (o->buffer_size) {
+		snprintf(buf, sizeof(buf), "MARKERS_RECORD_BUFFER_SIZE=%" PRIu64, o->buffer_size);
+		env[k++] = strdup(buf);
+	}
+	if (o->subbuf_size) {
+		snprintf(buf, sizeof(buf), "MARKERS_RECORD_SUBBUF_SIZE=%" PRIu64, o->subbuf_size);
+		env[k++] = strdup(buf);
+	}
+	env[k] = NULL;
+	return env;
+}
+
+/* ---- signals ---- */
+
+static volatile sig_atomic_t child_pid;
+
+/*
+ * A signal that a process sent us (kill, a supervisor) goes on to CMD.  One
+ * from the terminal (Ctrl-C) reached CMD already, as it is in our process
+ * group: sending it again would count twice for a program that stops on a
+ * second Ctrl-C.  Either way we stay, to finish the trace after CMD.
+ */
+static void forward(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	if (child_pid > 0 && si->si_code != SI_KERNEL)
+		kill(child_pid, sig);
+}
+
+static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+/* ---- recovery, from the library, loaded only when needed ---- */
+
+typedef int recover_fn(const char *dir);
+
+/*
+ * marker_tracer_recover() lives in libmarkers.  The CLI does not link it:
+ * its constructors would start a recording or a control channel in every
+ * `markers` command.  Load it from ../lib beside this executable (as
+ * installed), else from the loader's path.
+ */
+static int recover(const char *dir, const char **why)
+{
+	char exe[PATH_MAX], lib[PATH_MAX + 32];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	void *h = NULL;
+	recover_fn *fn;
+
+	if (n > 0) {
+		char *slash;
+
+		exe[n] = 0;
+		slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = 0;
+			snprintf(lib, sizeof(lib), "%s/../lib/libmarkers.so.1", exe);
+			h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+		}
+	}
+	if (!h)
+		h = dlopen("libmarkers.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		*why = "libmarkers.so.1 not found";
+		return -ENOENT;
+	}
+	fn = (recover_fn *)dlsym(h, "marker_tracer_recover");
+	if (!fn) {
+		*why = "this libmarkers has no marker_tracer_recover()";
+		return -ENOSYS;
+	}
+	/* Leave the handle open: the library's threads may still be running. */
+	return fn(dir);
+}
+
+/* ---- running CMD ---- */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void show_progress(const char *dir, double t0)
+{
+	struct live_stats ls;
+	char ev[32], lost[32], size[32];
+
+	if (live_stats_read(dir, &ls) < 0) {
+		fprintf(stderr, "\r\033[Krecording... %.1f s", now_s() - t0);
+		return;
+	}
+	format_count(ls.recorded, ev, sizeof(ev));
+	format_count(ls.discarded, lost, sizeof(lost));
+	format_size(ls.bytes, size, sizeof(size));
+	fprintf(stderr, "\r\033[Krecording... %.1f s: %s events, %s, %s lost", now_s() - t0, ev,
+		size, lost);
+}
+
+/* Fork and exec; returns the child's pid, or -1 after printing why. */
+static pid_t spawn(char **argv, char **env)
+{
+	int pfd[2], err = 0;
+	pid_t pid;
+	ssize_t r;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		fprintf(stderr, "%s record: pipe: %m\n", cli_progname);
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "%s record: fork: %m\n", cli_progname);
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+			signal(forwarded[i], SIG_DFL);
+		environ = env;
+		execvp(argv[0], argv);
+		err = errno;
+		if (write(pfd[1], &err, sizeof(err)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(pfd[1]);
+	/* The pipe closes on a successful exec; else it brings the errno. */
+	do
+		r = read(pfd[0], &err, sizeof(err));
+	while (r < 0 && errno == EINTR);
+	close(pfd[0]);
+	if (r == sizeof(err)) {
+		waitpid(pid, NULL, 0);
+		fprintf(stderr, "%s record: cannot run %s: %s\n", cli_progname, argv[0],
+			strerror(err));
+		return -1;
+	}
+	return pid;
+}
+
+static void summary(const char *dir, const char *cmd, double secs)
+{
+	struct tr_trace *t;
+	struct tr_summary s;
+	char err[600], count[32], lost[32], size[32];
+
+	if (tr_open(dir, &t, err, sizeof(err)) < 0) {
+		fprintf(stderr,
+			"%s record: no trace in %s: %s does not use libmarkers, or none of its "
+			"markers matched\n",
+			cli_progname, dir, cmd);
+		return;
+	}
+	if (tr_summarize(t, &s) < 0)
+		fprintf(stderr, "%s record: the trace is damaged: %s\n", cli_progname, tr_error(t));
+	format_count(s.events, count, sizeof(count));
+	format_count(s.lost_events, lost, sizeof(lost));
+	format_size(tr_size(t), size, sizeof(size));
+	fprintf(stderr, "%s record: %s events, %s lost, %.3f s, %s in %s\n", cli_progname, count,
+		lost, secs, size, dir);
+	if (s.lost_events)
+		fprintf(stderr,
+			"%s record: events were lost: a bigger --buffer-size, or fewer markers "
+			"(-e), would keep them\n",
+			cli_progname);
+	if (s.events)
+		print_marker_table(stderr, &s, 15);
+	fprintf(stderr, "%s record: see the events with: %s view %s\n", cli_progname,
+		cli_progname, dir);
+	tr_summary_free(&s);
+	tr_close(t);
+}
+
+static int run(const struct record_opts *o, char **argv, const char *dir)
+{
+	struct sigaction sa = {.sa_sigaction = forward, .sa_flags = SA_SIGINFO | SA_RESTART};
+	int progress = !o->quiet && isatty(STDERR_FILENO), status, rc, exit_status;
+	const char *why = NULL;
+	sigset_t chld, old;
+	char **env = child_env(o, dir);
+	double t0 = now_s(), next = t0 + 0.25;
+	pid_t pid;
+
+	if (!env) {
+		fprintf(stderr, "%s record: out of memory\n", cli_progname);
+		return 1;
+	}
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &old);
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaction(forwarded[i], &sa, NULL);
+	pid = spawn(argv, env);
+	if (pid < 0) {
+		if (dir_is_empty(dir) == 1)
+			rmdir(dir);
+		return 1;
+	}
+	child_pid = pid;
+	for (;;) {
+		struct timespec ts = {0, 250 * 1000 * 1000};
+
+		rc = waitpid(pid, &status, WNOHANG);
+		if (rc == pid)
+			break;
+		if (rc < 0 && errno != EINTR) {
+			fprintf(stderr, "%s record: waitpid: %m\n", cli_progname);
+			return 1;
+		}
+		if (progress && now_s() >= next) {
+			show_progress(dir, t0);
+			next = now_s() + 0.25;
+		}
+		/* Wakes on SIGCHLD, on a forwarded signal, or for the next progress line. */
+		sigtimedwait(&chld, NULL, &ts);
+	}
+	child_pid = 0;
+	if (progress)
+		fprintf(stderr, "\r\033[K");
+	rc = recover(dir, &why);
+	if (rc == -EBUSY)
+		fprintf(stderr,
+			"%s record: a process started by %s still records into %s; it finishes the "
+			"trace when it exits\n",
+			cli_progname, argv[0], dir);
+	else if (rc < 0 && rc != -ENOENT && rc != -EINVAL)
+		fprintf(stderr, "%s record: cannot finish the trace in %s: %s\n", cli_progname,
+			dir, why ? why : strerror(-rc));
+	if (WIFSIGNALED(status)) {
+		exit_status = 128 + WTERMSIG(status);
+		fprintf(stderr, "%s record: %s was killed by signal %d (%s)\n", cli_progname,
+			argv[0], WTERMSIG(status), strsignal(WTERMSIG(status)));
+	} else {
+		exit_status = WEXITSTATUS(status);
+		if (exit_status && !o->quiet)
+			fprintf(stderr, "%s record: %s exited with status %d\n", cli_progname,
+				argv[0], exit_status);
+	}
+	if (!o->quiet)
+		summary(dir, argv[0], now_s() - t0);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return exit_status;
+}
 
 int cmd_record(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "markers record: not implemented yet\n");
-	return 1;
+	static const struct option opts[] = {
+		{"event", required_argument, NULL, 'e'},
+		{"output", required_argument, NULL, 'o'},
+		{"overwrite", no_argument, NULL, 'O'},
+		{"buffer-size", required_argument, NULL, 'b'},
+		{"subbuf-size", required_argument, NULL, 'S'},
+		{"pid", required_argument, NULL, 'p'},
+		{"duration", required_argument, NULL, 'd'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct record_opts o = {.globs = calloc(argc + 1, sizeof(char *))};
+	char defdir[64], abs[PATH_MAX], *end;
+	int opt, rc;
+
+	if (!o.globs)
+		return 1;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+e:o:b:p:d:qh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'e':
+			if (strchr(optarg, ',')) {
+				fprintf(stderr, "%s record: a glob cannot hold ',': give -e twice\n",
+					cli_progname);
+				goto usage_error;
+			}
+			o.globs[o.nglobs++] = optarg;
+			break;
+		case 'o':
+			o.dir = optarg;
+			break;
+		case 'O':
+			o.overwrite = 1;
+			break;
+		case 'b':
+		case 'S':
+			if (!parse_size(optarg)) {
+				fprintf(stderr, "%s record: bad size '%s' (like 4M, 256K)\n",
+					cli_progname, optarg);
+				goto usage_error;
+			}
+			*(opt == 'b' ? &o.buffer_size : &o.subbuf_size) = parse_size(optarg);
+			break;
+		case 'p':
+			errno = 0;
+			o.pid = (pid_t)strtol(optarg, &end, 10);
+			if (errno || *end || o.pid <= 0) {
+				fprintf(stderr, "%s record: bad PID '%s'\n", cli_progname, optarg);
+				goto usage_error;
+			}
+			break;
+		case 'd':
+			o.duration = strtod(optarg, &end);
+			if (*end || o.duration <= 0) {
+				fprintf(stderr, "%s record: bad duration '%s'\n", cli_progname, optarg);
+				goto usage_error;
+			}
+			break;
+		case 'q':
+			o.quiet = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			free(o.globs);
+			return 0;
+		default:
+			usage(stderr);
+			free(o.globs);
+			return 2;
+		}
+	}
+	if (o.pid ? optind != argc : optind == argc) {
+		fprintf(stderr, "%s record: %s\n", cli_progname,
+			o.pid ? "-p PID and a command: one or the other"
+			      : "what should run? (markers record -- CMD [ARGS...])");
+		goto usage_error;
+	}
+	if (o.duration > 0 && !o.pid) {
+		fprintf(stderr, "%s record: --duration is for -p PID; CMD ends by itself\n",
+			cli_progname);
+		goto usage_error;
+	}
+	if (!o.dir)
+		default_dir(defdir, sizeof(defdir));
+	if (prepare_dir(o.dir ? o.dir : defdir, !o.dir, abs, sizeof(abs))) {
+		free(o.globs);
+		return 1;
+	}
+	if (o.pid) {
+		struct attach_options ao = {
+			.size = sizeof(ao),
+			.dir = abs,
+			.globs = o.globs,
+			.nglobs = o.nglobs,
+			.subbuf_size = o.subbuf_size,
+			.overwrite = o.overwrite,
+			.duration = o.duration,
+			.progress = o.quiet ? 0 : -1,
+		};
+
+		if (o.buffer_size) {
+			size_t sb = o.subbuf_size ? o.subbuf_size : 256 * 1024;
+
+			ao.nsubbufs = o.buffer_size / sb < 2 ? 2 : (unsigned)(o.buffer_size / sb);
+		}
+		rc = attach_record(o.pid, &ao);
+	} else {
+		rc = run(&o, argv + optind, abs);
+	}
+	free(o.globs);
+	return rc;
+usage_error:
+	free(o.globs);
+	return 2;
 }

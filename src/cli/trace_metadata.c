@@ -907,8 +907,8 @@ static void block(struct parser *p, enum block kind)
 	if (kind == B_TRACE)
 		p->seen_trace = 1;
 	if (kind == B_CLOCK && !t->clock.name) {
-		if (!ck.freq)
-			fail(p, "clock frequency 0");
+		if (!ck.freq || ck.freq > 1000000000000000ull)
+			fail(p, "bad clock frequency %llu", (unsigned long long)ck.freq);
 		t->clock = ck;
 		if (!t->clock.name)
 			t->clock.name = "clock";
@@ -928,6 +928,7 @@ static void block(struct parser *p, enum block kind)
 		if (!has_stream_id)
 			ev->stream_id = UINT64_MAX;
 		t->events = pgrow(p, t->events, t->nevents, &p->events_cap, sizeof(*t->events));
+		ev->index = t->nevents;
 		t->events[t->nevents++] = ev;
 	}
 }

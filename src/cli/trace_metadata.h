@@ -55,6 +55,7 @@ struct tm_type {
 };
 
 struct tm_event {
+	size_t index; /* in tm_trace.events */
 	const char *name;
 	uint64_t id, stream_id;
 	const struct tm_type *context; /* may be NULL */

@@ -396,17 +396,32 @@ static int decode(const struct tr_trace *t, struct stream *s, const struct tm_ty
 	return serr(s, "unknown type");
 }
 
+/* Cycles to ns as babeltrace2 does it (a double, truncated), so both tools agree to the ns. */
+static uint64_t cycles_ns(uint64_t freq, uint64_t v)
+{
+	double d;
+
+	if (freq == 1000000000)
+		return v;
+	d = 1e9 * (double)v / (double)freq;
+	return d >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)d;
+}
+
 static int64_t to_ns(const struct tm_clock *c, uint64_t cycles)
 {
-	uint64_t v = cycles + (uint64_t)c->offset;
-	int64_t ns;
+	/* The offset in cycles is first brought into [0, 1 s), the rest into offset_s. */
+	int64_t s = c->offset_s, off = c->offset, freq = (int64_t)c->freq;
 
-	if (c->freq == 1000000000)
-		ns = (int64_t)v;
-	else
-		ns = (int64_t)(v / c->freq * 1000000000 +
-			       (uint64_t)((long double)(v % c->freq) * 1e9L / c->freq));
-	return ns + c->offset_s * 1000000000;
+	if (off < 0) {
+		int64_t k = (-(off + 1)) / freq + 1;
+
+		s -= k;
+		off += k * freq;
+	}
+	s += off / freq;
+	off %= freq;
+	return s * 1000000000 + (int64_t)cycles_ns(c->freq, (uint64_t)off) +
+	       (int64_t)cycles_ns(c->freq, cycles);
 }
 
 /* Open the packet at s->next_off, or mark the stream done. */
@@ -857,4 +872,110 @@ void tr_format_double(double d, int is_float32, char *buf, size_t len)
 		    (is_float32 ? strtof(buf, NULL) == (float)d : strtod(buf, NULL) == d))
 			return;
 	}
+}
+
+/* ---- summary ---- */
+
+static int cmp_count(const void *a, const void *b)
+{
+	const struct tr_marker_count *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* Put @ts in a bucket; when past the last one, double the width (events come in order). */
+static void hist_add(struct tr_summary *s, int64_t ts, uint64_t events, uint64_t lost)
+{
+	uint64_t i;
+
+	if (ts < s->first)
+		ts = s->first;
+	for (;;) {
+		i = (uint64_t)(ts - s->first) / (uint64_t)s->width;
+		if (i < TR_HIST_BUCKETS)
+			break;
+		for (size_t k = 0; k < TR_HIST_BUCKETS / 2; k++) {
+			s->hist[k] = s->hist[2 * k] + s->hist[2 * k + 1];
+			s->hist_lost[k] = s->hist_lost[2 * k] + s->hist_lost[2 * k + 1];
+		}
+		memset(s->hist + TR_HIST_BUCKETS / 2, 0, sizeof(s->hist) / 2);
+		memset(s->hist_lost + TR_HIST_BUCKETS / 2, 0, sizeof(s->hist_lost) / 2);
+		s->width *= 2;
+	}
+	s->hist[i] += events;
+	s->hist_lost[i] += lost;
+	if (i + 1 > s->nhist)
+		s->nhist = i + 1;
+}
+
+int tr_summarize(struct tr_trace *t, struct tr_summary *s)
+{
+	const struct tm_trace *m = &t->meta;
+	size_t *slot; /* per event class (m->events), its index in s->markers */
+	struct tr_event ev;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->first = INT64_MAX;
+	s->last = INT64_MIN;
+	s->width = 1000; /* 1 us, doubled as needed */
+	s->markers = calloc(m->nevents + 1, sizeof(*s->markers));
+	s->stream_lost = calloc(t->nstreams + 1, sizeof(*s->stream_lost));
+	s->stream_cpu = calloc(t->nstreams + 1, sizeof(*s->stream_cpu));
+	slot = calloc(m->nevents + 1, sizeof(*slot));
+	if (!s->markers || !s->stream_lost || !s->stream_cpu || !slot) {
+		free(slot);
+		snprintf(t->err, sizeof(t->err), "out of memory");
+		return -1;
+	}
+	/* One row per name: several declarations may share one (different types). */
+	for (size_t i = 0; i < m->nevents; i++) {
+		size_t k;
+
+		for (k = 0; k < s->nmarkers; k++)
+			if (!strcmp(s->markers[k].name, m->events[i]->name))
+				break;
+		if (k == s->nmarkers) {
+			s->markers[k].name = m->events[i]->name;
+			s->nmarkers++;
+		}
+		slot[i] = k;
+	}
+	for (size_t i = 0; i < t->nstreams; i++)
+		s->stream_cpu[i] = -1;
+	while ((rc = tr_next(t, &ev)) > 0) {
+		if (s->first == INT64_MAX)
+			s->first = ev.ts;
+		if (ev.ts > s->last)
+			s->last = ev.ts;
+		s->stream_cpu[ev.stream] = ev.cpu;
+		if (ev.kind == TR_LOST) {
+			s->lost_events += ev.lost_events;
+			s->lost_packets += ev.lost_packets;
+			s->stream_lost[ev.stream] += ev.lost_events;
+			hist_add(s, ev.ts, 0, ev.lost_events);
+			continue;
+		}
+		struct tr_marker_count *c = &s->markers[slot[ev.cls->index]];
+
+		if (!c->count)
+			c->first = ev.ts;
+		c->count++;
+		c->last = ev.ts;
+		s->events++;
+		hist_add(s, ev.ts, 1, 0);
+	}
+	free(slot);
+	qsort(s->markers, s->nmarkers, sizeof(*s->markers), cmp_count);
+	return rc < 0 ? -1 : 0;
+}
+
+void tr_summary_free(struct tr_summary *s)
+{
+	free(s->markers);
+	free(s->stream_lost);
+	free(s->stream_cpu);
+	memset(s, 0, sizeof(*s));
 }

@@ -100,6 +100,36 @@ void tr_close(struct tr_trace *t);
 /* @ns as "HH:MM:SS.nnnnnnnnn" in local time (@seconds: "SSSSSSSSSS.nnnnnnnnn"). */
 void tr_format_time(int64_t ns, int seconds, char *buf, size_t len);
 
+/* Totals of a whole trace, for `markers stats` and the summary of `markers record`. */
+#define TR_HIST_BUCKETS 1024
+
+struct tr_marker_count {
+	const char *name;
+	uint64_t count;
+	int64_t first, last; /* ns */
+};
+
+struct tr_summary {
+	uint64_t events, lost_events, lost_packets;
+	int64_t first, last; /* ns; first > last when there is no event */
+	struct tr_marker_count *markers; /* by count, most first */
+	size_t nmarkers;
+	uint64_t *stream_lost; /* per stream (tr_stream_name()) */
+	int64_t *stream_cpu;   /* per stream: its cpu_id, or -1 */
+	/* Events over time: hist[i] counts [first + i*width, first + (i+1)*width). */
+	uint64_t hist[TR_HIST_BUCKETS], hist_lost[TR_HIST_BUCKETS];
+	int64_t width;
+	size_t nhist; /* buckets in use */
+};
+
+/*
+ * tr_summarize - read all of @t (from where it is) into @s.
+ * Returns 0, or -1: the trace is damaged (tr_error()), or out of memory;
+ * @s then holds what came before.  Free with tr_summary_free().
+ */
+int tr_summarize(struct tr_trace *t, struct tr_summary *s);
+void tr_summary_free(struct tr_summary *s);
+
 /*
  * @d as the shortest %g that reads back as the same value: 6 to 9 digits for
  * a float (@is_float32), 15 to 17 for a double; "nan", "inf", "-inf".

@@ -1,0 +1,35 @@
+/*
+ * progress.h - what `markers record` and `markers stats` print about a
+ * trace: the live line while recording, the table of markers after.
+ */
+#ifndef MARKERS_CLI_PROGRESS_H
+#define MARKERS_CLI_PROGRESS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "trace_reader.h"
+
+/* The live counters of a recording, from DIR/.stats (docs/trace-format.md). */
+struct live_stats {
+	uint64_t recorded, discarded, bytes;
+	char state[32]; /* "recording", "stopped", "recovered", or "" */
+	long pid;
+};
+
+/* Read DIR/.stats.  Returns 0, or -errno (no such file yet: -ENOENT). */
+int live_stats_read(const char *dir, struct live_stats *ls);
+
+/* "1.5 KiB", "12.0 MiB"... */
+void format_size(uint64_t bytes, char *buf, size_t len);
+
+/* "1,234,567" */
+void format_count(uint64_t n, char *buf, size_t len);
+
+/*
+ * The markers of @s, most frequent first: count, rate, share; at most
+ * @max_rows rows (0: all), then one "... N more" row.
+ */
+void print_marker_table(FILE *f, const struct tr_summary *s, size_t max_rows);
+
+#endif /* MARKERS_CLI_PROGRESS_H */
