@@ -13,7 +13,7 @@ BENCH_CFLAGS = -std=gnu11 -O2 -g $(WARN) -Ibench -I$(BB) $(shell $(BENCH_PKG) --
 BENCH_LIBS = $(shell $(BENCH_PKG) --libs markers 2>/dev/null) -lpthread
 LTTNG_LIBS := -llttng-ust -ldl
 BENCH_KINDS := none flag sdt sdtsem lttng generic immediate jump
-BENCH_BINS := $(BB)/off $(BB)/on $(BB)/switch
+BENCH_BINS := $(BB)/off $(BB)/off-lttng $(BB)/on $(BB)/on-lttng $(BB)/switch
 
 bench:
 	./scripts/deps.sh base bench
@@ -32,11 +32,19 @@ $(BB)/bench_tp.o: bench/bench_tp.c bench/bench_tp.h
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -c -o $@ $<
 
-$(BB)/off: bench/off.c bench/bench_util.h $(patsubst %,$(BB)/off_%.o,$(BENCH_KINDS)) $(BB)/bench_tp.o
-	$(CC) $(BENCH_CFLAGS) -o $@ $(filter %.c %.o,$^) $(BENCH_LIBS) $(LTTNG_LIBS)
+# LTTng-UST's threads block every signal, which (rightly) keeps our patcher
+# from rewriting code: LTTng-UST is measured in processes of its own.
+$(BB)/off: bench/off.c bench/bench_util.h $(patsubst %,$(BB)/off_%.o,$(filter-out lttng,$(BENCH_KINDS)))
+	$(CC) $(BENCH_CFLAGS) -o $@ $(filter %.c %.o,$^) $(BENCH_LIBS)
 
-$(BB)/on: bench/on.c bench/bench_util.h $(BB)/bench_tp.o
-	$(CC) $(BENCH_CFLAGS) -o $@ $(filter %.c %.o,$^) $(BENCH_LIBS) $(LTTNG_LIBS)
+$(BB)/off-lttng: bench/off.c bench/bench_util.h $(BB)/off_none.o $(BB)/off_lttng.o $(BB)/bench_tp.o
+	$(CC) $(BENCH_CFLAGS) -DBENCH_LTTNG -o $@ $(filter %.c %.o,$^) $(BENCH_LIBS) $(LTTNG_LIBS)
+
+$(BB)/on: bench/on.c bench/bench_util.h
+	$(CC) $(BENCH_CFLAGS) -o $@ $(filter %.c %.o,$^) $(BENCH_LIBS)
+
+$(BB)/on-lttng: bench/on.c bench/bench_util.h $(BB)/bench_tp.o
+	$(CC) $(BENCH_CFLAGS) -DBENCH_LTTNG -o $@ $(filter %.c %.o,$^) $(BENCH_LIBS) $(LTTNG_LIBS)
 
 # 10,101 sites of each optimized kind and of the generic one, generated.
 $(BB)/sites_%.c: bench/gen_sites.sh

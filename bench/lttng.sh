@@ -67,7 +67,7 @@ for t in 1 2; do
 		echo "name=on.lttng.t$t status=n/a (session setup failed; see $log)"
 		continue
 	fi
-	out=$("$bb/on" -m lttng -t $t -n "$events" -r "$rounds")
+	out=$("$bb/on-lttng" -m lttng -t $t -n "$events" -r "$rounds")
 	echo "$out"
 	lttng stop on$t >>"$log" 2>&1
 	# lttng prints the channel's discarded count when it stops; keep its words.
@@ -87,7 +87,7 @@ if command -v valgrind >/dev/null; then
 	for n in 10000 30000; do
 		session cg$n "$tmp/lttng-cg$n" bench:on || break
 		valgrind --tool=callgrind --cache-sim=yes --callgrind-out-file="$tmp/cg-lttng-$n.out" \
-			"$bb/on" -m lttng -C $n >>"$log" 2>&1
+			"$bb/on-lttng" -m lttng -C $n >>"$log" 2>&1
 		lttng destroy cg$n >>"$log" 2>&1
 	done
 fi
@@ -95,7 +95,7 @@ fi
 # Switching: the app runs with bench:on enabled (so it is registered and
 # the session is live); it times `lttng enable-event bench:sw` until it sees it.
 if session sw "$tmp/lttng-sw" bench:on; then
-	"$bb/on" -m lttng_switch -s sw -c bench -r "$rounds"
+	"$bb/on-lttng" -m lttng_switch -s sw -c bench -r "$rounds"
 	lttng destroy sw >>"$log" 2>&1
 else
 	echo "name=switch.lttng status=n/a (session setup failed; see $log)"

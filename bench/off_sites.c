@@ -19,7 +19,7 @@
 #define CAT(a, b) CAT_(a, b)
 #define CAT3(a, b, c) CAT(CAT(a, b), c)
 
-static const char payload[] = "payload-16bytes";	/* 15 chars + NUL */
+static const char payload[] __attribute__((unused)) = "payload-16bytes"; /* 15 chars + NUL */
 
 #if defined(KIND_none)
 #define SITE(k, a, b) do { } while (0)

@@ -14,6 +14,11 @@
  * rounds the program sleeps so that the consumer (ours or LTTng's daemon)
  * can drain, as it would in a real program that does not trace flat out.
  * Nothing here judges the numbers.
+ *
+ * Built twice: `on` without LTTng-UST and `on-lttng` with it (-DBENCH_LTTNG).
+ * LTTng-UST starts threads that block every signal, and our patcher rightly
+ * will not rewrite code while a thread blocks SIGTRAP, so our sites are
+ * measured in a process of their own, as a program that uses only us.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,7 +33,9 @@
 #include <unistd.h>
 #include <x86intrin.h>
 #include "bench_util.h"
+#ifdef BENCH_LTTNG
 #include "bench_tp.h"
+#endif
 
 /*
  * The tracer may not be in the library yet: weak references are NULL
@@ -90,11 +97,13 @@ __attribute__((noinline)) void loop_ours(uint64_t n)
 		trace_mark(bench_on, "%d %d %s", (int)i, (int)(i >> 3), payload);
 }
 
+#ifdef BENCH_LTTNG
 __attribute__((noinline)) void loop_lttng(uint64_t n)
 {
 	for (uint64_t i = 0; i < n; i++)
 		tracepoint(bench, on, (int)i, (int)(i >> 3), payload);
 }
+#endif
 
 static volatile uint64_t sink;
 
@@ -245,6 +254,7 @@ static int mode_ours(const char *dir, int threads, uint64_t events, int rounds)
 	return 0;
 }
 
+#ifdef BENCH_LTTNG
 static int mode_lttng(int threads, uint64_t events, int rounds)
 {
 	char what[64];
@@ -259,6 +269,8 @@ static int mode_lttng(int threads, uint64_t events, int rounds)
 	       s.q3 - s.q1, (unsigned long long)threads * events * rounds);
 	return 0;
 }
+
+#endif
 
 /* 10^6 events per second for one second, in bursts of 100 every 100 µs. */
 static int mode_rate(const char *dir)
@@ -297,6 +309,7 @@ static int mode_small(const char *dir)
 	return 0;
 }
 
+#ifdef BENCH_LTTNG
 static volatile int busy_stop;
 
 static void *busy_lttng(void *arg)
@@ -362,6 +375,7 @@ static int mode_lttng_switch(const char *session, const char *channel, int round
 	printf("name=switch.lttng.off ns_per_op=%.0f ns_iqr=%.0f\n", off.median, off.q3 - off.q1);
 	return 0;
 }
+#endif
 
 int main(int argc, char **argv)
 {
@@ -384,6 +398,8 @@ int main(int argc, char **argv)
 	}
 	if (threads < 1 || threads > 64 || rounds < 1 || events < 1)
 		return 2;
+	(void)session;
+	(void)channel;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	if (cg) {
@@ -393,8 +409,10 @@ int main(int argc, char **argv)
 				return 0;
 			loop_ours(cg);
 			marker_tracer_stop();
+#ifdef BENCH_LTTNG
 		} else if (strcmp(mode, "lttng") == 0) {
 			loop_lttng(cg);
+#endif
 		} else {
 			loop_floor(cg);
 		}
@@ -402,14 +420,16 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(mode, "ours") == 0)
 		return mode_ours(dir, threads, events, rounds);
+#ifdef BENCH_LTTNG
 	if (strcmp(mode, "lttng") == 0)
 		return mode_lttng(threads, events, rounds);
+	if (strcmp(mode, "lttng_switch") == 0)
+		return mode_lttng_switch(session, channel, rounds);
+#endif
 	if (strcmp(mode, "rate") == 0)
 		return mode_rate(dir);
 	if (strcmp(mode, "small") == 0)
 		return mode_small(dir);
-	if (strcmp(mode, "lttng_switch") == 0)
-		return mode_lttng_switch(session, channel, rounds);
 
 	static const struct {
 		const char *name;

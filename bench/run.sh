@@ -35,28 +35,31 @@ callgrind_cost() {
 
 note "off: ns per site, pinned, $rounds rounds"
 "$bb/off" -r $rounds -n $off_iters | emit
+LTTNG_UST_REGISTER_TIMEOUT=0 "$bb/off-lttng" -r $rounds -n $off_iters | grep -v '^name=off.setup' | emit
 
 note "off: callgrind instructions and data reads per site"
 if command -v valgrind >/dev/null; then
 	for n in 10000 20000; do
 		valgrind --tool=callgrind --cache-sim=yes --callgrind-out-file="$tmp/cg-off-$n.out" \
 			"$bb/off" -c $n >/dev/null 2>&1
+		LTTNG_UST_REGISTER_TIMEOUT=0 valgrind --tool=callgrind --cache-sim=yes \
+			--callgrind-out-file="$tmp/cg-offl-$n.out" "$bb/off-lttng" -c $n >/dev/null 2>&1
 	done
 	# The sparse loop runs 16 n iterations of one site, the dense one n of 16:
 	# both 16 n sites.  Differences of two lengths cancel the fixed costs.
-	for d in 1 16; do
-		set -- $(callgrind_cost "$tmp/cg-off-10000.out" loop_none_$d) \
-			$(callgrind_cost "$tmp/cg-off-20000.out" loop_none_$d)
+	for d in 1 16; do for k in flag sdt sdtsem lttng generic immediate jump; do
+		f=off
+		[ $k = lttng ] && f=offl
+		set -- $(callgrind_cost "$tmp/cg-$f-10000.out" loop_none_$d) \
+			$(callgrind_cost "$tmp/cg-$f-20000.out" loop_none_$d)
 		bir=$(( $3 - $1 )) bdr=$(( $4 - $2 ))
-		for k in flag sdt sdtsem lttng generic immediate jump; do
-			set -- $(callgrind_cost "$tmp/cg-off-10000.out" loop_${k}_$d) \
-				$(callgrind_cost "$tmp/cg-off-20000.out" loop_${k}_$d)
-			[ $# -eq 4 ] || { echo "name=off.$k.$d.cg status=n/a"; continue; }
-			awk -v k=$k -v d=$d -v ir=$(( $3 - $1 - bir )) -v dr=$(( $4 - $2 - bdr )) \
-				'BEGIN { printf "name=off.%s.%d.cg ir_per_site=%.2f dr_per_site=%.2f\n",
-					 k, d, ir / 160000, dr / 160000 }'
-		done
-	done | emit
+		set -- $(callgrind_cost "$tmp/cg-$f-10000.out" loop_${k}_$d) \
+			$(callgrind_cost "$tmp/cg-$f-20000.out" loop_${k}_$d)
+		[ $# -eq 4 ] || { echo "name=off.$k.$d.cg status=n/a"; continue; }
+		awk -v k=$k -v d=$d -v ir=$(( $3 - $1 - bir )) -v dr=$(( $4 - $2 - bdr )) \
+			'BEGIN { printf "name=off.%s.%d.cg ir_per_site=%.2f dr_per_site=%.2f\n",
+				 k, d, ir / 160000, dr / 160000 }'
+	done; done | emit
 else
 	echo "name=off.cg status=n/a (valgrind not installed)" | emit
 fi
