@@ -273,6 +273,7 @@ int marker__tr_drain_final(struct tr_session *s, struct tr_buf *b)
 		if (n < 0)
 			return (int)n;
 		first = h->consumed;
+		seq = first / s->sbsize; /* the drain wrote packets too */
 	} else {
 		/*
 		 * Overwrite: the newest nsubbufs - 1 closed sub-buffers and the
