@@ -162,6 +162,12 @@ def main():
         "emitted %s, recorded %s, discarded %s; babeltrace2 reads %s events" % (
             small.get("emitted"), small.get("recorded"), small.get("discarded"),
             bts.get("events", "?")) if "recorded" in small else NA))
+    for t in (1, 2):
+        b = r.get("on.ours.t%d.babeltrace2" % t)
+        c = r.get("on.ours.t%d.counts" % t, {})
+        if b:
+            p("babeltrace2 on our %d-thread trace: %s events (tracer says %s recorded), %s warning lines." % (
+                t, b.get("events"), c.get("recorded", "?"), b.get("warnings")))
     p("")
 
     # ---- switching ----
@@ -172,11 +178,14 @@ def main():
     p("spawning `lttng enable-event` / `disable-event` until the app sees the")
     p("tracepoint change).  A second thread runs all 10,101 sites the whole time.")
     p("")
+    p("Median of rounds, [IQR]: a busy 2-CPU guest delays an IPI now and then.")
+    p("")
     p("| what | on | off | site mode | busy thread saw it |")
     p("|---|---|---|---|---|")
 
-    def us(v):
-        return f(None if v is None else v / 1000.0, "%.1f", " µs")
+    def us(v, iqr=None):
+        s = f(None if v is None else v / 1000.0, "%.1f", " µs")
+        return s if iqr is None or v is None else s + " [%.1f]" % (iqr / 1000.0)
 
     for k in ("generic", "immediate", "jump"):
         for n in (1, 100, 10000):
@@ -186,12 +195,14 @@ def main():
             if "reason" in on:
                 mode += " (%s)" % on["_line"].split("reason=", 1)[1]
             p("| ours, %s, %s marker%s | %s | %s | %s | %s |" % (
-                k, "{:,}".format(n), "s" if n > 1 else "", us(num(r, "switch.%s.%d.on" % (k, n), "ns_per_op")),
-                us(num(r, "switch.%s.%d.off" % (k, n), "ns_per_op")), mode if on else NA,
+                k, "{:,}".format(n), "s" if n > 1 else "",
+                us(num(r, "switch.%s.%d.on" % (k, n), "ns_per_op"), num(r, "switch.%s.%d.on" % (k, n), "ns_iqr")),
+                us(num(r, "switch.%s.%d.off" % (k, n), "ns_per_op"), num(r, "switch.%s.%d.off" % (k, n), "ns_iqr")), mode if on else NA,
                 "%s / %s" % (on.get("seen", "?"), off.get("seen", "?")) if on else ""))
     lon = num(r, "switch.lttng.on", "ns_per_op")
     loff = num(r, "switch.lttng.off", "ns_per_op")
-    p("| LTTng-UST `lttng enable-event` / `disable-event`, 1 event | %s | %s | | |" % (us(lon), us(loff)))
+    p("| LTTng-UST `lttng enable-event` / `disable-event`, 1 event | %s | %s | | |" % (
+        us(lon, num(r, "switch.lttng.on", "ns_iqr")), us(loff, num(r, "switch.lttng.off", "ns_iqr"))))
     p("")
     best1 = min([v for v in (num(r, "switch.%s.1.on" % k, "ns_per_op") for k in ("immediate", "jump"))
                  if v is not None], default=None)
@@ -256,6 +267,15 @@ def main():
         notes.append("The tracer (markers/tracer.h) is not in the library yet: its rows say n/a.")
     if r.get("on.lttng.t1", {}).get("ns_per_op") is None:
         notes.append("LTTng-UST could not be measured: %s" % r.get("on.lttng.t1", r.get("lttng", {})).get("_line", "?"))
+    if o1 is not None and l1 is not None and o1 > 0.3 * l1:
+        notes.append("Recording misses 0.3 x LTTng-UST: %.0f instructions per event against "
+                     "LTTng-UST's %.0f; the floor (call + rdtsc + copy) is %.1f ns here, "
+                     "so 0.3 x LTTng-UST (%.1f ns) would be %.1f x the floor." % (
+                         oir or 0, lir or 0, floor or 0, 0.3 * l1, 0.3 * l1 / floor if floor else 0))
+    if flag16 is not None and ins is not None and ins > flag16 + 0.005 and compiled_as("immediate"):
+        notes.append("The immediate site (movl $imm,%reg; test; jne) reads no data but costs more "
+                     "than a flag's load; test; jne in the dense loop: same instruction count, "
+                     "one more ALU operation per site.")
     p("## Notes")
     p("")
     p("- Sparse-loop numbers near zero (or below) mean the site hides in the loop's")
