@@ -107,9 +107,16 @@ $(B)/examples/service: examples/service.c $(B)/.staged
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g $(WARN) -I$(STAGE)/include -o $@ $< -L$(STAGE)/lib -Wl,-rpath,$(STAGE)/lib -lmarkers -lpthread
 
-# The README's main command: run the example with markers switched on.
+# The README's main command: record the example with `markers record` (its markers on from
+# its first instruction), which prints a summary, then show the first events of the trace.
+DEMO_TRACE := $(B)/demo-trace
 demo: $(B)/examples/service
-	MARKERS_PRINT='*' $(B)/examples/service -n 5 -t 2
+	@rm -rf $(DEMO_TRACE)
+	$(STAGE)/bin/markers record -o $(DEMO_TRACE) -- $(B)/examples/service -n 2000 -t 4
+	@echo
+	$(STAGE)/bin/markers view --limit 20 $(DEMO_TRACE)
+	@echo
+	@echo "More: $(STAGE)/bin/markers view | stats | export --format=chrome $(DEMO_TRACE)"
 
 test: check
 .PHONY: demo test

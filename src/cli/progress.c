@@ -93,7 +93,9 @@ void print_marker_table(FILE *f, const struct tr_summary *s, size_t max_rows)
 			break;
 		}
 		format_count(m->count, count, sizeof(count));
-		if (secs > 0)
+		if (secs > 0 && m->count / secs >= 1000)
+			format_count((uint64_t)(m->count / secs + 0.5), rate, sizeof(rate));
+		else if (secs > 0)
 			snprintf(rate, sizeof(rate), "%.1f", m->count / secs);
 		else
 			snprintf(rate, sizeof(rate), "-");
