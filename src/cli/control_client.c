@@ -24,6 +24,15 @@
 
 #define TIMEOUT_S 10
 
+/* Seconds to wait for a process's answer: MARKERS_CONTROL_TIMEOUT, else TIMEOUT_S. */
+static int timeout_s(void)
+{
+	const char *e = getenv("MARKERS_CONTROL_TIMEOUT");
+	int v = e ? atoi(e) : 0;
+
+	return v > 0 && v <= 3600 ? v : TIMEOUT_S;
+}
+
 static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -124,7 +133,7 @@ static int find_socket(pid_t pid, uid_t uid, char *path, size_t cap)
 int ctl_connect(pid_t pid, char *err, size_t errlen)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	struct timeval tv = {TIMEOUT_S, 0};
+	struct timeval tv = {timeout_s(), 0};
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
 	long uid;
@@ -188,7 +197,7 @@ static int io_fail(pid_t pid, int e, char *err, size_t errlen)
 {
 	if (e == EAGAIN || e == EWOULDBLOCK)
 		return fail(err, errlen, -ETIMEDOUT, "no answer from process %d within %d s",
-			    (int)pid, TIMEOUT_S);
+			    (int)pid, timeout_s());
 	if (kill(pid, 0) < 0 && errno == ESRCH)
 		return fail(err, errlen, -ESRCH, "process %d exited during the command", (int)pid);
 	return fail(err, errlen, -EPIPE, "process %d closed its control connection%s%s",

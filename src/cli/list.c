@@ -355,9 +355,9 @@ static int list_live(pid_t pid, int json)
 		int fs = 1, fp = 1;
 		for (size_t j = i + 1; j < k; j++) {
 			char *f[MAXF];
-			int n = split(lines[j], f);
+			int n = lines[j][0] == 'S' ? split(lines[j], f) : 0;
 
-			if (f[0][0] == 'S' && n >= 8) {
+			if (n >= 8) {
 				if (json) {
 					printf("%s{\"kind\":", fs ? "" : ",");
 					json_str(f[1]);
@@ -383,9 +383,9 @@ static int list_live(pid_t pid, int json)
 			printf("],\"probes\":[");
 		for (size_t j = i + 1; j < k; j++) {
 			char *f[MAXF];
-			int n = split(lines[j], f);
+			int n = lines[j][0] == 'P' ? split(lines[j], f) : 0;
 
-			if (f[0][0] == 'P' && n >= 3) {
+			if (n >= 3) {
 				if (json) {
 					printf("%s{\"probe\":", fp ? "" : ",");
 					json_str(f[1]);

@@ -4,6 +4,7 @@
  * if one runs, else for its print probe (its stderr or MARKERS_PRINT_FILE).
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,14 @@ static int run(int argc, char **argv, int on)
 
 		if (ctl_request(pid, 2, req, &r, err, sizeof(err)) < 0) {
 			fprintf(stderr, "%s %s: %s\n", cli_progname, cmd, err);
+			return 1;
+		}
+		if (r.status == -ENOENT && !on) {
+			fprintf(stderr,
+				"%s %s: process %d is recording, and '%s' is not one of the globs it "
+				"records (disable takes back a glob given to enable)\n",
+				cli_progname, cmd, (int)pid, argv[i]);
+			free(r.text);
 			return 1;
 		}
 		if (r.status < 0) {

@@ -72,16 +72,30 @@ void marker__strbuf_printf(struct marker__strbuf *b, const char *fmt, ...)
 	}
 }
 
+/*
+ * Is a recording running in this process (ours, or MARKERS_RECORD's)?
+ * The tracer's API has no direct question for it; its contract answers
+ * -ENOENT to enable without a session, so enable a glob that no marker
+ * name can match ('/' is not an identifier character) and take it back.
+ */
 static int recording(struct marker_tracer_stats *st)
 {
-	struct marker_tracer_stats tmp;
+	static const char never[] = "/";
+	int n;
 
-	if (!st)
-		st = &tmp;
-	memset(st, 0, sizeof(*st));
-	st->size = sizeof(*st);
-	/* The tracer's contract: get_stats fails while no session runs. */
-	return marker_tracer_get_stats && marker_tracer_get_stats(st) == 0;
+	if (!marker_tracer_enable || !marker_tracer_disable || !marker_tracer_get_stats)
+		return 0;
+	n = marker_tracer_enable(never);
+	if (n < 0)
+		return 0;
+	marker_tracer_disable(never);
+	if (st) {
+		memset(st, 0, sizeof(*st));
+		st->size = sizeof(*st);
+		if (marker_tracer_get_stats(st) < 0)
+			return 0;
+	}
+	return 1;
 }
 
 /* A short name for a probe: "print", "tracer", or its symbol and object. */
@@ -271,16 +285,46 @@ out:
 	return (int)matched;
 }
 
+/* How many loaded markers match @glob. */
+static int count_one(const struct marker_info *m, void *arg)
+{
+	struct pscan *s = arg;
+
+	if (m->nsites && !fnmatch(s->glob, m->name, 0))
+		s->n++;
+	return 0;
+}
+
 static int do_switch(const char *glob, int on, struct marker__strbuf *b)
 {
-	int n;
+	struct pscan s = {.glob = glob};
+	int n, err;
 
 	if (!recording(NULL))
 		return print_switch(glob, on, b);
-	n = on ? marker_tracer_enable(glob) : marker_tracer_disable(glob);
-	if (n >= 0)
-		marker__strbuf_printf(b, "recording\t%d\n", n);
-	return n;
+	if (on) {
+		n = marker_tracer_enable(glob);
+		/* Nothing matched: the command fails, so leave nothing behind. */
+		if (n == 0)
+			marker_tracer_disable(glob);
+		if (n >= 0)
+			marker__strbuf_printf(b, "recording\t%d\n", n);
+		return n;
+	}
+	/*
+	 * The tracer takes back exactly the globs it was given: disabling
+	 * one marker of a recorded glob is refused (-ENOENT), not done halfway.
+	 */
+	err = marker_foreach(count_one, &s);
+	if (err < 0)
+		return err;
+	if (!s.n)
+		return 0;
+	err = marker_tracer_disable(glob);
+	if (err < 0)
+		return err;
+	marker__strbuf_printf(b, "recording\t%zu\n", s.n);
+	return (int)s.n;
 }
 
 static int parse_num(const char *s, unsigned long long max, unsigned long long *v)
@@ -392,6 +436,6 @@ void marker__control_owner_gone(int conn)
 		return;
 	owner_conn = -1;
 	/* The recorder went away without stopping: finish the trace for it. */
-	if (marker_tracer_stop && recording(NULL))
-		marker_tracer_stop();
+	if (marker_tracer_stop)
+		marker_tracer_stop(); /* -ENOENT if it was stopped otherwise: fine */
 }
