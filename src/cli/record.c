@@ -10,6 +10,7 @@
  * marker_tracer_recover(), which writes out what a CMD killed mid-way
  * (even by SIGKILL) had committed to its buffers.
  */
+#define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
