@@ -224,6 +224,52 @@ DP=$(cat "$W/dflt.pid"); PIDS="$PIDS $DP"
 (unset MARKERS_CONTROL_DIR; wait_for "$M" list -p "$DP" >"$W/out" 2>&1)
 grep -q "^process $DP: 4 markers" "$W/out"; ok $? "the default directory, found by the CLI"
 
+# record -p: the target's tracer records; enable -p goes to the recording meanwhile.
+start rec
+RP=$PID
+"$M" record -p $RP -d 3 -o "$W/t1" -e 'busy_[gi]*' >"$W/r1.out" 2>"$W/r1.err" &
+R1=$!
+PIDS="$PIDS $R1"
+wait_for sh -c "'$M' list -p $RP | grep -q '^process $RP: 4 markers; recording: '"
+ok $? "list -p shows the recording of record -p"
+"$M" enable -p $RP busy_jump >"$W/out" 2>"$W/err"
+[ $? -eq 0 ] && grep -q '^busy_jump: 1 marker matched; recorded for the recording' "$W/out"
+ok $? "enable -p while record -p runs: for the recording"
+"$M" disable -p $RP busy_immediate >/dev/null 2>"$W/err"
+one_line_fail $? "$W/err" "not one of the globs it records"
+ok $? "disable -p of part of a recorded glob: refused in one line"
+"$M" record -p $RP -d 1 -o "$W/t2" >/dev/null 2>"$W/err"
+one_line_fail $? "$W/err" "already recording"; ok $? "a second record -p: refused"
+wait $R1
+[ $? -eq 0 ] && grep -Eq "^recorded [1-9][0-9]* events \(.*, 0 lost\) from process $RP" "$W/r1.out"
+ok $? "record -p -d 3: exit 0 and a summary"
+"$M" view "$W/t1" >"$W/v1" 2>&1
+grep -q ' busy_generic n=' "$W/v1" && grep -q ' busy_immediate n=' "$W/v1" &&
+	grep -q ' busy_jump tag=' "$W/v1"
+ok $? "the trace has the recorded markers, busy_jump from the moment it was enabled"
+! grep -q busy "$W/rec.err"; ok $? "... and nothing went to the print probe"
+"$M" list -p $RP >"$W/out"
+grep -q "^process $RP: 4 markers\$" "$W/out" && grep -Eq '^busy_generic +off ' "$W/out"
+ok $? "after record -p: no recording, markers off"
+
+"$M" record -p $RP -o "$W/t3" >"$W/r3.out" 2>&1 &
+R3=$!
+PIDS="$PIDS $R3"
+wait_for sh -c "'$M' list -p $RP | grep -q 'recording: '"
+sleep 0.3
+kill -INT $R3
+wait $R3
+[ $? -eq 0 ] && grep -q '^recorded [1-9][0-9]* events' "$W/r3.out"; ok $? "record -p stops on Ctrl-C with a summary"
+"$M" record -p $RP -o "$W/t4" >/dev/null 2>&1 &
+R4=$!
+wait_for sh -c "'$M' list -p $RP | grep -q 'recording: '"
+kill -KILL $R4
+wait $R4 2>/dev/null
+wait_for sh -c "'$M' list -p $RP | grep -q '^process $RP: 4 markers\$'"
+ok $? "record -p killed by SIGKILL: the target stops the recording itself"
+"$M" record -p $SL -d 1 -o "$W/t5" >/dev/null 2>"$W/err"
+one_line_fail $? "$W/err" "does not use libmarkers"; ok $? "record -p of a process without libmarkers"
+
 "$M" enable --help >"$W/out"; [ $? -eq 0 ] && grep -q 'usage: markers enable -p PID GLOB' "$W/out"
 ok $? "enable --help"
 "$M" disable --help >"$W/out"; [ $? -eq 0 ] && grep -q 'usage: markers disable' "$W/out"
