@@ -5,6 +5,7 @@
  *	13:01:02.123456789 cpu1 request_done id=3 status="cached" latency_ns=1234
  *	13:01:02.200000000 cpu0 *** lost 42 events
  */
+#define _GNU_SOURCE
 #include <fnmatch.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -52,6 +53,27 @@ static void put_string(FILE *f, const char *s, size_t len)
 	putc_unlocked('"', f);
 }
 
+/* Decimal digits of @v without printf: the view prints millions of them. */
+static void put_u64(FILE *f, uint64_t v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+
+	do
+		*--p = '0' + v % 10;
+	while (v /= 10);
+	fwrite_unlocked(p, 1, buf + sizeof(buf) - p, f);
+}
+
+static void put_s64(FILE *f, int64_t v)
+{
+	if (v < 0) {
+		putc_unlocked('-', f);
+		put_u64(f, -(uint64_t)v);
+	} else {
+		put_u64(f, (uint64_t)v);
+	}
+}
+
 static void put_int(FILE *f, const struct tr_node *n)
 {
 	switch (n->base) {
@@ -73,9 +95,9 @@ static void put_int(FILE *f, const struct tr_node *n)
 	}
 	default:
 		if (n->kind == TR_SIGNED)
-			fprintf(f, "%" PRId64, n->s);
+			put_s64(f, n->s);
 		else
-			fprintf(f, "%" PRIu64, n->u);
+			put_u64(f, n->u);
 	}
 }
 
@@ -102,11 +124,11 @@ static size_t put_value(FILE *f, const struct tr_node *n, size_t i, size_t count
 		return i + 1;
 	case TR_ENUM:
 		if (v->str)
-			fputs(v->str, f);
+			fputs_unlocked(v->str, f);
 		else if (v->is_signed)
-			fprintf(f, "%" PRId64, v->s);
+			put_s64(f, v->s);
 		else
-			fprintf(f, "%" PRIu64, v->u);
+			put_u64(f, v->u);
 		return i + 1;
 	case TR_BEGIN_STRUCT:
 	case TR_BEGIN_ARRAY:
@@ -115,8 +137,10 @@ static size_t put_value(FILE *f, const struct tr_node *n, size_t i, size_t count
 			if (!first)
 				fputs(", ", f);
 			first = 0;
-			if (n[i].name)
-				fprintf(f, "%s=", n[i].name);
+			if (n[i].name) {
+				fputs_unlocked(n[i].name, f);
+				putc_unlocked('=', f);
+			}
 			i = put_value(f, n, i, count);
 		}
 		putc_unlocked(v->kind == TR_BEGIN_STRUCT ? '}' : ']', f);
@@ -127,16 +151,47 @@ static size_t put_value(FILE *f, const struct tr_node *n, size_t i, size_t count
 	return i + 1;
 }
 
+/*
+ * The time of @ns: "HH:MM:SS.nnnnnnnnn" (local), or seconds since the
+ * Epoch.  The date part is worked out once per second, not once per event.
+ */
+static void put_time(FILE *f, int64_t ns, int seconds)
+{
+	static int64_t cached_sec = INT64_MIN;
+	static char prefix[56];
+	int64_t sec = ns / 1000000000, frac = ns % 1000000000;
+	char digits[9];
+
+	if (frac < 0) {
+		frac += 1000000000;
+		sec--;
+	}
+	if (sec != cached_sec) {
+		char buf[48], *dot;
+
+		tr_format_time(sec * 1000000000, seconds, buf, sizeof(buf));
+		dot = strrchr(buf, '.');
+		if (dot)
+			*dot = 0;
+		snprintf(prefix, sizeof(prefix), "%s.", buf);
+		cached_sec = sec;
+	}
+	fputs_unlocked(prefix, f);
+	for (int i = 8; i >= 0; i--, frac /= 10)
+		digits[i] = '0' + frac % 10;
+	fwrite_unlocked(digits, 1, 9, f);
+}
+
 static void put_event(FILE *f, const struct tr_event *ev, int seconds)
 {
-	char ts[48];
-
-	tr_format_time(ev->ts, seconds, ts, sizeof(ts));
-	fputs(ts, f);
-	if (ev->cpu >= 0)
-		fprintf(f, " cpu%" PRId64 " ", ev->cpu);
-	else
-		fputs(" cpu? ", f);
+	put_time(f, ev->ts, seconds);
+	if (ev->cpu >= 0) {
+		fputs_unlocked(" cpu", f);
+		put_s64(f, ev->cpu);
+		putc_unlocked(' ', f);
+	} else {
+		fputs_unlocked(" cpu? ", f);
+	}
 	if (ev->kind == TR_LOST) {
 		fputs("***", f);
 		if (ev->lost_events)
@@ -148,11 +203,13 @@ static void put_event(FILE *f, const struct tr_event *ev, int seconds)
 		putc_unlocked('\n', f);
 		return;
 	}
-	fputs(ev->name, f);
+	fputs_unlocked(ev->name, f);
 	for (size_t i = 0; i < ev->nfields;) {
 		putc_unlocked(' ', f);
-		if (ev->fields[i].name)
-			fprintf(f, "%s=", ev->fields[i].name);
+		if (ev->fields[i].name) {
+			fputs_unlocked(ev->fields[i].name, f);
+			putc_unlocked('=', f);
+		}
 		i = put_value(f, ev->fields, i, ev->nfields);
 	}
 	putc_unlocked('\n', f);
@@ -177,7 +234,7 @@ int cmd_view(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	static char outbuf[1 << 16];
+	static char outbuf[1 << 18];
 	char **globs = calloc(argc, sizeof(*globs)), err[600], *end;
 	size_t nglobs = 0;
 	unsigned long long limit = 0, shown = 0;
