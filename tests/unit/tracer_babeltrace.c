@@ -77,6 +77,16 @@ static void emit_types(void)
 		   "u = 4000000000, ll = -1099511627776, ull = 18000000000000000000 }");
 	trace_mark_generic(bt_floats, "f %f d %f p %p s %s empty %s", f, d, p, nul, "");
 	expect_add("bt_floats: { f = 2.5, d = -0.125, p = 0x1234, s = \"(null)\", empty = \"\" }");
+	/* Larger than the probe's staging area, and than the string limit (cut to 1023). */
+	{
+		char longs[1500];
+
+		memset(longs, 'x', sizeof(longs) - 1);
+		longs[sizeof(longs) - 1] = 0;
+		trace_mark_generic(bt_long, "i %d s %s j %d", 7, longs, 8);
+		longs[1023] = 0;
+		expect_add("bt_long: { i = 7, s = \"%s\", j = 8 }", longs);
+	}
 	trace_mark_generic(bt_noargs, MARK_NOARGS);
 	expect_add("bt_noargs: { }");
 	/* No word before the conversions: argK. */
@@ -91,7 +101,7 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	char dir[] = "/tmp/markers-bt-XXXXXX", cmd[2048], line[4096], errpath[600];
+	char dir[] = "/tmp/markers-bt-XXXXXX", cmd[2048], line[8192], errpath[600];
 	struct marker_tracer_options o = {.size = sizeof(o), .dir = dir, .subbuf_size = 16384};
 	struct marker_tracer_stats st = {.size = sizeof(st)};
 	pthread_t th[NTHREADS];

@@ -220,28 +220,64 @@ void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_li
 		e = &slow;
 	}
 
-	/* Pass 1, only with strings: their lengths, and where they are. */
+	/*
+	 * One pass over the arguments, before the reservation: each is written
+	 * into a staging area on the stack in its declared width (the payload
+	 * of a typical event fits), and string lengths are measured, so that
+	 * the size is known and the copy into the ring is one memcpy.
+	 */
+	char stage[256], *q = stage;
+	int big = 0;
+
 	payload = e->fixed;
 	nrec = e->nrec;
-	if (e->strings) {
+	{
 		va_list ap;
 
 		va_copy(ap, *args);
 		for (unsigned i = 0; i < nrec; i++) {
+			union {
+				uint8_t u8;
+				uint16_t u16;
+				uint32_t u32;
+				uint64_t u64;
+				float f;
+				double d;
+				void *p;
+			} v;
+			unsigned w;
+
 			switch (m->types[i]) {
+			case MARKER_TYPE_S8:
+			case MARKER_TYPE_U8:
+				v.u8 = (uint8_t)va_arg(ap, int);
+				w = 1;
+				break;
+			case MARKER_TYPE_S16:
+			case MARKER_TYPE_U16:
+				v.u16 = (uint16_t)va_arg(ap, int);
+				w = 2;
+				break;
 			case MARKER_TYPE_S64:
 			case MARKER_TYPE_U64:
-				(void)va_arg(ap, long long);
+				v.u64 = (uint64_t)va_arg(ap, long long);
+				w = 8;
 				break;
 			case MARKER_TYPE_FLOAT:
+				v.f = (float)va_arg(ap, double);
+				w = 4;
+				break;
 			case MARKER_TYPE_DOUBLE:
-				(void)va_arg(ap, double);
+				v.d = va_arg(ap, double);
+				w = 8;
 				break;
 			case MARKER_TYPE_LDOUBLE:
-				(void)va_arg(ap, long double);
+				v.d = (double)va_arg(ap, long double);
+				w = 8;
 				break;
 			case MARKER_TYPE_POINTER:
-				(void)va_arg(ap, void *);
+				v.p = va_arg(ap, void *);
+				w = sizeof(void *);
 				break;
 			case MARKER_TYPE_STRING:
 				str[i] = va_arg(ap, const char *);
@@ -249,9 +285,23 @@ void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_li
 					str[i] = "(null)";
 				slen[i] = (unsigned)strnlen(str[i], TR_STRING_MAX);
 				payload += slen[i] + 1;
-				break;
+				if (!big && q + slen[i] + 1 <= stage + sizeof(stage)) {
+					memcpy(q, str[i], slen[i]);
+					q[slen[i]] = 0;
+					q += slen[i] + 1;
+				} else {
+					big = 1;
+				}
+				continue;
 			default:
-				(void)va_arg(ap, int);
+				v.u32 = (uint32_t)va_arg(ap, int);
+				w = 4;
+			}
+			if (!big && q + w <= stage + sizeof(stage)) {
+				memcpy(q, &v, w);
+				q += w;
+			} else {
+				big = 1;
 			}
 		}
 		va_end(ap);
@@ -336,6 +386,11 @@ void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_li
 		memcpy(p, &w, 4);
 		p += 4;
 	}
+	if (__builtin_expect(!big, 1)) {
+		memcpy(p, stage, payload);
+		goto commit;
+	}
+	/* Larger than the staging area: the arguments again, straight into the ring. */
 	for (unsigned i = 0; i < nrec; i++) {
 		switch (m->types[i]) {
 		case MARKER_TYPE_S8:
@@ -403,6 +458,7 @@ void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_li
 		}
 	}
 
+commit:
 	/* Commit: this slice's bytes and one event; pairs with the consumer's acquire. */
 	__atomic_fetch_add(&sb->commit, (end - begin) + (1ull << 32), __ATOMIC_RELEASE);
 }

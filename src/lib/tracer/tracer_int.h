@@ -5,6 +5,7 @@
  * MAP_SHARED under DIR/.buffers/, so that whatever was committed survives
  * the death of the process (docs/trace-format.md):
  *
+ * (each a symbolic link to a file in /dev/shm when there is one: files.c)
  *   session   struct tr_session_hdr, then the event table: a hash of
  *             (name, types) -> event id, the id -> record offset array,
  *             and an arena of declaration records
@@ -140,6 +141,7 @@ struct tr_session {
 	int active; /* 0 in a forked child: the probe returns */
 	char *dir;
 	int dir_fd, lock_fd;
+	uint8_t tag[8]; /* names the buffer files in /dev/shm */
 	int overwrite;
 	uint64_t sbsize;
 	unsigned nsubbufs, nbufs;
