@@ -60,10 +60,15 @@ import collections, json, sys
 d = json.load(open(sys.argv[1]))
 ev = d["traceEvents"]
 inst = [e for e in ev if e["ph"] == "i" and e.get("cat") == "markers"]
+# The tracer may drop an event (counted): then recorded + lost = emitted.
+lost = sum(e["args"]["events"] for e in ev if e["ph"] == "i" and e.get("cat") == "lost")
 c = collections.Counter(e["name"] for e in inst)
-assert c == {"job_start": 500, "note": 500, "job_done": 500}, c
-ids = sorted(e["args"]["id"] for e in inst if e["name"] == "job_done")
-assert ids == list(range(500)), "ids"
+assert len(inst) + lost == 1500 and set(c) == {"job_start", "note", "job_done"}, (c, lost)
+assert all(500 - lost <= k <= 500 for k in c.values()), (c, lost)
+ids = set(e["args"]["id"] for e in inst if e["name"] == "job_done")
+assert ids <= set(range(500)) and len(ids) == c["job_done"], "ids"
+if lost:
+    print("# %d lost, and shown as lost" % lost)
 for e in inst:
     a = e["args"]
     if e["name"] == "note":
@@ -79,14 +84,15 @@ ok $? "valid JSON: one instant event per event, with the emitted values"
 python3 - "$W/trace.json" <<'EOF'
 import json, sys
 ev = json.load(open(sys.argv[1]))["traceEvents"]
+lost = sum(e["args"]["events"] for e in ev if e["ph"] == "i" and e.get("cat") == "lost")
 b = {e["id"]: e for e in ev if e["ph"] == "b"}
 e = {x["id"]: x for x in ev if x["ph"] == "e"}
-assert len(b) == 500 and b.keys() == e.keys(), (len(b), len(e))
+assert 500 - lost <= len(b) <= 500 and b.keys() == e.keys(), (len(b), len(e), lost)
 for k in b:
     assert b[k]["name"] == e[k]["name"] == "job" and b[k]["ts"] <= e[k]["ts"]
-print("# 500 job slices")
+print("# %d job slices" % len(b))
 EOF
-ok $? "job_start/job_done pairs become 500 slices named job, none backwards"
+ok $? "job_start/job_done pairs become a slice each, named job, none backwards"
 python3 - "$W/trace.json" <<'EOF'
 import json, sys
 ev = json.load(open(sys.argv[1]))["traceEvents"]
