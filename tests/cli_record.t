@@ -72,7 +72,7 @@ ${MARKERS_CC:-cc} -O2 -I"$MARKERS_STAGE/include" -o "$W/emit" "$W/emit.c" \
 # count FILE NAME: lines of that marker in a view output
 count() { grep -c " $2\( \|\$\)" "$1"; }
 
-echo "1..27"
+echo "1..28"
 
 # A plain run: everything emitted is in the trace.
 "$M" record -o "$W/t1" -- "$W/emit" 1000 >"$W/out" 2>"$W/sum"
@@ -184,6 +184,13 @@ wait $rec
 ok $([ $? = 7 ]; echo $?) "SIGTERM sent to record reaches CMD (which exits 7)"
 [ "$(count <("$M" view "$W/t4") t_pair)" -gt 0 ]
 ok $? "... and the trace up to then is there"
+
+# On a terminal, a live line of counters (script(1) gives record a pseudo-terminal).
+rm -f "$W/ready"
+script -qec "'$M' record -o '$W/t9' -- '$W/emit' 0 wait '$W/ready' & sleep 0.8; kill -TERM \$!; wait" \
+	/dev/null </dev/null | tr '\r' '\n' >"$W/tty"
+grep -Eq '^.*recording\.\.\. [0-9.]+ s: [0-9,]+ events, .*, [0-9,]+ lost' "$W/tty"
+ok $? "on a terminal: a live progress line (events, bytes, lost)"
 
 # Lost events are counted: with buffers too small, recorded + lost = emitted.
 "$M" record -q --buffer-size 8K --subbuf-size 4K -o "$W/t5" -- "$W/emit" 20000 >/dev/null 2>&1
