@@ -72,7 +72,7 @@ ${MARKERS_CC:-cc} -O2 -I"$MARKERS_STAGE/include" -o "$W/emit" "$W/emit.c" \
 # count FILE NAME: lines of that marker in a view output
 count() { grep -c " $2\( \|\$\)" "$1"; }
 
-echo "1..28"
+echo "1..29"
 
 # A plain run: everything emitted is in the trace.
 "$M" record -o "$W/t1" -- "$W/emit" 1000 >"$W/out" 2>"$W/sum"
@@ -236,6 +236,8 @@ ok $? "an output directory that cannot be made: one line, status 1"
 one_line_error "$M" record -o "$W/t8" -- "$W/no-such-program" && grep -q 'cannot run' "$W/err" &&
 	[ ! -e "$W/t8" ]
 ok $? "a command that does not exist: one line, status 1, no directory left"
+one_line_error "$M" record -p 999999 -o "$W/t10" && [ ! -e "$W/t10" ]
+ok $? "-p with no such process: one line, status 1, no directory left"
 "$M" record --help | grep -q 'usage: markers record'
 ok $? "--help"
 "$M" record --bogus -- true >/dev/null 2>&1

@@ -138,9 +138,10 @@ static int mkdir_p(char *path)
 /*
  * Create the trace directory, or accept an empty one; refuse one with
  * something in it (an old trace would mix with the new one).  Fills @abs
- * with its absolute path.  Returns 0, or 1 after printing why not.
+ * with its absolute path, and *@made_out with whether it was made here.
+ * Returns 0, or 1 after printing why not.
  */
-static int prepare_dir(const char *dir, int is_default, char *abs, size_t len)
+static int prepare_dir(const char *dir, int is_default, char *abs, size_t len, int *made_out)
 {
 	char path[PATH_MAX];
 	struct stat st;
@@ -179,6 +180,7 @@ static int prepare_dir(const char *dir, int is_default, char *abs, size_t len)
 		fprintf(stderr, "%s record: %s: %m\n", cli_progname, path);
 		return 1;
 	}
+	*made_out = made;
 	return 0;
 }
 
@@ -403,7 +405,7 @@ static void summary(const char *dir, const char *cmd, double secs)
 	tr_close(t);
 }
 
-static int run(const struct record_opts *o, char **argv, const char *dir)
+static int run(const struct record_opts *o, char **argv, const char *dir, int made)
 {
 	struct sigaction sa = {.sa_sigaction = forward, .sa_flags = SA_SIGINFO | SA_RESTART};
 	int progress = !o->quiet && isatty(STDERR_FILENO), status, rc, exit_status;
@@ -425,7 +427,7 @@ static int run(const struct record_opts *o, char **argv, const char *dir)
 		sigaction(forwarded[i], &sa, NULL);
 	pid = spawn(argv, env);
 	if (pid < 0) {
-		if (dir_is_empty(dir) == 1)
+		if (made && dir_is_empty(dir) == 1)
 			rmdir(dir);
 		return 1;
 	}
@@ -491,7 +493,7 @@ int cmd_record(int argc, char **argv)
 	};
 	struct record_opts o = {.globs = calloc(argc + 1, sizeof(char *))};
 	char defdir[64], abs[PATH_MAX], *end;
-	int opt, rc;
+	int opt, rc, made = 0;
 
 	if (!o.globs)
 		return 1;
@@ -562,7 +564,7 @@ int cmd_record(int argc, char **argv)
 	}
 	if (!o.dir)
 		default_dir(defdir, sizeof(defdir));
-	if (prepare_dir(o.dir ? o.dir : defdir, !o.dir, abs, sizeof(abs))) {
+	if (prepare_dir(o.dir ? o.dir : defdir, !o.dir, abs, sizeof(abs), &made)) {
 		free(o.globs);
 		return 1;
 	}
@@ -584,8 +586,10 @@ int cmd_record(int argc, char **argv)
 			ao.nsubbufs = o.buffer_size / sb < 2 ? 2 : (unsigned)(o.buffer_size / sb);
 		}
 		rc = attach_record(o.pid, &ao);
+		if (rc && made && dir_is_empty(abs) == 1)
+			rmdir(abs); /* nothing was recorded: leave no trace behind */
 	} else {
-		rc = run(&o, argv + optind, abs);
+		rc = run(&o, argv + optind, abs, made);
 	}
 	free(o.globs);
 	return rc;
