@@ -58,9 +58,13 @@ STAGE := $(abspath $(B)/stage)
 
 all: $(B)/lib/libmarkers.so $(B)/lib/libmarkers.a $(B)/lib/pkgconfig/markers.pc
 
-$(B)/obj/%.o: src/%.c $(HEADERS) $(wildcard src/lib/*.h)
+# -MMD: each object also depends on every header it includes (the .d files),
+# so a change in any subsystem's private header rebuilds what uses it.
+$(B)/obj/%.o: src/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(LIB_OBJS:.o=.d)
 
 $(B)/lib/libmarkers.so: $(LIB_OBJS) src/lib/libmarkers.map
 	@mkdir -p $(dir $@)
