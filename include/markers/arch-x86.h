@@ -63,29 +63,25 @@
  * The name must be spelled twice (declaration and asm) with one
  * __COUNTER__ value: a helper level receives it once.
  */
-#define __MARKER_IMMEDIATE(name, format, ...)                                              \
-	__MARKER_X86_IMM2(name, __MARKER_X86_STR(__marker_##name##_1_##__LINE__),          \
-			  __MARKER_X86_STR(__COUNTER__), format, ##__VA_ARGS__)
-#define __MARKER_X86_IMM2(name, base, count, format, ...)                                  \
-	__MARKER_X86_IMMEDIATE(name, __asm__(base "_" count), base "_" count, , format,     \
-			       ##__VA_ARGS__)
-#define __MARKER_JUMP(name, format, ...)                                                   \
-	__MARKER_X86_JMP2(name, __MARKER_X86_STR(__marker_##name##_2_##__LINE__),          \
-			  __MARKER_X86_STR(__COUNTER__), format, ##__VA_ARGS__)
-#define __MARKER_X86_JMP2(name, base, count, format, ...)                                  \
-	__MARKER_X86_JUMP(name, __asm__(base "_" count), base "_" count, , format,          \
-			  ##__VA_ARGS__)
+#define __MARKER_X86_SYMNAME(name)                                                         \
+	"__marker_" #name "_" __MARKER_X86_STR(__LINE__) "_" __MARKER_X86_STR(__COUNTER__)
+#define __MARKER_IMMEDIATE(name, format, ...) \
+	__MARKER_X86_IMM2(name, __MARKER_X86_SYMNAME(name), format, ##__VA_ARGS__)
+#define __MARKER_X86_IMM2(name, sym, format, ...) \
+	__MARKER_X86_IMMEDIATE(name, __asm__(sym), sym, , format, ##__VA_ARGS__)
+#define __MARKER_JUMP(name, format, ...) \
+	__MARKER_X86_JMP2(name, __MARKER_X86_SYMNAME(name), format, ##__VA_ARGS__)
+#define __MARKER_X86_JMP2(name, sym, format, ...) \
+	__MARKER_X86_JUMP(name, __asm__(sym), sym, , format, ##__VA_ARGS__)
 #else
+#define __MARKER_X86_OPERAND(name) [__mdesc] __MARKER_X86_SYM(&__marker_##name)
 #define __MARKER_IMMEDIATE(name, format, ...)                                              \
-	__MARKER_X86_IMMEDIATE(name, , "%c[__mdesc]", [__mdesc] __MARKER_X86_SYM(&__marker_##name), format, \
+	__MARKER_X86_IMMEDIATE(name, , "%c[__mdesc]", __MARKER_X86_OPERAND(name), format,   \
 			       ##__VA_ARGS__)
 #define __MARKER_JUMP(name, format, ...)                                                   \
-	__MARKER_X86_JUMP(name, , "%c[__mdesc]", [__mdesc] __MARKER_X86_SYM(&__marker_##name), format,   \
+	__MARKER_X86_JUMP(name, , "%c[__mdesc]", __MARKER_X86_OPERAND(name), format,        \
 			  ##__VA_ARGS__)
 #endif
-
-/* The flag, read as the relaxed atomic it is (a plain byte load; ThreadSanitizer agrees). */
-#define __MARKER_X86_STATE(var) __atomic_load_n(&(var).state, __ATOMIC_RELAXED)
 
 /*
  * Immediate: the compiler tests the register; the block tests the flag too,
@@ -101,7 +97,7 @@
 				 __MARKER_X86_RECORD("0", descref)                          \
 				 : [__mon] "=r"(__marker_on) : operand);                    \
 		if (__builtin_expect(__marker_on, 0) &&                                     \
-		    __builtin_expect(__MARKER_X86_STATE(__marker_##name), 1))                             \
+		    __builtin_expect(__MARKER_STATE(__marker_##name), 1))                 \
 			marker_fire(&__marker_##name, ##__VA_ARGS__);                       \
 	} while (0)
 
@@ -117,7 +113,7 @@
 			     : : operand : : __marker_taken);                               \
 		if (0) {                                                                    \
 		__marker_taken:                                                             \
-			if (__builtin_expect(__MARKER_X86_STATE(__marker_##name), 1))                     \
+			if (__builtin_expect(__MARKER_STATE(__marker_##name), 1))         \
 				marker_fire(&__marker_##name, ##__VA_ARGS__);               \
 		}                                                                           \
 	} while (0)

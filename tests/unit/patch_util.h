@@ -22,14 +22,14 @@ struct pu_sites {
 
 static int pu_sites_cb(const struct marker_info *mi, void *arg)
 {
-	struct pu_sites *s = arg;
+	struct pu_sites *s = (struct pu_sites *)arg;
 
 	if (strcmp(mi->name, s->name))
 		return 0;
 	for (size_t i = 0; i < mi->nsites && s->n < PU_MAX_SITES; i++, s->n++) {
 		s->kind = mi->sites[i].marker->kind;
 		s->mode[s->n] = mi->sites[i].mode;
-		s->addr[s->n] = mi->sites[i].address;
+		s->addr[s->n] = (const unsigned char *)mi->sites[i].address;
 		s->reason[s->n] = mi->sites[i].reason;
 	}
 	return 1;

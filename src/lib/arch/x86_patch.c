@@ -39,7 +39,7 @@ static int mem_fd = -1;
 static pid_t mem_pid;	       /* the process that opened mem_fd (fork!) */
 static int barrier_ok;	       /* registered for SYNC_CORE in this mm */
 
-static const char *R_BLOCKED = "a thread blocks SIGTRAP: code is not patched";
+static const char *R_BLOCKED = "a thread blocks SIGTRAP";
 static const char *R_HANDLER = "cannot install the SIGTRAP handler";
 static const char *R_BARRIER = "membarrier SYNC_CORE is unavailable";
 static const char *R_MEM = "cannot open /proc/self/mem to write text";
@@ -143,13 +143,18 @@ static const char *ready_locked(void)
 	if (marker__x86_handler_ensure_locked() < 0)
 		return R_HANDLER;
 	/*
-	 * A thread being created runs with every signal blocked until it
-	 * sets its own mask: look again a few times before giving up.
+	 * Many blocks are short: a thread being created runs with every
+	 * signal blocked until it sets its own mask (which may take a while
+	 * on a loaded machine), liburcu blocks them during a grace period,
+	 * our own handler while it runs.  Look again for up to ~100 ms.
 	 */
-	for (int tries = 0; trap_blocked_elsewhere(); tries++) {
-		if (tries == 20)
+	for (useconds_t wait = 50, total = 0; trap_blocked_elsewhere(); wait *= 2) {
+		if (total > 100000)
 			return R_BLOCKED;
-		usleep(500);
+		if (wait > 10000)
+			wait = 10000;
+		usleep(wait);
+		total += wait;
 	}
 	return NULL;
 }
@@ -217,39 +222,51 @@ static int cmp_site(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/*
- * Sites that a batch could not switch because of the environment (a thread
- * blocked SIGTRAP...): their code may not match their state, so every later
- * batch that finds the environment ready takes them along.
- */
-static struct marker__site **pending;
-static size_t npending, cap_pending;
-
-static void pending_add(struct marker__site *s)
-{
-	if (npending == cap_pending) {
-		size_t cap = cap_pending ? 2 * cap_pending : 64;
-		void *v = realloc(pending, cap * sizeof(*pending));
-
-		if (!v)
-			return; /* it stays FALLBACK, with its reason */
-		pending = v;
-		cap_pending = cap;
-	}
-	pending[npending++] = s;
-}
-
-static void fallback_all(struct marker__site **v, size_t n, const char *why, int retry)
+/* Never adopted (or not writable): taken, as in the file, and working from the flag. */
+static void fallback_all(struct marker__site **v, size_t n, const char *why)
 {
 	for (size_t i = 0; i < n; i++) {
 		v[i]->mode = MARKER_MODE_FALLBACK;
 		v[i]->reason = why;
-		if (retry)
-			pending_add(v[i]);
 	}
 	if (n)
 		marker__warn("%zu site(s) of marker %s...: %s; they work from the memory flag",
 			     n, v[0]->desc->name, why);
+}
+
+/*
+ * Sites whose switch a batch had to put off (a thread blocked SIGTRAP for
+ * longer than we wait): their code may not match their state.  They stay
+ * PATCHED, so that the registry hands them to every later switch of their
+ * marker, with @why as their reason until then; and every later batch of
+ * any marker that can patch takes them along.  x86_form::pad marks them.
+ */
+static struct marker__site **pending;
+static size_t npending, cap_pending;
+
+static void defer_all(struct marker__site **v, size_t n, const char *why)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct x86_form *f = (void *)v[i]->arch;
+
+		v[i]->reason = why;
+		if (f->pad)
+			continue;
+		if (npending == cap_pending) {
+			size_t cap = cap_pending ? 2 * cap_pending : 64;
+			void *p = realloc(pending, cap * sizeof(*pending));
+
+			if (!p)
+				continue; /* its own marker's next switch still retries it */
+			pending = p;
+			cap_pending = cap;
+		}
+		f->pad = 1;
+		pending[npending++] = v[i];
+	}
+	if (n)
+		marker__warn("%zu site(s) of marker %s...: %s; not switched yet", n,
+			     v[0]->desc->name, why);
 }
 
 static const uint8_t int3 = X86_INT3;
@@ -271,7 +288,7 @@ static void patch_batch_locked(struct marker__site **v, size_t n)
 	ed = malloc(n * sizeof(*ed));
 	buf = malloc(RUN_MAX + X86_MAXLEN);
 	if (!ed || !buf) {
-		fallback_all(v, n, R_NOMEM, 1);
+		defer_all(v, n, R_NOMEM);
 		goto out;
 	}
 	qsort(v, n, sizeof(*v), cmp_site);
@@ -408,7 +425,7 @@ void marker__patch_adopt_locked(struct marker__site **sites, size_t n)
 	why = ready_locked();
 	if (why) {
 		/* Never adopted: taken, as in the file, and working from the flag. */
-		fallback_all(sites, n, why, 0);
+		fallback_all(sites, n, why);
 		return;
 	}
 	t = malloc(sizeof(*t) + (nold + n) * sizeof(t->v[0]));
@@ -416,7 +433,7 @@ void marker__patch_adopt_locked(struct marker__site **sites, size_t n)
 	if (!t || !todo) {
 		free(t);
 		free(todo);
-		fallback_all(sites, n, R_NOMEM, 0);
+		fallback_all(sites, n, R_NOMEM);
 		return;
 	}
 	if (n) {
@@ -492,6 +509,7 @@ static size_t select_changes(struct marker__site **in, size_t n, struct marker__
 
 		if (s->mode != MARKER_MODE_PATCHED)
 			continue;
+		s->reason = NULL; /* whatever put it off is over */
 		want = st ? f->taken : f->off;
 		if (!memcmp(s->addr, want, f->len))
 			continue;
@@ -514,26 +532,32 @@ void marker__patch_apply_locked(struct marker__site **sites, size_t n)
 	size_t m;
 
 	if (why) {
-		m = select_changes(sites, n, sites);
-		fallback_all(sites, m, why, 1);
+		defer_all(sites, select_changes(sites, n, sites), why);
 		return;
 	}
 	if (!npending) {
 		patch_batch_locked(sites, select_changes(sites, n, sites));
 		return;
 	}
-	/* The environment is ready again: take the sites left behind along. */
+	/* The environment is ready again: take the sites put off along. */
 	v = malloc((n + npending) * sizeof(*v));
 	if (!v) {
 		patch_batch_locked(sites, select_changes(sites, n, sites));
 		return;
 	}
-	for (size_t i = 0; i < npending; i++) {
-		pending[i]->mode = MARKER_MODE_PATCHED;
-		pending[i]->reason = NULL;
-	}
+	for (size_t i = 0; i < npending; i++)
+		((struct x86_form *)(void *)pending[i]->arch)->pad = 0;
+	for (size_t i = 0; i < n; i++)
+		((struct x86_form *)(void *)sites[i]->arch)->pad = 2; /* in this batch */
 	m = select_changes(sites, n, v);
-	m += select_changes(pending, npending, v + m);
+	for (size_t i = 0; i < npending; i++) {
+		struct x86_form *f = (void *)pending[i]->arch;
+
+		if (f->pad != 2)
+			m += select_changes(&pending[i], 1, v + m);
+	}
+	for (size_t i = 0; i < n; i++)
+		((struct x86_form *)(void *)sites[i]->arch)->pad = 0;
 	npending = 0;
 	patch_batch_locked(v, m);
 	free(v);
