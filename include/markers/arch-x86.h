@@ -14,31 +14,24 @@
  *              no assembler shortens it) <-> 5-byte nop (0f 1f 44 00 00).
  *
  * Each site leaves a struct marker_site_record in __markers_sites: the
- * instruction's address, the jump's target, the descriptor.  The record
- * names the descriptor with an "i" operand ("s" for clang on i386), except for gcc on i386 with
- * -fPIC/-fPIE, which accepts no symbolic operand there: the descriptor then
- * gets a unique assembler name (marker name, line, __COUNTER__) and the
- * record uses that name.  In C++ that name could collide between template
- * instances, so g++ on i386 PIC compiles optimized sites as generic ones.
+ * instruction's address, the jump's target, the descriptor.  The asm names
+ * the descriptor through an operand that prints as a bare symbol: "i" would
+ * do for a static in C on x86-64, but not on i386 with -fPIC/-fPIE, nor for
+ * the vague-linkage statics of C++ inline functions and templates under
+ * -fPIC.  What works everywhere (checked -O0 to -O3, PIC, PIE and not, C and
+ * C++, i386 and x86-64): gcc's "X" printed with %p, clang's "s" with %c.
+ * A compiler that chose a register instead would fail to assemble the
+ * record: never a silent miscompile.
  */
 #ifndef MARKERS_ARCH_X86_H
 #define MARKERS_ARCH_X86_H
 
-#if defined(__i386__) && (defined(__PIC__) || defined(__PIE__)) && !defined(__clang__)
-#if defined(__cplusplus)
-#define __MARKER_X86_NONE 1 /* no way to name the descriptor: generic sites */
+#ifdef __clang__
+#define __MARKER_X86_OPERAND(name) [__mdesc] "s"(&__marker_##name)
+#define __MARKER_X86_DESC "%c[__mdesc]"
 #else
-#define __MARKER_X86_ASMNAME 1
-#endif
-#endif
-
-#ifndef __MARKER_X86_NONE
-
-/* clang on i386 PIC refuses "i" for an address but takes "s" (symbolic). */
-#if defined(__i386__) && defined(__clang__)
-#define __MARKER_X86_SYM "s"
-#else
-#define __MARKER_X86_SYM "i"
+#define __MARKER_X86_OPERAND(name) [__mdesc] "X"(&__marker_##name)
+#define __MARKER_X86_DESC "%p[__mdesc]"
 #endif
 
 #if __SIZEOF_POINTER__ == 8
@@ -55,62 +48,37 @@
 	__MARKER_X86_PTR "1b, " target ", " desc "\n\t"                           \
 	".popsection\n\t"
 
-#define __MARKER_X86_STR2(x) #x
-#define __MARKER_X86_STR(x) __MARKER_X86_STR2(x)
-
-#ifdef __MARKER_X86_ASMNAME
-/*
- * The name must be spelled twice (declaration and asm) with one
- * __COUNTER__ value: a helper level receives it once.
- */
-#define __MARKER_X86_SYMNAME(name)                                                         \
-	"__marker_" #name "_" __MARKER_X86_STR(__LINE__) "_" __MARKER_X86_STR(__COUNTER__)
-#define __MARKER_IMMEDIATE(name, format, ...) \
-	__MARKER_X86_IMM2(name, __MARKER_X86_SYMNAME(name), format, ##__VA_ARGS__)
-#define __MARKER_X86_IMM2(name, sym, format, ...) \
-	__MARKER_X86_IMMEDIATE(name, __asm__(sym), sym, , format, ##__VA_ARGS__)
-#define __MARKER_JUMP(name, format, ...) \
-	__MARKER_X86_JMP2(name, __MARKER_X86_SYMNAME(name), format, ##__VA_ARGS__)
-#define __MARKER_X86_JMP2(name, sym, format, ...) \
-	__MARKER_X86_JUMP(name, __asm__(sym), sym, , format, ##__VA_ARGS__)
-#else
-#define __MARKER_X86_OPERAND(name) [__mdesc] __MARKER_X86_SYM(&__marker_##name)
-#define __MARKER_IMMEDIATE(name, format, ...)                                              \
-	__MARKER_X86_IMMEDIATE(name, , "%c[__mdesc]", __MARKER_X86_OPERAND(name), format,   \
-			       ##__VA_ARGS__)
-#define __MARKER_JUMP(name, format, ...)                                                   \
-	__MARKER_X86_JUMP(name, , "%c[__mdesc]", __MARKER_X86_OPERAND(name), format,        \
-			  ##__VA_ARGS__)
-#endif
+#define __MARKER_IMMEDIATE(name, format, ...) __MARKER_X86_IMMEDIATE(name, format, ##__VA_ARGS__)
+#define __MARKER_JUMP(name, format, ...) __MARKER_X86_JUMP(name, format, ##__VA_ARGS__)
 
 /*
  * Immediate: the compiler tests the register; the block tests the flag too,
  * so that a site still in its taken form fires only while the marker is on.
  */
-#define __MARKER_X86_IMMEDIATE(name, asmname, descref, operand, format, ...)                \
+#define __MARKER_X86_IMMEDIATE(name, format, ...)                                           \
 	do {                                                                                \
 		unsigned int __marker_on;                                                   \
-		__MARKER_DECLARE_AS(__marker_##name, asmname, MARKER_KIND_IMMEDIATE, name,   \
-				    format, ##__VA_ARGS__);                                 \
+		__MARKER_DECLARE(__marker_##name, MARKER_KIND_IMMEDIATE, name, format,       \
+				 ##__VA_ARGS__);                                            \
 		__MARKER_CHECK(format, ##__VA_ARGS__);                                      \
 		__asm__ volatile("1:\tmovl $1, %k[__mon]\n\t"                               \
-				 __MARKER_X86_RECORD("0", descref)                          \
-				 : [__mon] "=r"(__marker_on) : operand);                    \
+				 __MARKER_X86_RECORD("0", __MARKER_X86_DESC)                \
+				 : [__mon] "=r"(__marker_on) : __MARKER_X86_OPERAND(name)); \
 		if (__builtin_expect(__marker_on, 0) &&                                     \
 		    __builtin_expect(__MARKER_STATE(__marker_##name), 1))                 \
 			marker_fire(&__marker_##name, ##__VA_ARGS__);                       \
 	} while (0)
 
 /* Jump: a jmp rel32 to the block (taken) or a 5-byte nop. */
-#define __MARKER_X86_JUMP(name, asmname, descref, operand, format, ...)                     \
+#define __MARKER_X86_JUMP(name, format, ...)                                                \
 	do {                                                                                \
 		__label__ __marker_taken;                                                   \
-		__MARKER_DECLARE_AS(__marker_##name, asmname, MARKER_KIND_JUMP, name,        \
-				    format, ##__VA_ARGS__);                                 \
+		__MARKER_DECLARE(__marker_##name, MARKER_KIND_JUMP, name, format,            \
+				 ##__VA_ARGS__);                                            \
 		__MARKER_CHECK(format, ##__VA_ARGS__);                                      \
 		__asm__ goto("1:\t.byte 0xe9\n\t.long %l[__marker_taken] - (1b + 5)\n\t"    \
-			     __MARKER_X86_RECORD("%l[__marker_taken]", descref)             \
-			     : : operand : : __marker_taken);                               \
+			     __MARKER_X86_RECORD("%l[__marker_taken]", __MARKER_X86_DESC)   \
+			     : : __MARKER_X86_OPERAND(name) : : __marker_taken);            \
 		if (0) {                                                                    \
 		__marker_taken:                                                             \
 			if (__builtin_expect(__MARKER_STATE(__marker_##name), 1))         \
@@ -121,5 +89,4 @@
 /* Chosen by measurement (the brief's table): one nop, no data read. */
 #define MARKER_ARCH_DEFAULT_KIND MARKER_KIND_JUMP
 
-#endif /* !__MARKER_X86_NONE */
 #endif /* MARKERS_ARCH_X86_H */

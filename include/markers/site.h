@@ -45,18 +45,13 @@ __marker_check_format(const char *fmt, ...)
 /*
  * The descriptor @var of a site of kind @kind: the name, format and file
  * in one string ("name\0format\0file"), the type codes in another.
- * __MARKER_DECLARE_AS also gives the descriptor an assembler name
- * (@asmname: __asm__("sym"), or empty) for site asm that must name it.
  */
-#define __MARKER_DECLARE(var, kind, name, format, ...) \
-	__MARKER_DECLARE_AS(var, , kind, name, format, ##__VA_ARGS__)
-#define __MARKER_DECLARE_AS(var, asmname, kind, name, format, ...)                   \
+#define __MARKER_DECLARE(var, kind, name, format, ...)                               \
 	static const char var##_str[]                                                 \
 		__attribute__((section("__markers_strings"))) = #name "\0" format "\0" __FILE__; \
 	static const char var##_types[] __attribute__((section("__markers_strings"))) = { \
 		__MARKER_TYPES(__VA_ARGS__) 0};                                       \
-	static struct marker var asmname                                             \
-		__attribute__((section("__markers"), aligned(8), used)) = { \
+	static struct marker var __attribute__((section("__markers"), aligned(8), used)) = { \
 		MARKER_ABI_VERSION, kind, __MARKER_NARGS(__VA_ARGS__), 0, var##_str,   \
 		var##_str + sizeof(#name), var##_types,                               \
 		var##_str + sizeof(#name) + sizeof(format), __LINE__, 0, {0, 0, 0}, 0, 0}
