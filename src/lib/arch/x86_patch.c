@@ -44,6 +44,7 @@ static const char *R_HANDLER = "cannot install the SIGTRAP handler";
 static const char *R_BARRIER = "membarrier SYNC_CORE is unavailable";
 static const char *R_MEM = "cannot open /proc/self/mem to write text";
 static const char *R_WRITE = "writing text failed";
+static const char *R_HALFWAY = "writing text failed half-way: the trap handler runs this site";
 static const char *R_BYTES = "unexpected instruction bytes at the site";
 static const char *R_ADDR = "site address outside its object's code";
 static const char *R_DUP = "another site record has this address";
@@ -319,7 +320,7 @@ static void patch_batch_locked(struct marker__site **v, size_t n)
 
 		ed[i] = (struct edit){(uintptr_t)v[i]->addr + 1, nw + 1, f->len - 1u, v[i]};
 	}
-	write_edits(ed, n, buf, "writing text failed half-way: the trap handler runs this site");
+	write_edits(ed, n, buf, R_HALFWAY);
 	sync_core();
 
 	/* Step 3 of 3: the first bytes back; then no thread can see a mix of forms. */
@@ -329,8 +330,19 @@ static void patch_batch_locked(struct marker__site **v, size_t n)
 
 		ed[i] = (struct edit){(uintptr_t)v[i]->addr, nw, 1, v[i]};
 	}
-	write_edits(ed, n, buf, "writing text failed half-way: the trap handler runs this site");
+	write_edits(ed, n, buf, R_HALFWAY);
 	sync_core();
+	/*
+	 * A site that failed half-way may keep its int3 for good: from now on
+	 * the handler sends every thread there to the out-of-line block, whose
+	 * test of the flag is then the switch.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		struct x86_site *e = marker__x86_lookup(t, (uintptr_t)v[i]->addr);
+
+		if (e && v[i]->mode != MARKER_MODE_PATCHED)
+			__atomic_store_n(&e->want, 1, __ATOMIC_RELEASE);
+	}
 	/*
 	 * A thread may still be on its way into the handler for an int3 of
 	 * this batch; it will find the int3 gone and run the site again.
