@@ -111,6 +111,28 @@ static inline int pu_check_sites(const char *name, int on)
 	return 0;
 }
 
+/*
+ * Every optimized site of @name fell back: not patched, in its taken form
+ * (which works from the flag), with a reason.  Returns 0, or prints why not.
+ */
+static inline int pu_check_fallback(const char *name)
+{
+	struct pu_sites s = pu_sites(name);
+
+	for (int i = 0; i < s.n; i++) {
+		if (s.kind == MARKER_KIND_GENERIC)
+			continue;
+		if (s.mode[i] != MARKER_MODE_FALLBACK || !s.reason[i] ||
+		    pu_form(s.kind, s.addr[i]) != 1) {
+			printf("# %s: site %d is %s (%s), form %d\n", name, i,
+			       marker_mode_name(s.mode[i]), s.reason[i] ? s.reason[i] : "no reason",
+			       pu_form(s.kind, s.addr[i]));
+			return -1;
+		}
+	}
+	return s.n ? 0 : -1;
+}
+
 static inline void pu_count_probe(const struct marker *m, void *priv, const char *fmt,
 				  va_list *args)
 {

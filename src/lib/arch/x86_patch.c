@@ -40,6 +40,7 @@ static pid_t mem_pid;	       /* the process that opened mem_fd (fork!) */
 static int barrier_ok;	       /* registered for SYNC_CORE in this mm */
 
 static const char *R_BLOCKED = "a thread blocks SIGTRAP";
+static const char *R_TRACED = "a debugger is attached (an int3 would stop the program)";
 static const char *R_HANDLER = "cannot install the SIGTRAP handler";
 static const char *R_BARRIER = "membarrier SYNC_CORE is unavailable";
 static const char *R_MEM = "cannot open /proc/self/mem to write text";
@@ -120,6 +121,29 @@ static int trap_blocked_elsewhere(void)
 }
 
 /*
+ * Is a debugger (or another ptrace tracer) attached?  It would take the
+ * SIGTRAP of a thread that meets an int3 of ours, stop the program, and by
+ * default not pass the signal on: the thread would resume in the middle of
+ * the instruction.
+ */
+static int traced(void)
+{
+	char buf[2048], *p;
+	ssize_t n;
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strstr(buf, "\nTracerPid:");
+	return p && atoi(p + 11) != 0;
+}
+
+/*
  * Everything a batch needs, checked before each one.  Returns NULL, or why
  * this batch cannot patch.
  */
@@ -143,6 +167,8 @@ static const char *ready_locked(void)
 	}
 	if (marker__x86_handler_ensure_locked() < 0)
 		return R_HANDLER;
+	if (traced())
+		return R_TRACED;
 	/*
 	 * Many blocks are short: a thread being created runs with every
 	 * signal blocked until it sets its own mask (which may take a while
