@@ -86,7 +86,12 @@
 		}                                                                           \
 	} while (0)
 
-/* Chosen by measurement (the brief's table): one nop, no data read. */
+/*
+ * Chosen by measurement: off, per site over the same loop without it
+ * (callgrind, gcc -O2): jump +1 instruction and 0 data reads, immediate +3
+ * and 0, generic +3 and 1; the brief's timings agree (+0.021 ns for the
+ * nop, +0.074 for movl, +0.071 for the flag).
+ */
 #define MARKER_ARCH_DEFAULT_KIND MARKER_KIND_JUMP
 
 #endif /* MARKERS_ARCH_X86_H */

@@ -85,17 +85,24 @@ static int sanitizer_thread(unsigned long long blocked)
 #endif
 }
 
-/* Is SIGTRAP blocked in a thread other than this one?  Then an int3 would kill it. */
-static int trap_blocked_elsewhere(void)
+/*
+ * What the other threads would do with an int3 of ours: 0 (run our
+ * handler), R_BLOCKED (SIGTRAP is blocked: the kernel kills the process),
+ * or R_TRACED: a debugger (or another ptrace tracer) is attached to the
+ * thread; it takes the SIGTRAP, stops the program and by default does not
+ * pass the signal on, so the thread would resume inside the instruction.
+ * This thread is left out: it runs no site while it patches.
+ */
+static const char *other_threads(void)
 {
 	pid_t self = (pid_t)syscall(SYS_gettid);
 	DIR *d = opendir("/proc/self/task");
+	const char *why = NULL;
 	struct dirent *de;
-	int blocked = 0;
 
 	if (!d)
-		return 0; /* no /proc: the write would fail anyway */
-	while (!blocked && (de = readdir(d))) {
+		return NULL; /* no /proc: the write would fail anyway */
+	while (!why && (de = readdir(d))) {
 		char path[300], buf[2048], *p;
 		unsigned long long mask;
 		ssize_t n;
@@ -112,25 +119,24 @@ static int trap_blocked_elsewhere(void)
 		if (n <= 0)
 			continue;
 		buf[n] = 0;
+		p = strstr(buf, "\nTracerPid:");
+		if (p && atoi(p + 11) != 0)
+			why = R_TRACED;
 		p = strstr(buf, "\nSigBlk:");
-		if (p && sscanf(p + 8, "%llx", &mask) == 1 && (mask & (1ull << (SIGTRAP - 1))))
-			blocked = !sanitizer_thread(mask);
+		if (p && sscanf(p + 8, "%llx", &mask) == 1 && (mask & (1ull << (SIGTRAP - 1))) &&
+		    !sanitizer_thread(mask))
+			why = R_BLOCKED;
 	}
 	closedir(d);
-	return blocked;
+	return why;
 }
 
-/*
- * Is a debugger (or another ptrace tracer) attached?  It would take the
- * SIGTRAP of a thread that meets an int3 of ours, stop the program, and by
- * default not pass the signal on: the thread would resume in the middle of
- * the instruction.
- */
-static int traced(void)
+/* Is this thread traced?  (Other threads: see other_threads().) */
+static int self_traced(void)
 {
 	char buf[2048], *p;
 	ssize_t n;
-	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	int fd = open("/proc/thread-self/status", O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return 0;
@@ -149,6 +155,8 @@ static int traced(void)
  */
 static const char *ready_locked(void)
 {
+	const char *why;
+
 	if (mem_fd >= 0 && mem_pid != getpid()) {
 		/* Inherited from our parent: it writes the parent's memory. */
 		close(mem_fd);
@@ -167,17 +175,15 @@ static const char *ready_locked(void)
 	}
 	if (marker__x86_handler_ensure_locked() < 0)
 		return R_HANDLER;
-	if (traced())
-		return R_TRACED;
 	/*
 	 * Many blocks are short: a thread being created runs with every
 	 * signal blocked until it sets its own mask (which may take a while
 	 * on a loaded machine), liburcu blocks them during a grace period,
 	 * our own handler while it runs.  Look again for up to ~100 ms.
 	 */
-	for (useconds_t wait = 50, total = 0; trap_blocked_elsewhere(); wait *= 2) {
-		if (total > 100000)
-			return R_BLOCKED;
+	for (useconds_t wait = 50, total = 0; (why = other_threads()); wait *= 2) {
+		if (why == R_TRACED || total > 100000)
+			return why;
 		if (wait > 10000)
 			wait = 10000;
 		usleep(wait);
@@ -460,7 +466,12 @@ void marker__patch_adopt_locked(struct marker__site **sites, size_t n)
 	const char *why;
 	size_t ntodo = 0;
 
-	why = ready_locked();
+	/*
+	 * Under a debugger, adopt nothing: a site left taken works from the
+	 * flag, while one adopted could not be switched on again until the
+	 * debugger leaves (a program started under gdb, then multi-threaded).
+	 */
+	why = self_traced() ? R_TRACED : ready_locked();
 	if (why) {
 		/* Never adopted: taken, as in the file, and working from the flag. */
 		fallback_all(sites, n, why);
