@@ -263,8 +263,10 @@ wait $R3
 "$M" record -p $RP -o "$W/t4" >/dev/null 2>&1 &
 R4=$!
 wait_for sh -c "'$M' list -p $RP | grep -q 'recording: '"
+exec 3>&2 2>/dev/null # no "Killed" notice from the shell
 kill -KILL $R4
-wait $R4 2>/dev/null
+wait $R4
+exec 2>&3 3>&-
 wait_for sh -c "'$M' list -p $RP | grep -q '^process $RP: 4 markers\$'"
 ok $? "record -p killed by SIGKILL: the target stops the recording itself"
 "$M" record -p $SL -d 1 -o "$W/t5" >/dev/null 2>"$W/err"

@@ -201,14 +201,17 @@ int attach_record(pid_t pid, const struct attach_options *o)
 	snprintf(ow, sizeof(ow), "overwrite=%d", !!o->overwrite);
 	argv[0] = "trace-start", argv[1] = dir, argv[2] = sub, argv[3] = nsub, argv[4] = ow;
 
+	/* Until the recording starts, a failure leaves no empty directory behind. */
 	owner = ctl_connect(pid, err, sizeof(err));
 	if (owner < 0) {
 		fprintf(stderr, "%s record: %s\n", cli_progname, err);
+		rmdir(dir + 4);
 		return 1;
 	}
 	if (ctl_call(owner, pid, 5, argv, &r, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s record: %s\n", cli_progname, err);
 		close(owner);
+		rmdir(dir + 4);
 		return 1;
 	}
 	free(r.text);
@@ -216,6 +219,7 @@ int attach_record(pid_t pid, const struct attach_options *o)
 		fprintf(stderr, "%s record: process %d cannot record into %s: %s\n", cli_progname,
 			(int)pid, dir + 4, start_error(r.status));
 		close(owner);
+		rmdir(dir + 4);
 		return 1;
 	}
 	sigemptyset(&sa.sa_mask);

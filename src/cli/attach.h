@@ -30,6 +30,8 @@ struct attach_options {
  * Returns the exit status for the command: 0, or 1 after printing one line
  * to stderr (no such process, no libmarkers in it, another user's process,
  * a recording already running there, no marker matched, the target died).
+ * A failure before the recording starts removes @o->dir if it is empty
+ * (rmdir: never a directory with anything in it).
  */
 int attach_record(pid_t pid, const struct attach_options *o);
 

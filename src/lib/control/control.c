@@ -339,7 +339,6 @@ static void start_listener(void)
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 64 * 1024);
 	if (pthread_create(&th, &attr, listener, NULL))
 		marker__warn("control channel off: cannot start its thread");
 	pthread_attr_destroy(&attr);
