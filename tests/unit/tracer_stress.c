@@ -28,13 +28,18 @@ static __thread volatile int sig_seq;
 static long sig_total[NTHREADS];
 static volatile int running;
 
+static volatile int released, ndone;
+
 static void on_signal(int sig)
 {
+	int saved = errno;
+
 	(void)sig;
-	if (my_id < 0)
-		return;
-	trace_mark_generic(st_sig, "t %d seq %d", my_id, sig_seq);
-	sig_seq++;
+	if (my_id >= 0) {
+		trace_mark_generic(st_sig, "t %d seq %d", my_id, sig_seq);
+		sig_seq++;
+	}
+	errno = saved;
 }
 
 static void *worker(void *arg)
@@ -46,6 +51,10 @@ static void *worker(void *arg)
 		if (i % 256 == 255)
 			usleep(100);
 	}
+	/* Stay alive (a target for pthread_kill) until the signals stop. */
+	__atomic_fetch_add(&ndone, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&released, __ATOMIC_ACQUIRE))
+		usleep(100);
 	sig_total[my_id] = sig_seq;
 	my_id = -1;
 	return NULL;
@@ -156,10 +165,13 @@ int main(void)
 	for (int t = 0; t < NTHREADS; t++)
 		pthread_create(&th[t], NULL, worker, (void *)(intptr_t)t);
 	pthread_create(&k, NULL, killer, th);
+	while (__atomic_load_n(&ndone, __ATOMIC_ACQUIRE) < NTHREADS)
+		usleep(100);
+	__atomic_store_n(&running, 0, __ATOMIC_RELAXED);
+	pthread_join(k, NULL);
+	__atomic_store_n(&released, 1, __ATOMIC_RELEASE);
 	for (int t = 0; t < NTHREADS; t++)
 		pthread_join(th[t], NULL);
-	running = 0;
-	pthread_join(k, NULL);
 	is_int(marker_tracer_stop(), 0, "stop");
 	for (int t = 0; t < NTHREADS; t++)
 		emitted += per_thread + sig_total[t];

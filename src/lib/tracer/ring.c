@@ -315,7 +315,13 @@ void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_li
 	 * older value later): that only makes the compact test more cautious.
 	 */
 	mask = s->sbsize - 1;
-	old = __atomic_load_n(&h->reserve, __ATOMIC_RELAXED);
+	/*
+	 * Acquire/release on the position: the opener of a sub-buffer
+	 * acquired `consumed` (the consumer's writes out of it are done); a
+	 * writer that reserves after it in the same sub-buffer must see that
+	 * too, through the opener's release CAS.  Free on x86.
+	 */
+	old = __atomic_load_n(&h->reserve, __ATOMIC_ACQUIRE);
 	for (;;) {
 		uint64_t off;
 
@@ -342,8 +348,8 @@ void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_li
 			return;
 		}
 		end = begin + hsize + payload;
-		if (__atomic_compare_exchange_n(&h->reserve, &old, end, 1, __ATOMIC_RELAXED,
-						__ATOMIC_RELAXED))
+		if (__atomic_compare_exchange_n(&h->reserve, &old, end, 1, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
 			break;
 	}
 	__atomic_store_n(&h->last_ts, ts, __ATOMIC_RELAXED);
