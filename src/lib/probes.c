@@ -9,6 +9,7 @@
  * grace period, when no thread can still be reading it.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ char marker__rcu_tsan_clock;
 void marker_fire(const struct marker *marker, ...)
 {
 	struct marker__probe_array *pa;
+	int saved_errno = errno; /* a site may sit between a failing call and its errno check */
 
 	marker__rcu_read_lock();
 	pa = marker__rcu_load(((struct marker *)marker)->probes);
@@ -36,14 +38,58 @@ void marker_fire(const struct marker *marker, ...)
 		}
 	}
 	marker__rcu_read_unlock();
+	errno = saved_errno;
+}
+
+/*
+ * Old probe arrays wait on this list for a grace period.  The next
+ * marker_synchronize_unregister() frees them, after its own wait; so does
+ * the retirement that finds RETIRED_MAX of them already waiting, so that
+ * memory stays bounded when nobody synchronizes.
+ */
+#define RETIRED_MAX 256
+static pthread_mutex_t retired_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct marker__probe_array *retired;
+static size_t nretired;
+
+static struct marker__probe_array *take_retired(void)
+{
+	struct marker__probe_array *list;
+
+	if (pthread_mutex_lock(&retired_lock))
+		abort();
+	list = retired;
+	retired = NULL;
+	nretired = 0;
+	pthread_mutex_unlock(&retired_lock);
+	return list;
+}
+
+/* Frees @list: every array on it was unpublished before the caller's grace period. */
+static void free_retired(struct marker__probe_array *list)
+{
+	while (list) {
+		struct marker__probe_array *next = list->next_retired;
+
+		free(list);
+		list = next;
+	}
 }
 
 void marker__probe_array_retire(struct marker__probe_array *a)
 {
+	int full;
+
 	if (!a)
 		return;
-	marker__rcu_synchronize();
-	free(a);
+	if (pthread_mutex_lock(&retired_lock))
+		abort();
+	a->next_retired = retired;
+	retired = a;
+	full = ++nretired >= RETIRED_MAX;
+	pthread_mutex_unlock(&retired_lock);
+	if (full)
+		marker_synchronize_unregister();
 }
 
 struct marker__probe_array *marker__entry_set_probes_locked(struct marker__entry *e,
@@ -200,40 +246,8 @@ int marker_probe_unregister(const char *name, marker_probe_func *probe, void *pr
 struct glob_op {
 	struct marker__glob *g;
 	struct marker__batch batch;
-	struct marker__probe_array **retired;
-	size_t nretired, cap;
 	int count, err;
 };
-
-static int retire_later(struct glob_op *op, struct marker__probe_array *a)
-{
-	if (!a)
-		return 0;
-	if (op->nretired == op->cap) {
-		size_t cap = op->cap ? 2 * op->cap : 16;
-		void *v = realloc(op->retired, cap * sizeof(*op->retired));
-
-		if (!v) {
-			/* Cannot defer: wait for the grace period here, under the lock. */
-			marker__probe_array_retire(a);
-			return 0;
-		}
-		op->retired = v;
-		op->cap = cap;
-	}
-	op->retired[op->nretired++] = a;
-	return 0;
-}
-
-/* One grace period for the whole operation, then free every old array. */
-static void retire_all(struct glob_op *op)
-{
-	if (op->nretired)
-		marker__rcu_synchronize();
-	for (size_t i = 0; i < op->nretired; i++)
-		free(op->retired[i]);
-	free(op->retired);
-}
 
 static int glob_connect(struct marker__entry *e, void *arg)
 {
@@ -248,7 +262,7 @@ static int glob_connect(struct marker__entry *e, void *arg)
 		op->err = err;
 	if (!err)
 		op->count++;
-	retire_later(op, old);
+	marker__probe_array_retire(old);
 	return 0;
 }
 
@@ -258,7 +272,7 @@ static int glob_disconnect(struct marker__entry *e, void *arg)
 	struct marker__probe_array *old = NULL;
 
 	if (remove_probe_locked(e, op->g->func, op->g->priv, op->g, &op->batch, &old) == 0) {
-		retire_later(op, old);
+		marker__probe_array_retire(old);
 		marker__entry_put_locked(e);
 	}
 	return 0;
@@ -292,7 +306,6 @@ int marker_probe_register_glob(const char *glob, marker_probe_func *probe, void 
 	marker__entry_foreach_locked(glob_connect, &op);
 	marker__batch_flush_locked(&op.batch);
 	marker__lock_release();
-	retire_all(&op);
 	return op.err ? op.err : op.count;
 }
 
@@ -316,7 +329,6 @@ int marker_probe_unregister_glob(const char *glob, marker_probe_func *probe, voi
 	marker__entry_foreach_locked(glob_disconnect, &op);
 	marker__batch_flush_locked(&op.batch);
 	marker__lock_release();
-	retire_all(&op);
 	free(g->pattern);
 	free(g);
 	return 0;
@@ -324,5 +336,8 @@ int marker_probe_unregister_glob(const char *glob, marker_probe_func *probe, voi
 
 void marker_synchronize_unregister(void)
 {
+	struct marker__probe_array *list = take_retired();
+
 	marker__rcu_synchronize();
+	free_retired(list);
 }

@@ -28,6 +28,7 @@ struct marker__probe {
 
 /* Immutable once published to the sites' descriptors; freed after a grace period. */
 struct marker__probe_array {
+	struct marker__probe_array *next_retired; /* on the list of arrays awaiting a grace period */
 	size_t n;
 	struct marker__probe p[];
 };
@@ -111,7 +112,11 @@ void marker__batch_flush_locked(struct marker__batch *b);
 struct marker__probe_array *marker__entry_set_probes_locked(struct marker__entry *e,
 							     struct marker__probe_array *next,
 							     struct marker__batch *b);
-/* Wait for a grace period, then free @a (may be NULL). */
+/*
+ * Free @a (may be NULL) after a grace period: queued, not waited for, so
+ * that switching a marker off does not wait for readers (a grace period
+ * with a busy reader lasts milliseconds).  Thread-safe, any lock held or not.
+ */
 void marker__probe_array_retire(struct marker__probe_array *a);
 
 #endif /* MARKERS_REGISTRY_H */
