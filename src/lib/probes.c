@@ -9,7 +9,6 @@
  * grace period, when no thread can still be reading it.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,24 +44,18 @@ void marker_fire(const struct marker *marker, ...)
  * Old probe arrays wait on this list for a grace period.  The next
  * marker_synchronize_unregister() frees them, after its own wait; so does
  * the retirement that finds RETIRED_MAX of them already waiting, so that
- * memory stays bounded when nobody synchronizes.
+ * memory stays bounded when nobody synchronizes.  The list is lock-free
+ * (push by compare-and-swap, take all by exchange: no ABA, as nothing is
+ * ever popped alone), so fork() can never find it locked.
  */
 #define RETIRED_MAX 256
-static pthread_mutex_t retired_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct marker__probe_array *retired;
 static size_t nretired;
 
 static struct marker__probe_array *take_retired(void)
 {
-	struct marker__probe_array *list;
-
-	if (pthread_mutex_lock(&retired_lock))
-		abort();
-	list = retired;
-	retired = NULL;
-	nretired = 0;
-	pthread_mutex_unlock(&retired_lock);
-	return list;
+	__atomic_store_n(&nretired, 0, __ATOMIC_RELAXED);
+	return __atomic_exchange_n(&retired, NULL, __ATOMIC_ACQUIRE);
 }
 
 /* Frees @list: every array on it was unpublished before the caller's grace period. */
@@ -78,17 +71,13 @@ static void free_retired(struct marker__probe_array *list)
 
 void marker__probe_array_retire(struct marker__probe_array *a)
 {
-	int full;
-
 	if (!a)
 		return;
-	if (pthread_mutex_lock(&retired_lock))
-		abort();
-	a->next_retired = retired;
-	retired = a;
-	full = ++nretired >= RETIRED_MAX;
-	pthread_mutex_unlock(&retired_lock);
-	if (full)
+	a->next_retired = __atomic_load_n(&retired, __ATOMIC_RELAXED);
+	while (!__atomic_compare_exchange_n(&retired, &a->next_retired, a, 1, __ATOMIC_RELEASE,
+					    __ATOMIC_RELAXED))
+		;
+	if (__atomic_add_fetch(&nretired, 1, __ATOMIC_RELAXED) >= RETIRED_MAX)
 		marker_synchronize_unregister();
 }
 
