@@ -14,25 +14,15 @@
  *              no assembler shortens it) <-> 5-byte nop (0f 1f 44 00 00).
  *
  * Each site leaves a struct marker_site_record in __markers_sites: the
- * instruction's address, the jump's target, the descriptor.  The asm names
- * the descriptor through an operand that prints as a bare symbol: "i" would
- * do for a static in C on x86-64, but not on i386 with -fPIC/-fPIE, nor for
- * the vague-linkage statics of C++ inline functions and templates under
- * -fPIC.  What works everywhere (checked -O0 to -O3, PIC, PIE and not, C and
- * C++, i386 and x86-64): gcc's "X" printed with %p, clang's "s" with %c.
- * A compiler that chose a register instead would fail to assemble the
- * record: never a silent miscompile.
+ * instruction's address, the jump's target, the descriptor, named through
+ * site.h's __MARKER_DESC_OPERAND (gcc's "X" printed with %p, clang's "s"
+ * with %c: a bare symbol under PIC, PIE and i386, C and C++ alike).
  */
 #ifndef MARKERS_ARCH_X86_H
 #define MARKERS_ARCH_X86_H
 
-#ifdef __clang__
-#define __MARKER_X86_OPERAND(name) [__mdesc] "s"(&__marker_##name)
-#define __MARKER_X86_DESC "%c[__mdesc]"
-#else
-#define __MARKER_X86_OPERAND(name) [__mdesc] "X"(&__marker_##name)
-#define __MARKER_X86_DESC "%p[__mdesc]"
-#endif
+#define __MARKER_X86_OPERAND(name) __MARKER_DESC_OPERAND(__marker_##name)
+#define __MARKER_X86_DESC __MARKER_DESC_REF
 
 #if __SIZEOF_POINTER__ == 8
 #define __MARKER_X86_PTR ".quad "
@@ -44,7 +34,7 @@
 
 /* The site record of the instruction at local label 1. */
 #define __MARKER_X86_RECORD(target, desc)                                        \
-	".pushsection __markers_sites,\"aw\"\n\t" __MARKER_X86_ALIGN              \
+	__MARKER_SITES_SECTION __MARKER_X86_ALIGN                                  \
 	__MARKER_X86_PTR "1b, " target ", " desc "\n\t"                           \
 	".popsection\n\t"
 

@@ -24,7 +24,9 @@ MARKER_API void marker_fire(const struct marker *marker, ...);
 /*
  * Called by the constructor and destructor that markers.h puts in every
  * translation unit: they hand the library this object's sections.  Calls
- * with the same sections are counted, not repeated.
+ * with the same sections are counted, not repeated.  @begin of unregister
+ * is the object's key: its first descriptor, or its first site record when
+ * it has no descriptors in __markers (an object of C++ sites only).
  */
 MARKER_API void marker_abi_register_object(struct marker *begin, struct marker *end,
 					   struct marker_site_record *sites_begin,
@@ -43,18 +45,80 @@ __marker_check_format(const char *fmt, ...)
 #endif
 
 /*
+ * Where a descriptor and its strings go.  In C: sections __markers and
+ * __markers_strings, which the library walks.  In C++ that cannot work:
+ * the static locals of inline functions, class-body methods and templates
+ * are COMDAT (one copy kept per linked object), gcc refuses COMDAT and
+ * plain variables in one named section ("section type conflict"), and g++
+ * ignores the section attribute of a template's static locals altogether.
+ * So in C++ the descriptor and its strings are ordinary statics, and every
+ * site, generic included, names its descriptor in a site record
+ * (__MARKER_CXX_RECORD below): the library and `markers list` find C++
+ * descriptors through the records only.
+ */
+#ifdef __cplusplus
+#define __MARKER_SECTION(name)
+#else
+#define __MARKER_SECTION(name) __attribute__((section(name)))
+#endif
+
+/*
  * The descriptor @var of a site of kind @kind: the name, format and file
  * in one string ("name\0format\0file"), the type codes in another.
  */
 #define __MARKER_DECLARE(var, kind, name, format, ...)                               \
 	static const char var##_str[]                                                 \
-		__attribute__((section("__markers_strings"))) = #name "\0" format "\0" __FILE__; \
-	static const char var##_types[] __attribute__((section("__markers_strings"))) = { \
+		__MARKER_SECTION("__markers_strings") = #name "\0" format "\0" __FILE__; \
+	static const char var##_types[] __MARKER_SECTION("__markers_strings") = {     \
 		__MARKER_TYPES(__VA_ARGS__) 0};                                       \
-	static struct marker var __attribute__((section("__markers"), aligned(8), used)) = { \
+	static struct marker var __MARKER_SECTION("__markers") __attribute__((aligned(8), used)) = { \
 		MARKER_ABI_VERSION, kind, __MARKER_NARGS(__VA_ARGS__), 0, var##_str,   \
 		var##_str + sizeof(#name), var##_types,                               \
 		var##_str + sizeof(#name) + sizeof(format), __LINE__, 0, {0, 0, 0}, 0, 0}
+
+/*
+ * An asm operand that names the descriptor as a bare symbol, whatever the
+ * code model (PIC, PIE, static; i386 included), so that a site record can
+ * hold its address: the linker, not the code, resolves it.  Checked -O0 to
+ * -O3, C and C++, on the static locals of plain and inline functions,
+ * methods and templates: x86 with gcc's "X" printed by %p and clang's "s"
+ * by %c; aarch64 with "S" printed by %c (gcc and clang).  A compiler that
+ * chose a register instead would fail to assemble the record: never a
+ * silent miscompile.  Elsewhere no operand is known (see __MARKER_CXX_RECORD).
+ */
+#if defined(__x86_64__) || defined(__i386__)
+#ifdef __clang__
+#define __MARKER_DESC_OPERAND(var) [__mdesc] "s"(&var)
+#define __MARKER_DESC_REF "%c[__mdesc]"
+#else
+#define __MARKER_DESC_OPERAND(var) [__mdesc] "X"(&var)
+#define __MARKER_DESC_REF "%p[__mdesc]"
+#endif
+#elif defined(__aarch64__)
+#define __MARKER_DESC_OPERAND(var) [__mdesc] "S"(&var)
+#define __MARKER_DESC_REF "%c[__mdesc]"
+#endif
+
+#if __SIZEOF_POINTER__ == 8
+#define __MARKER_ASM_PTR ".balign 8\n\t.quad "
+#else
+#define __MARKER_ASM_PTR ".balign 4\n\t.long "
+#endif
+
+/*
+ * The section of the site records.  In C++ with the "?" flag: the records
+ * join the COMDAT group of the code they describe (the out-of-line copy of
+ * an inline function, a template instance), so that when the linker drops
+ * a duplicate copy it drops its records too, instead of keeping records of
+ * code that is not there.  A record of code in a plain section stays in a
+ * plain section.  The descriptor, in a group of its own, is named by
+ * symbol: the linker points the record at the copy it kept.
+ */
+#ifdef __cplusplus
+#define __MARKER_SITES_SECTION ".pushsection __markers_sites,\"aw?\"\n\t"
+#else
+#define __MARKER_SITES_SECTION ".pushsection __markers_sites,\"aw\"\n\t"
+#endif
 
 /*
  * The memory flag, read with a relaxed atomic load: a plain load on every
@@ -69,12 +133,35 @@ __marker_check_format(const char *fmt, ...)
 			__marker_check_format(format, ##__VA_ARGS__);    \
 	} while (0)
 
+/*
+ * The record of a C++ generic site: the address of a label at the site
+ * (for listings), no target, the descriptor.  Zero instructions; the
+ * library tells it from the record of an optimized site by the
+ * descriptor's kind.  C needs none: its descriptors are in __markers.
+ */
+#ifdef __cplusplus
+#ifdef __MARKER_DESC_OPERAND
+#define __MARKER_CXX_RECORD(var)                                                     \
+	__asm__ volatile("1:\n\t" __MARKER_SITES_SECTION __MARKER_ASM_PTR            \
+			 "1b, 0, " __MARKER_DESC_REF "\n\t.popsection"                 \
+			 : : __MARKER_DESC_OPERAND(var))
+#else
+/* Refused at compile time rather than a marker that silently never fires. */
+#define __MARKER_CXX_RECORD(var)                                                     \
+	static_assert(sizeof(var) == 0, "markers: C++ sites are not supported on this " \
+					"architecture (no asm operand to name the descriptor)")
+#endif
+#else
+#define __MARKER_CXX_RECORD(var) do {} while (0)
+#endif
+
 /* The generic site: a load of the memory flag and an unlikely branch. */
 #define __MARKER_GENERIC(name, format, ...)                                          \
 	do {                                                                         \
 		__MARKER_DECLARE(__marker_##name, MARKER_KIND_GENERIC, name, format,  \
 				 ##__VA_ARGS__);                                     \
 		__MARKER_CHECK(format, ##__VA_ARGS__);                               \
+		__MARKER_CXX_RECORD(__marker_##name);                                \
 		if (__builtin_expect(__MARKER_STATE(__marker_##name), 0))            \
 			marker_fire(&__marker_##name, ##__VA_ARGS__);                \
 	} while (0)
@@ -85,6 +172,10 @@ __marker_check_format(const char *fmt, ...)
  * every shared object sees its own); weak, so an object without markers
  * links and registers nothing.  Priority 101 runs before the program's
  * own constructors, so markers in constructors are known in time.
+ *
+ * The library knows an object by a key: its first descriptor, or, in an
+ * object with site records but no __markers section (C++ only), its first
+ * site record.  Every translation unit of one object computes the same key.
  */
 #ifndef MARKERS_NO_AUTO_REGISTER
 #ifdef __cplusplus
@@ -106,7 +197,11 @@ static __attribute__((constructor(101), used)) void __marker_register_this_objec
 }
 static __attribute__((destructor(101), used)) void __marker_unregister_this_object(void)
 {
-	marker_abi_unregister_object(__start___markers);
+	/* As integers: the two symbols are distinct arrays to the compiler. */
+	if ((uintptr_t)__start___markers < (uintptr_t)__stop___markers)
+		marker_abi_unregister_object(__start___markers);
+	else
+		marker_abi_unregister_object((struct marker *)(void *)__start___markers_sites);
 }
 #endif
 

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,6 +207,19 @@ static int attach_site_locked(struct marker__site *s)
 	return 0;
 }
 
+/*
+ * Does a site other than @s (in any object) still name @s's descriptor?
+ * Only asked for descriptors found through records (C++), which other
+ * objects may share.
+ */
+static int desc_in_use_locked(const struct marker__entry *e, const struct marker__site *s)
+{
+	for (const struct marker__site *o = e->sites; o; o = o->next_in_entry)
+		if (o != s && o->desc == s->desc)
+			return 1;
+	return 0;
+}
+
 static void detach_site_locked(struct marker__site *s)
 {
 	struct marker__entry *e = s->entry;
@@ -213,6 +227,17 @@ static void detach_site_locked(struct marker__site *s)
 
 	if (!e)
 		return;
+	/*
+	 * A C++ descriptor may belong to another object, which stays loaded
+	 * (the dynamic linker keeps an object that others are bound to): when
+	 * its last site goes, turn it off, so that no stale state or probe
+	 * array is left for a site of an object loaded later.  Written before
+	 * the owner could be unmapped: this runs in a destructor.
+	 */
+	if (s->by_record && !desc_in_use_locked(e, s)) {
+		__atomic_store_n(&s->desc->state, 0, __ATOMIC_RELEASE);
+		marker__rcu_publish(s->desc->probes, NULL);
+	}
 	for (pp = &e->sites; *pp != s; pp = &(*pp)->next_in_entry)
 		;
 	*pp = s->next_in_entry;
@@ -262,19 +287,119 @@ static void object_free(struct marker__object *o)
 	free(o);
 }
 
+/* ---- descriptors found through site records (C++) ---- */
+
+/*
+ * A C++ descriptor is an ordinary static, not in __markers: in .data of
+ * this object, or of another one when the linkers chose another copy of a
+ * vague-linkage static (an inline function's or a template's; the dynamic
+ * linker binds every object to one copy).  The site record is its only
+ * trace, so before reading one check that it is plausible: 8-aligned and
+ * wholly inside a writable loaded segment of some object, then its version
+ * and fields.  A record of a discarded or unresolved copy points to 0.
+ */
+struct seg {
+	uintptr_t lo, hi;
+};
+
+static int find_writable(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct seg *want = arg; /* in: [lo, hi) to look up; out: the segment */
+
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W) && want->lo >= lo &&
+		    want->hi <= hi && want->lo < want->hi) {
+			*want = (struct seg){lo, hi};
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* @cache: the last segment found, as records of one object mostly point into one. */
+static int record_desc_valid(const struct marker *m, struct seg *cache)
+{
+	uintptr_t a = (uintptr_t)m;
+
+	if (!m || a % 8)
+		return 0;
+	if (a < cache->lo || a + sizeof(*m) > cache->hi) {
+		struct seg want = {a, a + sizeof(*m)};
+
+		if (!dl_iterate_phdr(find_writable, &want))
+			return 0;
+		*cache = want;
+	}
+	return m->abi_version == MARKER_ABI_VERSION && m->kind <= MARKER_KIND_JUMP && m->name &&
+	       m->format && m->types;
+}
+
+static int site_cmp(const void *a, const void *b)
+{
+	const struct marker__site *x = a, *y = b;
+
+	if (x->desc != y->desc)
+		return (uintptr_t)x->desc < (uintptr_t)y->desc ? -1 : 1;
+	return (uintptr_t)x->addr < (uintptr_t)y->addr ? -1 : (uintptr_t)x->addr > (uintptr_t)y->addr;
+}
+
+/*
+ * Sort the sites found through records and drop duplicates: one site per
+ * (descriptor, address), however many records say so.  Returns the new count.
+ */
+static size_t unique_sites(struct marker__site *v, size_t n)
+{
+	size_t k = 0;
+
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), site_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (site_cmp(&v[i], &v[k]))
+			v[++k] = v[i];
+	return k + 1;
+}
+
+/*
+ * The patcher finds an object's code through the object of the first
+ * site's descriptor (arch/x86_patch.c): put first a site whose descriptor
+ * is the loading object's own, not another object's copy.  When all are
+ * copies of others, the sites stay in their taken form and work from the
+ * flag (FALLBACK).
+ */
+static void own_desc_first(struct marker__site **opt, size_t n, const void *records)
+{
+	Dl_info self, info;
+
+	if (n < 2 || !dladdr(records, &self))
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (dladdr(opt[i]->desc, &info) && info.dli_fbase == self.dli_fbase) {
+			struct marker__site *t = opt[0];
+
+			opt[0] = opt[i];
+			opt[i] = t;
+			return;
+		}
+}
+
 static int object_load_locked(struct marker__object *o, struct marker_site_record *rb,
 			      struct marker_site_record *re)
 {
 	struct marker__batch batch = {0};
 	struct marker__site **opt = NULL;
-	size_t n = 0, nopt = 0;
+	struct seg cache = {0, 0};
+	size_t n = 0, nopt = 0, first_cxx;
 
 	for (struct marker *m = o->begin; m < o->end; m = next_desc(m, o->end))
 		if (desc_valid(m, o->end) && m->kind == MARKER_KIND_GENERIC)
 			n++;
 	for (struct marker_site_record *r = rb; r && r < re; r++)
-		if (r->marker >= o->begin && r->marker < o->end && desc_valid(r->marker, o->end))
-			n++;
+		n++;
 	o->sites = calloc(n ? n : 1, sizeof(*o->sites));
 	opt = calloc(n ? n : 1, sizeof(*opt));
 	if (!o->sites || !opt) {
@@ -286,18 +411,40 @@ static int object_load_locked(struct marker__object *o, struct marker_site_recor
 			continue;
 		o->sites[o->nsites++] = (struct marker__site){.desc = m, .obj = o};
 	}
+	/* Records of descriptors in __markers (C), as always. */
 	for (struct marker_site_record *r = rb; r && r < re; r++) {
 		if (!(r->marker >= o->begin && r->marker < o->end && desc_valid(r->marker, o->end)))
 			continue;
-		o->sites[o->nsites] = (struct marker__site){
+		o->sites[o->nsites++] = (struct marker__site){
 			.desc = r->marker, .addr = r->site, .target = r->target, .obj = o};
-		opt[nopt++] = &o->sites[o->nsites++];
 	}
+	/*
+	 * Records of descriptors elsewhere (C++): a generic kind makes a
+	 * generic site, whose address is only where it is (for listings).
+	 */
+	first_cxx = o->nsites;
+	for (struct marker_site_record *r = rb; r && r < re; r++) {
+		if (r->marker >= o->begin && r->marker < o->end)
+			continue;
+		if (!r->site || !record_desc_valid(r->marker, &cache))
+			continue;
+		o->sites[o->nsites++] = (struct marker__site){
+			.desc = r->marker, .addr = r->site,
+			.target = r->marker->kind == MARKER_KIND_GENERIC ? NULL : r->target,
+			.obj = o, .by_record = 1};
+	}
+	o->nsites = first_cxx + unique_sites(o->sites + first_cxx, o->nsites - first_cxx);
+	for (size_t i = 0; i < o->nsites; i++)
+		if (o->sites[i].addr &&
+		    (!o->sites[i].by_record || o->sites[i].desc->kind != MARKER_KIND_GENERIC))
+			opt[nopt++] = &o->sites[i];
 	for (size_t i = 0; i < o->nsites; i++)
 		if (attach_site_locked(&o->sites[i]) < 0)
 			o->sites[i].mode = MARKER_MODE_REFUSED, o->sites[i].reason = "out of memory";
-	if (nopt)
+	if (nopt) {
+		own_desc_first(opt, nopt, rb);
 		marker__patch_adopt_locked(opt, nopt);
+	}
 	free(opt);
 
 	/*
@@ -321,34 +468,45 @@ static int object_load_locked(struct marker__object *o, struct marker_site_recor
 	return 0;
 }
 
+/*
+ * An object is known by its key: its first descriptor, or, when it has
+ * none in __markers (an object of C++ sites only), its first site record;
+ * site.h's destructor passes the same key to unregister.
+ */
 void marker_abi_register_object(struct marker *begin, struct marker *end,
 				struct marker_site_record *sites_begin,
 				struct marker_site_record *sites_end)
 {
 	struct marker__object *o;
+	const void *key;
 
 	if (!begin || begin >= end)
+		begin = end = NULL;
+	if (!sites_begin || sites_begin >= sites_end)
+		sites_begin = sites_end = NULL;
+	key = begin ? (const void *)begin : (const void *)sites_begin;
+	if (!key)
 		return;
 	marker__init();
 	marker__lock_acquire();
 	for (o = marker__objects; o; o = o->next)
-		if (o->begin == begin) {
+		if (o->key == key) {
 			o->refs++;
 			goto out;
 		}
 	o = calloc(1, sizeof(*o));
 	if (!o)
 		goto out;
+	o->key = key;
 	o->begin = begin;
 	o->end = end;
 	o->refs = 1;
-	o->path = strdup(object_path(begin));
+	o->path = strdup(object_path(key));
 	if (!o->path || object_load_locked(o, sites_begin, sites_end) < 0) {
 		for (size_t i = 0; i < o->nsites; i++)
 			detach_site_locked(&o->sites[i]);
 		object_free(o);
-		marker__warn("out of memory registering the markers of %s",
-			     object_path(begin));
+		marker__warn("out of memory registering the markers of %s", object_path(key));
 		goto out;
 	}
 	o->next = marker__objects;
@@ -364,7 +522,7 @@ void marker_abi_unregister_object(struct marker *begin)
 	if (!begin)
 		return;
 	marker__lock_acquire();
-	for (pp = &marker__objects; *pp && (*pp)->begin != begin; pp = &(*pp)->next)
+	for (pp = &marker__objects; *pp && (*pp)->key != (const void *)begin; pp = &(*pp)->next)
 		;
 	o = *pp;
 	if (!o || --o->refs) {

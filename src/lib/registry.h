@@ -44,12 +44,19 @@ struct marker__site {
 	struct marker__entry *entry;
 	struct marker__site *next_in_entry;
 	enum marker_site_mode mode;
+	/*
+	 * 1: the descriptor was found through a site record, not in the
+	 * object's __markers (C++): it may be another object's copy, shared
+	 * with sites of other objects (see registry.c).
+	 */
+	uint8_t by_record;
 	const char *reason; /* static string or owned by the patcher */
 	uint8_t arch[16];   /* patcher-private: decoded instruction */
 };
 
 struct marker__object {
-	struct marker *begin, *end;
+	const void *key;            /* begin, or the first site record when no __markers */
+	struct marker *begin, *end; /* NULL, NULL: no __markers (C++ sites only) */
 	unsigned refs;
 	char *path;
 	struct marker__site *sites;
