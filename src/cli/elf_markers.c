@@ -5,7 +5,16 @@
  * through bounds-checked views of the buffer.  Pointers in the descriptors
  * are link-time virtual addresses: each is mapped back to a file offset
  * through the section that must contain it (__markers_strings for strings,
- * __markers for the site records' descriptors).  In a position-independent
+ * __markers for the site records' descriptors).
+ *
+ * C++ descriptors are not in __markers (site.h says why): ordinary statics
+ * in .data, .data.rel.local..., with their strings in .rodata.  The site
+ * records are their only trace.  A record whose descriptor is outside
+ * __markers must point to an 8-aligned descriptor wholly inside a writable
+ * allocated section, and that descriptor's strings inside an allocated
+ * section; it is read with the same checks as the others.  Such a
+ * descriptor has one site per distinct (descriptor, address) record, as
+ * the library counts them, generic ones included.  In a position-independent
  * object the pointer fields carry RELATIVE relocations: with REL (i386) the
  * value is in place, with RELA the linker writes it in place too on x86-64,
  * but may not elsewhere (aarch64 without -z apply-dynamic-relocs), so a
@@ -44,11 +53,17 @@ struct reader {
 	unsigned machine;
 	unsigned rel_type; /* RELATIVE relocation type of the machine; 0: none read */
 	struct view markers, strings, sites;
+	/* Allocated sections with bytes, sorted by address: where C++ descriptors are. */
+	struct asec {
+		struct view v;
+		int writable;
+	} *secs;
+	size_t nsecs;
 	/* RELATIVE addends by address (RELA only), sorted. */
 	struct rel {
 		uint64_t off, addend;
 	} *rels;
-	size_t nrels;
+	size_t nrels, relcap;
 	char *err;
 	size_t errlen;
 };
@@ -102,12 +117,50 @@ static uint64_t rd_ptr(const struct reader *r, const struct view *v, uint64_t of
 	return hit ? hit->addend : 0;
 }
 
-/* A NUL-terminated string at link-time address @addr inside __markers_strings. */
-static const char *str_at(struct reader *r, uint64_t addr, const char *what, int *err)
+/* The allocated section that holds [addr, addr + len), or NULL. */
+static const struct asec *sec_at(const struct reader *r, uint64_t addr, uint64_t len)
+{
+	size_t lo = 0, hi = r->nsecs;
+
+	/* The last section that starts at or before @addr. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r->secs[mid].v.addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	{
+		const struct asec *a = &r->secs[lo - 1];
+
+		if (addr - a->v.addr >= a->v.size || len > a->v.size - (addr - a->v.addr))
+			return NULL;
+		return a;
+	}
+}
+
+/*
+ * A NUL-terminated string at link-time address @addr inside __markers_strings,
+ * or, for a descriptor found through a record (@anywhere), any allocated section.
+ */
+static const char *str_at(struct reader *r, uint64_t addr, const char *what, int anywhere,
+			  int *err)
 {
 	const struct view *s = &r->strings;
+	const struct asec *a;
 	uint64_t off, max;
 
+	if (anywhere && (a = sec_at(r, addr, 1)))
+		s = &a->v;
+	else if (anywhere) {
+		*err = fail(r, ELF_MARKERS_CORRUPT,
+			    "corrupt marker section: %s pointer 0x%llx is outside the file's sections",
+			    what, (unsigned long long)addr);
+		return NULL;
+	}
 	if (!s->p || addr < s->addr || addr - s->addr >= s->size) {
 		*err = fail(r, ELF_MARKERS_CORRUPT,
 			    "corrupt marker section: %s pointer 0x%llx is outside __markers_strings",
@@ -140,7 +193,10 @@ static int make_view(struct reader *r, const GElf_Shdr *sh, const char *name, st
 	return 0;
 }
 
-/* Collect RELATIVE addends that land in __markers or __markers_sites (RELA only). */
+/*
+ * Collect RELATIVE addends that land in __markers, __markers_sites or a
+ * writable allocated section (a C++ descriptor's pointers) (RELA only).
+ */
 static int read_relas(struct reader *r, const GElf_Shdr *sh)
 {
 	uint64_t entsize = r->is64 ? 24 : 12, n;
@@ -161,25 +217,61 @@ static int read_relas(struct reader *r, const GElf_Shdr *sh)
 		int in_markers = off >= r->markers.addr && off - r->markers.addr < r->markers.size;
 		int in_sites = r->sites.p && off >= r->sites.addr &&
 			       off - r->sites.addr < r->sites.size;
-		struct rel *nr;
+		const struct asec *a;
 
-		if (type != r->rel_type || !(in_markers || in_sites))
+		if (type != r->rel_type)
+			continue;
+		if (!(in_markers || in_sites) && !(r->sites.p && (a = sec_at(r, off, 1)) &&
+						     a->writable))
 			continue;
 		if (!r->is64)
 			add = (uint32_t)add;
-		nr = realloc(r->rels, (r->nrels + 1) * sizeof(*r->rels));
-		if (!nr)
-			return fail(r, ELF_MARKERS_NOMEM, "out of memory");
-		r->rels = nr;
+		if (r->nrels == r->relcap) {
+			size_t cap = r->relcap ? 2 * r->relcap : 256;
+			struct rel *nr = realloc(r->rels, cap * sizeof(*r->rels));
+
+			if (!nr)
+				return fail(r, ELF_MARKERS_NOMEM, "out of memory");
+			r->rels = nr;
+			r->relcap = cap;
+		}
 		r->rels[r->nrels++] = (struct rel){off, add};
 	}
+	return 0;
+}
+
+static int asec_cmp(const void *a, const void *b)
+{
+	const struct asec *x = a, *y = b;
+
+	return x->v.addr < y->v.addr ? -1 : x->v.addr > y->v.addr;
+}
+
+/* Remember an allocated section with bytes in the file (where a C++ descriptor may be). */
+static int add_asec(struct reader *r, const GElf_Shdr *sh, size_t *cap)
+{
+	if (!(sh->sh_flags & SHF_ALLOC) || sh->sh_type == SHT_NOBITS || !sh->sh_size ||
+	    sh->sh_offset > r->size || sh->sh_size > r->size - sh->sh_offset ||
+	    sh->sh_addr + sh->sh_size < sh->sh_addr)
+		return 0; /* not in memory, or not wholly in the file: holds no descriptor */
+	if (r->nsecs == *cap) {
+		size_t c = *cap ? 2 * *cap : 32;
+		struct asec *n = realloc(r->secs, c * sizeof(*n));
+
+		if (!n)
+			return fail(r, ELF_MARKERS_NOMEM, "out of memory");
+		r->secs = n;
+		*cap = c;
+	}
+	r->secs[r->nsecs++] = (struct asec){
+		{r->buf + sh->sh_offset, sh->sh_size, sh->sh_addr}, !!(sh->sh_flags & SHF_WRITE)};
 	return 0;
 }
 
 static int find_sections(struct reader *r, Elf *elf)
 {
 	GElf_Shdr sh, relas[64];
-	size_t shstrndx, nrelas = 0;
+	size_t shstrndx, nrelas = 0, seccap = 0;
 	int have = 0, err;
 
 	if (elf_getshdrstrndx(elf, &shstrndx) < 0)
@@ -192,6 +284,9 @@ static int find_sections(struct reader *r, Elf *elf)
 			return fail(r, ELF_MARKERS_CORRUPT, "corrupt ELF file: %s", elf_errmsg(-1));
 		if (sh.sh_type == SHT_RELA && nrelas < sizeof(relas) / sizeof(relas[0]))
 			relas[nrelas++] = sh;
+		err = add_asec(r, &sh, &seccap);
+		if (err < 0)
+			return err;
 		name = elf_strptr(elf, shstrndx, sh.sh_name);
 		if (!name)
 			continue;
@@ -211,9 +306,12 @@ static int find_sections(struct reader *r, Elf *elf)
 			return err;
 		have = 1;
 	}
-	if (!have || !r->markers.p)
+	/* An object of C++ sites only has records and no __markers. */
+	if (!have || !(r->markers.p || r->sites.p))
 		return fail(r, ELF_MARKERS_NO_SECTIONS,
 			    "no markers: no __markers section (not instrumented, or stripped of it)");
+	if (r->nsecs)
+		qsort(r->secs, r->nsecs, sizeof(*r->secs), asec_cmp);
 	for (size_t i = 0; i < nrelas; i++) {
 		err = read_relas(r, &relas[i]);
 		if (err < 0)
@@ -246,22 +344,26 @@ static int addr_cmp(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-static int read_desc(struct reader *r, uint64_t off, struct desc *d)
+/*
+ * The descriptor at offset @off of view @m: in __markers, or (@anywhere) one
+ * that a C++ site record points to, whose strings may be in any section.
+ */
+static int read_desc(struct reader *r, const struct view *m, uint64_t off, int anywhere,
+		     struct desc *d)
 {
-	const struct view *m = &r->markers;
 	unsigned p = ptrsize(r), nargs;
 	int err = 0;
 
 	d->addr = m->addr + off;
 	d->kind = m->p[off + 4];
 	nargs = m->p[off + 5];
-	d->name = str_at(r, rd_ptr(r, m, off + 8), "name", &err);
+	d->name = str_at(r, rd_ptr(r, m, off + 8), "name", anywhere, &err);
 	if (d->name)
-		d->format = str_at(r, rd_ptr(r, m, off + 8 + p), "format", &err);
+		d->format = str_at(r, rd_ptr(r, m, off + 8 + p), "format", anywhere, &err);
 	if (d->name && d->format)
-		d->types = str_at(r, rd_ptr(r, m, off + 8 + 2 * p), "types", &err);
+		d->types = str_at(r, rd_ptr(r, m, off + 8 + 2 * p), "types", anywhere, &err);
 	if (d->name && d->format && d->types)
-		d->file = str_at(r, rd_ptr(r, m, off + 8 + 3 * p), "file", &err);
+		d->file = str_at(r, rd_ptr(r, m, off + 8 + 3 * p), "file", anywhere, &err);
 	if (err < 0)
 		return err;
 	d->line = (unsigned)rd(r, m->p + off + 8 + 4 * p, 4);
@@ -274,38 +376,115 @@ static int read_desc(struct reader *r, uint64_t off, struct desc *d)
 			    d->name, nargs, d->types);
 	if (!*d->name)
 		return fail(r, ELF_MARKERS_CORRUPT, "corrupt marker section: a marker has no name");
-	d->nsites = d->kind == MARKER_KIND_GENERIC;
+	d->nsites = !anywhere && d->kind == MARKER_KIND_GENERIC;
 	return 0;
 }
 
-/* Count each __markers_sites record against the descriptor it points to. */
-static int count_sites(struct reader *r, struct desc *d, size_t nd)
+/* A C++ record: (descriptor, site address). */
+struct pair {
+	uint64_t desc, site;
+};
+
+static int pair_cmp(const void *a, const void *b)
+{
+	const struct pair *x = a, *y = b;
+
+	if (x->desc != y->desc)
+		return x->desc < y->desc ? -1 : 1;
+	return x->site < y->site ? -1 : x->site > y->site;
+}
+
+/*
+ * The descriptors of C++ records (@pr, @np pairs), appended to @d (room
+ * for @np more), one site per distinct pair.  A record with a null
+ * descriptor or site is skipped, as the library does (an unresolved copy).
+ */
+static int read_cxx_descs(struct reader *r, struct pair *pr, size_t np, struct desc *d,
+			  size_t *nd, size_t *nskipped)
+{
+	uint64_t dsz = desc_size(r);
+	size_t i = 0;
+
+	qsort(pr, np, sizeof(*pr), pair_cmp);
+	while (i < np) {
+		const struct asec *a = sec_at(r, pr[i].desc, dsz);
+		size_t j = i + 1, nsites = 1;
+		int err;
+
+		for (; j < np && pr[j].desc == pr[i].desc; j++)
+			nsites += pr[j].site != pr[j - 1].site;
+		if (!a || !a->writable || pr[i].desc % 8)
+			return fail(r, ELF_MARKERS_CORRUPT,
+				    "corrupt marker section: a site record points to 0x%llx, "
+				    "not to a descriptor",
+				    (unsigned long long)pr[i].desc);
+		if (rd(r, a->v.p + (pr[i].desc - a->v.addr), 4) != MARKER_ABI_VERSION) {
+			(*nskipped)++; /* unknown version: the library skips it too */
+			i = j;
+			continue;
+		}
+		err = read_desc(r, &a->v, pr[i].desc - a->v.addr, 1, &d[*nd]);
+		if (err < 0)
+			return err;
+		d[(*nd)++].nsites = nsites;
+		i = j;
+	}
+	return 0;
+}
+
+/*
+ * Count each __markers_sites record against the descriptor it points to:
+ * in __markers (C), or elsewhere (C++: read here, appended to @d, which
+ * has room for one per record).
+ */
+static int count_sites(struct reader *r, struct desc *d, size_t *nd, struct elf_markers *out)
 {
 	uint64_t recsz = 3 * (uint64_t)ptrsize(r), n = r->sites.size / recsz;
+	const struct view *m = &r->markers;
+	size_t nc = *nd, np = 0;
+	struct pair *pr;
+	int err = 0;
 
 	if (!r->sites.p)
 		return 0;
-	qsort(d, nd, sizeof(*d), addr_cmp);
+	pr = calloc(n ? n : 1, sizeof(*pr));
+	if (!pr)
+		return fail(r, ELF_MARKERS_NOMEM, "out of memory");
+	qsort(d, nc, sizeof(*d), addr_cmp);
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t a = rd_ptr(r, &r->sites, i * recsz + 2 * ptrsize(r));
 		struct desc key = {.addr = a}, *hit;
 
 		if (!a)
 			continue; /* zero padding */
-		hit = bsearch(&key, d, nd, sizeof(*d), addr_cmp);
-		if (!hit)
-			return fail(r, ELF_MARKERS_CORRUPT,
-				    "corrupt marker section: site record %llu points to 0x%llx, "
-				    "not to a descriptor",
-				    (unsigned long long)i, (unsigned long long)a);
-		if (hit->kind == MARKER_KIND_GENERIC)
-			return fail(r, ELF_MARKERS_CORRUPT,
-				    "corrupt marker section: a site record points to generic "
-				    "marker %s",
-				    hit->name);
+		if (!(m->p && a >= m->addr && a - m->addr < m->size)) {
+			uint64_t site = rd_ptr(r, &r->sites, i * recsz);
+
+			if (site)
+				pr[np++] = (struct pair){a, site};
+			continue;
+		}
+		hit = bsearch(&key, d, nc, sizeof(*d), addr_cmp);
+		if (!hit) {
+			err = fail(r, ELF_MARKERS_CORRUPT,
+				   "corrupt marker section: site record %llu points to 0x%llx, "
+				   "not to a descriptor",
+				   (unsigned long long)i, (unsigned long long)a);
+			goto out;
+		}
+		if (hit->kind == MARKER_KIND_GENERIC) {
+			err = fail(r, ELF_MARKERS_CORRUPT,
+				   "corrupt marker section: a site record points to generic "
+				   "marker %s",
+				   hit->name);
+			goto out;
+		}
 		hit->nsites++;
 	}
-	return 0;
+	err = read_cxx_descs(r, pr, np, d, nd, &out->nskipped);
+out:
+	free(pr);
+	return err;
 }
 
 static int merge(struct reader *r, struct desc *d, size_t nd, struct elf_markers *out)
@@ -345,11 +524,15 @@ static int read_markers(struct reader *r, struct elf_markers *out)
 	size_t nd = 0;
 	int err;
 
-	if (r->markers.size / 8 > MAX_DESCRIPTORS)
+	uint64_t nrec = r->sites.size / (3 * (uint64_t)ptrsize(r));
+
+	if (r->markers.size / 8 > MAX_DESCRIPTORS || nrec > MAX_DESCRIPTORS)
 		return fail(r, ELF_MARKERS_CORRUPT,
-			    "corrupt marker section: __markers is implausibly large (%llu bytes)",
-			    (unsigned long long)r->markers.size);
-	d = calloc(r->markers.size / dsz + 1, sizeof(*d));
+			    "corrupt marker section: __markers or __markers_sites is implausibly "
+			    "large (%llu, %llu bytes)",
+			    (unsigned long long)r->markers.size, (unsigned long long)r->sites.size);
+	/* Room for the descriptors of __markers and one per record (C++). */
+	d = calloc(r->markers.size / dsz + nrec + 1, sizeof(*d));
 	if (!d)
 		return fail(r, ELF_MARKERS_NOMEM, "out of memory");
 	/* As the library does: step over zero padding and records of unknown versions. */
@@ -362,14 +545,14 @@ static int read_markers(struct reader *r, struct elf_markers *out)
 			off += 8;
 			continue;
 		}
-		err = read_desc(r, off, &d[nd]);
+		err = read_desc(r, &r->markers, off, 0, &d[nd]);
 		if (err < 0)
 			goto out;
 		nd++;
 		off += dsz;
 	}
+	err = count_sites(r, d, &nd, out);
 	out->ndesc = nd;
-	err = count_sites(r, d, nd);
 	if (err >= 0)
 		err = merge(r, d, nd, out);
 out:
@@ -445,6 +628,7 @@ int elf_markers_read(const void *buf, size_t size, struct elf_markers *out, char
 out:
 	elf_end(elf);
 	free(r.rels);
+	free(r.secs);
 	if (ret < 0)
 		elf_markers_free(out);
 	return ret;

@@ -24,7 +24,8 @@ struct elf_marker {
 	unsigned kind;            /* MARKER_KIND_* of the first descriptor */
 	unsigned kinds;           /* bit mask of the kinds of all its descriptors */
 	size_t nsites;            /* as the library counts them: generic descriptors
-				   * plus patchable instructions */
+				   * in __markers, patchable instructions, and the
+				   * distinct (descriptor, address) records of C++ sites */
 	int format_mismatch;      /* a descriptor has another format (stays off at run time) */
 	size_t nlocs;
 	struct elf_marker_loc *locs;
