@@ -3,8 +3,9 @@
 # -Werror=format, with gcc and clang, in C and C++; the correct control
 # compiles cleanly with the same flags (so a broken header fails here too).
 stage=${MARKERS_STAGE:?run from make check}
-cc=${MARKERS_CC:-cc}
-cxx=${MARKERS_CXX:-c++}
+# The compilers alone: sanitizer flags in MARKERS_CC change nothing here.
+cc=$(echo "${MARKERS_CC:-cc}" | cut -d' ' -f1)
+cxx=$(echo "${MARKERS_CXX:-c++}" | cut -d' ' -f1)
 dir=$(dirname "$0")/compile-fail
 compilers="$cc|c $cxx|c++"
 command -v clang >/dev/null && compilers="$compilers clang|c clang++|c++"

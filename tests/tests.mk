@@ -41,13 +41,19 @@ $(B)/.staged: $(B)/lib/libmarkers.so $(B)/lib/libmarkers.a $(if $(filter native,
 test-bins: $(UNIT_BINS) $(EXTRA_TEST_BINS)
 
 # Environment of every test: where the build is, how to run a target binary.
-TEST_ENV = MARKERS_BUILD=$(abspath $(B)) MARKERS_STAGE=$(STAGE) MARKERS_CC="$(CC)" \
-	MARKERS_CXX="$(CXX)" MARKERS_RUN="$(RUN)" MARKERS_SANFLAGS="$(SANFLAGS)"
+TEST_ENV = MARKERS_BUILD=$(abspath $(B)) MARKERS_STAGE=$(STAGE) MARKERS_CC="$(CC) $(SANFLAGS)" \
+	MARKERS_CXX="$(CXX) $(SANFLAGS)" MARKERS_RUN="$(RUN)" MARKERS_SANFLAGS="$(SANFLAGS)"
 
 SHELL_TESTS := $(wildcard tests/*.t)
 
 # One prove run, one summary line.  Shell tests (mostly the CLI's, a
 # native tool) run in the native build only.
+# TSan refuses new threads in a child forked from a threaded process, and
+# the library's control listener is restarted in every fork child.
+ifeq ($(SAN),thread)
+  TEST_ENV += TSAN_OPTIONS="die_after_fork=0 $(TSAN_OPTIONS)"
+endif
+
 check: test-bins
 	$(TEST_ENV) prove --exec '$(RUN)' $(PROVEFLAGS) $(UNIT_BINS) $(EXTRA_TEST_BINS) \
 		$(if $(filter native,$(TARGET)),$(SHELL_TESTS))
@@ -58,6 +64,7 @@ check-long:
 	$(MAKE) check SAN=thread
 	./scripts/deps.sh i386 && $(MAKE) check TARGET=i386
 	./scripts/deps.sh aarch64 && $(MAKE) check TARGET=aarch64
+	$(MAKE) fuzz FUZZ_TIME=60
 
 export MARKERS_TEST_SCALE
 .SECONDARY:

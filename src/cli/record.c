@@ -224,7 +224,7 @@ static char **child_env(const struct record_opts *o, const char *dir)
 	env[k++] = globs;
 	if (asprintf(&env[k++], "MARKERS_RECORD_DIR=%s", dir) < 0)
 		return NULL;
-	env[k++] = o->overwrite ? "MARKERS_RECORD_MODE=overwrite" : "MARKERS_RECORD_MODE=discard";
+	env[k++] = strdup(o->overwrite ? "MARKERS_RECORD_MODE=overwrite" : "MARKERS_RECORD_MODE=discard");
 	if (o->buffer_size) {
 		snprintf(buf, sizeof(buf), "MARKERS_RECORD_BUFFER_SIZE=%" PRIu64, o->buffer_size);
 		env[k++] = strdup(buf);
@@ -235,6 +235,15 @@ static char **child_env(const struct record_opts *o, const char *dir)
 	}
 	env[k] = NULL;
 	return env;
+}
+
+/* Frees what child_env() allocated: the array and our MARKERS_RECORD* strings. */
+static void free_child_env(char **env)
+{
+	for (char **e = env; *e; e++)
+		if (!strncmp(*e, "MARKERS_RECORD", 14))
+			free(*e);
+	free(env);
 }
 
 /* ---- signals ---- */
@@ -426,6 +435,7 @@ static int run(const struct record_opts *o, char **argv, const char *dir, int ma
 	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
 		sigaction(forwarded[i], &sa, NULL);
 	pid = spawn(argv, env);
+	free_child_env(env);
 	if (pid < 0) {
 		if (made && dir_is_empty(dir) == 1)
 			rmdir(dir);

@@ -390,7 +390,15 @@ void marker__control_init(void)
 
 __attribute__((destructor)) static void control_exit(void)
 {
-	/* The listener may still run; the socket file is all we take away. */
-	if (enabled && sock_path[0] && sock_pid == getpid())
+	/*
+	 * The listener may still run; the socket file is all we take away.
+	 * The listener writes sock_path under ctl_lock, which it never holds
+	 * for long (not while it waits in poll).
+	 */
+	if (!enabled)
+		return;
+	pthread_mutex_lock(&ctl_lock);
+	if (sock_path[0] && sock_pid == getpid())
 		unlink(sock_path);
+	pthread_mutex_unlock(&ctl_lock);
 }
