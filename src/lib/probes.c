@@ -18,14 +18,17 @@
 
 #ifdef MARKERS_TSAN
 char marker__rcu_tsan_clock;
+#else
+__thread struct urcu_bp_reader **marker__rcu_reader_slot __attribute__((tls_model("initial-exec")));
 #endif
 
 void marker_fire(const struct marker *marker, ...)
 {
 	struct marker__probe_array *pa;
 	int saved_errno = errno; /* a site may sit between a failing call and its errno check */
+	struct urcu_bp_reader *r = marker__rcu_reader();
 
-	marker__rcu_read_lock();
+	marker__rcu_read_lock_r(r);
 	pa = marker__rcu_load(((struct marker *)marker)->probes);
 	if (pa) {
 		for (size_t i = 0; i < pa->n; i++) {
@@ -36,7 +39,7 @@ void marker_fire(const struct marker *marker, ...)
 			va_end(args);
 		}
 	}
-	marker__rcu_read_unlock();
+	marker__rcu_read_unlock_r(r);
 	errno = saved_errno;
 }
 

@@ -31,15 +31,75 @@
 #include <urcu/pointer.h>
 
 #ifndef MARKERS_TSAN
-#define marker__rcu_read_lock() urcu_bp_read_lock()
-#define marker__rcu_read_unlock() urcu_bp_read_unlock()
+/*
+ * The read side, given the thread's reader.  liburcu-bp's own inline read
+ * side reaches its reader through a thread-local pointer of liburcu-bp.so,
+ * a global-dynamic TLS variable: four calls of __tls_get_addr per section
+ * (measured: 44 of the ~500 instructions of a recorded event).  We find the
+ * address of that pointer once per thread and keep it in a thread-local of
+ * our own, initial-exec (a %fs-relative load), then read the reader through
+ * it once per section: the address of a thread's TLS variable never changes,
+ * and liburcu-bp.so stays loaded as long as we are (a dependency of ours).
+ * What the pointer points to may change (NULL after the thread's reader is
+ * unregistered at thread exit, a new reader after urcu_bp_register()), so
+ * it is read anew at every section.
+ *
+ * Initial-exec in a library that may be dlopen'ed: the 8 bytes come from
+ * glibc's static TLS surplus, kept for this use (libc's own errno is
+ * initial-exec); dlopen fails cleanly if the surplus is exhausted.
+ *
+ * The protocol is liburcu-bp's (urcu/static/urcu-bp.h): the nesting count
+ * in the reader's ctr, the grace-period phase copied in by the outermost
+ * lock; only where the reader comes from differs.  A signal handler that
+ * nests a section between our load and store of ctr leaves ctr as it found
+ * it, so the store stays right.
+ */
+extern __thread struct urcu_bp_reader **marker__rcu_reader_slot
+	__attribute__((tls_model("initial-exec")));
+
+static inline struct urcu_bp_reader *marker__rcu_reader(void)
+{
+	struct urcu_bp_reader **slot = marker__rcu_reader_slot;
+
+	if (caa_unlikely(!slot))
+		slot = marker__rcu_reader_slot = &URCU_TLS(urcu_bp_reader);
+	if (caa_unlikely(!*slot))
+		urcu_bp_register(); /* first section of this thread */
+	return *slot;
+}
+
+static inline void marker__rcu_read_lock_r(struct urcu_bp_reader *r)
+{
+	unsigned long tmp;
+
+	cmm_barrier();
+	tmp = r->ctr;
+	if (caa_likely(!(tmp & URCU_BP_GP_CTR_NEST_MASK))) {
+		_CMM_STORE_SHARED(r->ctr, _CMM_LOAD_SHARED(urcu_bp_gp.ctr));
+		urcu_bp_smp_mb_slave();
+	} else {
+		_CMM_STORE_SHARED(r->ctr, tmp + URCU_BP_GP_COUNT);
+	}
+}
+
+static inline void marker__rcu_read_unlock_r(struct urcu_bp_reader *r)
+{
+	unsigned long tmp = r->ctr;
+
+	urcu_bp_smp_mb_slave(); /* the section's reads are done before the count drops */
+	_CMM_STORE_SHARED(r->ctr, tmp - URCU_BP_GP_COUNT);
+	cmm_barrier();
+}
+
 #define marker__rcu_synchronize() urcu_bp_synchronize_rcu()
 #else
 void __tsan_acquire(void *addr);
 void __tsan_release(void *addr);
 extern char marker__rcu_tsan_clock;
-#define marker__rcu_read_lock() urcu_bp_read_lock()
-#define marker__rcu_read_unlock()                        \
+struct urcu_bp_reader;
+#define marker__rcu_reader() ((struct urcu_bp_reader *)0)
+#define marker__rcu_read_lock_r(r) urcu_bp_read_lock()
+#define marker__rcu_read_unlock_r(r)                     \
 	do {                                             \
 		__tsan_release(&marker__rcu_tsan_clock); \
 		urcu_bp_read_unlock();                   \

@@ -181,6 +181,8 @@ int marker__tr_map(struct tr_session *s, int create)
 		s->sbsize = s->sh->subbuf_size;
 		s->overwrite = !!s->sh->overwrite;
 	}
+	s->sbshift = (unsigned)__builtin_ctzll(s->sbsize);
+	s->nsb_pow2 = !(s->nsubbufs & (s->nsubbufs - 1));
 
 	s->bufs = calloc(s->nbufs, sizeof(*s->bufs));
 	if (!s->bufs)

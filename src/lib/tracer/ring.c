@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE
 #include <sched.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -181,6 +182,201 @@ static inline void count_discard(struct tr_buf *b)
 	__atomic_fetch_add(&b->h->discarded, 1, __ATOMIC_RELAXED);
 }
 
+/*
+ * The CPU this thread runs on.  glibc 2.35 and later register rseq for
+ * every thread and publish where its area lies (__rseq_offset from the
+ * thread pointer); the kernel keeps the area's cpu_id current, so reading
+ * it is one load (sched_getcpu() reads the same field, behind a call).
+ * Weak: with an older glibc, or none registered (__rseq_size 0, e.g. under
+ * valgrind), sched_getcpu().  A stale answer is harmless: the buffers take
+ * writers from any CPU.
+ */
+extern const ptrdiff_t __rseq_offset __attribute__((weak));
+extern const unsigned int __rseq_size __attribute__((weak));
+
+static inline unsigned current_cpu(unsigned nbufs)
+{
+	int cpu = -1;
+
+#if (defined(__x86_64__) || defined(__i386__) || defined(__aarch64__)) && \
+	(defined(__clang__) || __GNUC__ >= 11)
+	if (__builtin_expect(&__rseq_size != NULL && __rseq_size != 0, 1))
+		cpu = *(volatile const int32_t *)((char *)__builtin_thread_pointer() +
+						  __rseq_offset + 4); /* struct rseq.cpu_id */
+#endif
+	if (__builtin_expect(cpu < 0, 0))
+		cpu = sched_getcpu();
+	if (cpu < 0)
+		return 0;
+	return (unsigned)cpu < nbufs ? (unsigned)cpu : (unsigned)cpu % nbufs;
+}
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define TR_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define TR_SANITIZED 1
+#endif
+#endif
+
+/*
+ * strnlen(@str, @max), inline: the libc call cost 4 ns of a 30 ns event
+ * (16-byte string).  A word at a time, with aligned loads: an aligned
+ * 8-byte load never crosses a page, so reading the rest of the word past
+ * the NUL cannot fault.  Sanitizers would rightly see those bytes read:
+ * their builds call strnlen().
+ */
+static inline size_t str_len(const char *str, size_t max)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && !defined(TR_SANITIZED)
+	typedef uint64_t __attribute__((may_alias)) word;
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	uintptr_t a = (uintptr_t)str;
+	const word *w = (const word *)(a & ~(uintptr_t)7);
+	/* The bytes before @str, in the first word, set non-zero. */
+	uint64_t v = *w | ((1ull << (a & 7) * 8) - 1);
+
+	for (;;) {
+		uint64_t z = (v - ones) & ~v & highs;
+		size_t n;
+
+		if (z) {
+			n = (size_t)((const char *)w - str) + (size_t)__builtin_ctzll(z) / 8;
+			return n < max ? n : max;
+		}
+		n = (size_t)((const char *)(w + 1) - str);
+		if (n >= max)
+			return max;
+		v = *++w;
+	}
+#else
+	return strnlen(str, max);
+#endif
+}
+
+/* memcpy(@dst, @src, @n) for the short strings of most events, without a call. */
+static inline void copy_short(char *dst, const char *src, size_t n)
+{
+	if (n >= 8 && n <= 16) {
+		uint64_t a, b;
+
+		memcpy(&a, src, 8);
+		memcpy(&b, src + n - 8, 8);
+		memcpy(dst, &a, 8);
+		memcpy(dst + n - 8, &b, 8);
+	} else if (n >= 4 && n < 8) {
+		uint32_t a, b;
+
+		memcpy(&a, src, 4);
+		memcpy(&b, src + n - 4, 4);
+		memcpy(dst, &a, 4);
+		memcpy(dst + n - 4, &b, 4);
+	} else if (n < 4) {
+		for (size_t i = 0; i < n; i++)
+			dst[i] = src[i];
+	} else {
+		memcpy(dst, src, n);
+	}
+}
+
+/* Step over one argument of type code @c in @ap. */
+static inline void skip_arg(va_list *ap, char c)
+{
+	switch (c) {
+	case MARKER_TYPE_S64:
+	case MARKER_TYPE_U64:
+		(void)va_arg(*ap, long long);
+		break;
+	case MARKER_TYPE_FLOAT:
+	case MARKER_TYPE_DOUBLE:
+		(void)va_arg(*ap, double);
+		break;
+	case MARKER_TYPE_LDOUBLE:
+		(void)va_arg(*ap, long double);
+		break;
+	case MARKER_TYPE_POINTER:
+	case MARKER_TYPE_STRING:
+		(void)va_arg(*ap, void *);
+		break;
+	default:
+		(void)va_arg(*ap, int);
+	}
+}
+
+/*
+ * Write the @nrec first arguments of @args at @p in their declared widths;
+ * the strings from @str and @slen, measured before the reservation.
+ * Every store has a constant size: no call but the strings' copies.
+ */
+static inline void write_args(char *p, const char *types, unsigned nrec, va_list *args,
+			      const char *const *str, const unsigned *slen)
+{
+	for (unsigned i = 0; i < nrec; i++) {
+		switch (types[i]) {
+		case MARKER_TYPE_S8:
+		case MARKER_TYPE_U8:
+			*p++ = (char)va_arg(*args, int);
+			break;
+		case MARKER_TYPE_S16:
+		case MARKER_TYPE_U16: {
+			uint16_t v = (uint16_t)va_arg(*args, int);
+
+			memcpy(p, &v, 2);
+			p += 2;
+			break;
+		}
+		case MARKER_TYPE_S64:
+		case MARKER_TYPE_U64: {
+			uint64_t v = (uint64_t)va_arg(*args, long long);
+
+			memcpy(p, &v, 8);
+			p += 8;
+			break;
+		}
+		case MARKER_TYPE_FLOAT: {
+			float v = (float)va_arg(*args, double);
+
+			memcpy(p, &v, 4);
+			p += 4;
+			break;
+		}
+		case MARKER_TYPE_DOUBLE: {
+			double v = va_arg(*args, double);
+
+			memcpy(p, &v, 8);
+			p += 8;
+			break;
+		}
+		case MARKER_TYPE_LDOUBLE: {
+			double v = (double)va_arg(*args, long double);
+
+			memcpy(p, &v, 8);
+			p += 8;
+			break;
+		}
+		case MARKER_TYPE_POINTER: {
+			void *v = va_arg(*args, void *);
+
+			memcpy(p, &v, sizeof(v));
+			p += sizeof(v);
+			break;
+		}
+		case MARKER_TYPE_STRING:
+			(void)va_arg(*args, const char *);
+			copy_short(p, str[i], slen[i]);
+			p[slen[i]] = 0;
+			p += slen[i] + 1;
+			break;
+		default: { /* S32, U32 */
+			uint32_t v = (uint32_t)va_arg(*args, int);
+
+			memcpy(p, &v, 4);
+			p += 4;
+		}
+		}
+	}
+}
+
 void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_list *args)
 {
 	struct tr_session *s = priv;
@@ -189,16 +385,16 @@ void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_li
 	unsigned slen[MARKER_MAX_ARGS];
 	struct tr_buf *b;
 	struct tr_buf_hdr *h;
+	struct tr_sb *sb;
 	uint64_t old, begin, end, ts, mask, payload;
-	unsigned hsize, nrec;
-	int cpu, ext;
+	unsigned hsize, nrec, idx;
+	int ext;
 	char *p;
 
 	(void)fmt;
 	if (__builtin_expect(!s->active, 0))
 		return;
-	cpu = sched_getcpu();
-	b = &s->bufs[(unsigned)(cpu < 0 ? 0 : cpu) % s->nbufs];
+	b = &s->bufs[current_cpu(s->nbufs)];
 	h = b->h;
 	e = lookup(s, m);
 	if (__builtin_expect(!e, 0)) {
@@ -221,88 +417,26 @@ void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_li
 	}
 
 	/*
-	 * One pass over the arguments, before the reservation: each is written
-	 * into a staging area on the stack in its declared width (the payload
-	 * of a typical event fits), and string lengths are measured, so that
-	 * the size is known and the copy into the ring is one memcpy.
+	 * The size to reserve: the fixed part is known from the types; strings
+	 * are measured in a first pass (the only one for an event without
+	 * strings).  The arguments are then written straight into the slice.
 	 */
-	char stage[256], *q = stage;
-	int big = 0;
-
 	payload = e->fixed;
 	nrec = e->nrec;
-	{
+	if (e->strings) {
 		va_list ap;
 
 		va_copy(ap, *args);
 		for (unsigned i = 0; i < nrec; i++) {
-			union {
-				uint8_t u8;
-				uint16_t u16;
-				uint32_t u32;
-				uint64_t u64;
-				float f;
-				double d;
-				void *p;
-			} v;
-			unsigned w;
-
-			switch (m->types[i]) {
-			case MARKER_TYPE_S8:
-			case MARKER_TYPE_U8:
-				v.u8 = (uint8_t)va_arg(ap, int);
-				w = 1;
-				break;
-			case MARKER_TYPE_S16:
-			case MARKER_TYPE_U16:
-				v.u16 = (uint16_t)va_arg(ap, int);
-				w = 2;
-				break;
-			case MARKER_TYPE_S64:
-			case MARKER_TYPE_U64:
-				v.u64 = (uint64_t)va_arg(ap, long long);
-				w = 8;
-				break;
-			case MARKER_TYPE_FLOAT:
-				v.f = (float)va_arg(ap, double);
-				w = 4;
-				break;
-			case MARKER_TYPE_DOUBLE:
-				v.d = va_arg(ap, double);
-				w = 8;
-				break;
-			case MARKER_TYPE_LDOUBLE:
-				v.d = (double)va_arg(ap, long double);
-				w = 8;
-				break;
-			case MARKER_TYPE_POINTER:
-				v.p = va_arg(ap, void *);
-				w = sizeof(void *);
-				break;
-			case MARKER_TYPE_STRING:
-				str[i] = va_arg(ap, const char *);
-				if (!str[i])
-					str[i] = "(null)";
-				slen[i] = (unsigned)strnlen(str[i], TR_STRING_MAX);
-				payload += slen[i] + 1;
-				if (!big && q + slen[i] + 1 <= stage + sizeof(stage)) {
-					memcpy(q, str[i], slen[i]);
-					q[slen[i]] = 0;
-					q += slen[i] + 1;
-				} else {
-					big = 1;
-				}
+			if (m->types[i] != MARKER_TYPE_STRING) {
+				skip_arg(&ap, m->types[i]);
 				continue;
-			default:
-				v.u32 = (uint32_t)va_arg(ap, int);
-				w = 4;
 			}
-			if (!big && q + w <= stage + sizeof(stage)) {
-				memcpy(q, &v, w);
-				q += w;
-			} else {
-				big = 1;
-			}
+			str[i] = va_arg(ap, const char *);
+			if (!str[i])
+				str[i] = "(null)";
+			slen[i] = (unsigned)str_len(str[i], TR_STRING_MAX);
+			payload += slen[i] + 1;
 		}
 		va_end(ap);
 	}
@@ -354,8 +488,8 @@ void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_li
 	}
 	__atomic_store_n(&h->last_ts, ts, __ATOMIC_RELAXED);
 
-	struct tr_sb *sb = &h->sb[(begin / s->sbsize) % s->nsubbufs];
-
+	idx = marker__tr_sb_index(s, begin);
+	sb = &h->sb[idx];
 	if ((begin & mask) == 0) {
 		/*
 		 * We open this sub-buffer: its begin time, and the close of the
@@ -365,8 +499,7 @@ void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_li
 		sb->ts_begin = ts;
 		sb->pos = begin;
 		if (begin) {
-			struct tr_sb *prev = &h->sb[(begin / s->sbsize + s->nsubbufs - 1) %
-						    s->nsubbufs];
+			struct tr_sb *prev = &h->sb[idx ? idx - 1 : s->nsubbufs - 1];
 			uint64_t prev_start = begin - s->sbsize;
 
 			prev->ts_end = ts;
@@ -377,7 +510,7 @@ void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_li
 	}
 
 	/* Write the event: header, then the arguments in their declared widths. */
-	p = b->data + (begin / s->sbsize % s->nsubbufs) * s->sbsize + (begin & mask);
+	p = b->data + ((uint64_t)idx << s->sbshift) + (begin & mask);
 	if (ext) {
 		uint32_t id = e->id;
 
@@ -392,79 +525,8 @@ void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_li
 		memcpy(p, &w, 4);
 		p += 4;
 	}
-	if (__builtin_expect(!big, 1)) {
-		memcpy(p, stage, payload);
-		goto commit;
-	}
-	/* Larger than the staging area: the arguments again, straight into the ring. */
-	for (unsigned i = 0; i < nrec; i++) {
-		switch (m->types[i]) {
-		case MARKER_TYPE_S8:
-		case MARKER_TYPE_U8:
-			*p++ = (char)va_arg(*args, int);
-			break;
-		case MARKER_TYPE_S16:
-		case MARKER_TYPE_U16: {
-			uint16_t v = (uint16_t)va_arg(*args, int);
+	write_args(p, m->types, nrec, args, str, slen);
 
-			memcpy(p, &v, 2);
-			p += 2;
-			break;
-		}
-		case MARKER_TYPE_S32:
-		case MARKER_TYPE_U32: {
-			uint32_t v = (uint32_t)va_arg(*args, int);
-
-			memcpy(p, &v, 4);
-			p += 4;
-			break;
-		}
-		case MARKER_TYPE_S64:
-		case MARKER_TYPE_U64: {
-			uint64_t v = (uint64_t)va_arg(*args, long long);
-
-			memcpy(p, &v, 8);
-			p += 8;
-			break;
-		}
-		case MARKER_TYPE_FLOAT: {
-			float v = (float)va_arg(*args, double);
-
-			memcpy(p, &v, 4);
-			p += 4;
-			break;
-		}
-		case MARKER_TYPE_DOUBLE: {
-			double v = va_arg(*args, double);
-
-			memcpy(p, &v, 8);
-			p += 8;
-			break;
-		}
-		case MARKER_TYPE_LDOUBLE: {
-			double v = (double)va_arg(*args, long double);
-
-			memcpy(p, &v, 8);
-			p += 8;
-			break;
-		}
-		case MARKER_TYPE_POINTER: {
-			void *v = va_arg(*args, void *);
-
-			memcpy(p, &v, sizeof(v));
-			p += sizeof(v);
-			break;
-		}
-		case MARKER_TYPE_STRING:
-			(void)va_arg(*args, const char *);
-			memcpy(p, str[i], slen[i]);
-			p[slen[i]] = 0;
-			p += slen[i] + 1;
-			break;
-		}
-	}
-
-commit:
 	/* Commit: this slice's bytes and one event; pairs with the consumer's acquire. */
 	__atomic_fetch_add(&sb->commit, (end - begin) + (1ull << 32), __ATOMIC_RELEASE);
 }

@@ -145,6 +145,8 @@ struct tr_session {
 	int overwrite;
 	uint64_t sbsize;
 	unsigned nsubbufs, nbufs;
+	unsigned sbshift; /* log2(sbsize) */
+	int nsb_pow2;     /* nsubbufs is a power of two (the default): no division */
 	struct tr_session_hdr *sh;
 	size_t sh_size;
 	struct tr_buf *bufs;
@@ -180,6 +182,18 @@ int64_t marker__tr_realtime_ns(void);
 /* Frequency and Epoch offset of the trace clock from the calibration pairs. */
 void marker__tr_clock_params(const struct tr_session_hdr *sh, uint64_t *freq, int64_t *offset_s,
 			     uint64_t *offset_cycles);
+
+/*
+ * The sub-buffer of position @pos.  A 64-bit division costs tens of cycles
+ * here, several per event: the shift and the mask take none.
+ */
+static inline unsigned marker__tr_sb_index(const struct tr_session *s, uint64_t pos)
+{
+	uint64_t n = pos >> s->sbshift;
+
+	return (unsigned)(__builtin_expect(s->nsb_pow2, 1) ? n & (s->nsubbufs - 1)
+							     : n % s->nsubbufs);
+}
 
 /* ---- recording (ring.c) ---- */
 void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_list *args);
