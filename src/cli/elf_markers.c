@@ -18,7 +18,11 @@
  * object the pointer fields carry RELATIVE relocations: with REL (i386) the
  * value is in place, with RELA the linker writes it in place too on x86-64,
  * but may not elsewhere (aarch64 without -z apply-dynamic-relocs), so a
- * zero field takes its RELATIVE relocation's addend.
+ * zero field takes its RELATIVE relocation's addend.  In a shared library a
+ * C++ record names its descriptor by symbol (vague linkage: the dynamic
+ * linker picks the copy), an absolute relocation against the dynamic
+ * symbol table: the field takes the symbol's value in this file plus the
+ * addend, or none when the symbol is not defined here.
  */
 #include <errno.h>
 #include <gelf.h>
@@ -52,6 +56,7 @@ struct reader {
 	int is64, be;
 	unsigned machine;
 	unsigned rel_type; /* RELATIVE relocation type of the machine; 0: none read */
+	unsigned abs_type; /* absolute (symbol + addend) relocation type of a pointer */
 	struct view markers, strings, sites;
 	/* Allocated sections with bytes, sorted by address: where C++ descriptors are. */
 	struct asec {
@@ -61,7 +66,8 @@ struct reader {
 	size_t nsecs;
 	/* RELATIVE addends by address (RELA only), sorted. */
 	struct rel {
-		uint64_t off, addend;
+		uint64_t off, addend; /* sym: the whole value, symbol + addend */
+		int sym;
 	} *rels;
 	size_t nrels, relcap;
 	char *err;
@@ -109,12 +115,14 @@ static int rel_cmp(const void *a, const void *b)
 static uint64_t rd_ptr(const struct reader *r, const struct view *v, uint64_t off)
 {
 	uint64_t val = rd(r, v->p + off, ptrsize(r));
-	struct rel key = {v->addr + off, 0}, *hit;
+	struct rel key = {v->addr + off, 0, 0}, *hit;
 
-	if (val || !r->nrels)
+	if (!r->nrels)
 		return val;
 	hit = bsearch(&key, r->rels, r->nrels, sizeof(*r->rels), rel_cmp);
-	return hit ? hit->addend : 0;
+	if (hit && hit->sym)
+		return hit->addend;
+	return val ? val : hit ? hit->addend : 0;
 }
 
 /* The allocated section that holds [addr, addr + len), or NULL. */
@@ -193,17 +201,48 @@ static int make_view(struct reader *r, const GElf_Shdr *sh, const char *name, st
 	return 0;
 }
 
+static int add_rel(struct reader *r, uint64_t off, uint64_t value, int sym)
+{
+	if (r->nrels == r->relcap) {
+		size_t cap = r->relcap ? 2 * r->relcap : 256;
+		struct rel *nr = realloc(r->rels, cap * sizeof(*r->rels));
+
+		if (!nr)
+			return fail(r, ELF_MARKERS_NOMEM, "out of memory");
+		r->rels = nr;
+		r->relcap = cap;
+	}
+	r->rels[r->nrels++] = (struct rel){off, value, sym};
+	return 0;
+}
+
+/* The value in this file of symbol @idx of the table @link, or 0 if undefined or unreadable. */
+static uint64_t sym_value(Elf *elf, size_t link, uint64_t idx)
+{
+	Elf_Scn *scn = elf_getscn(elf, link);
+	Elf_Data *data = scn ? elf_getdata(scn, NULL) : NULL;
+	GElf_Sym sym;
+
+	if (!data || idx > INT32_MAX || !gelf_getsym(data, (int)idx, &sym) ||
+	    sym.st_shndx == SHN_UNDEF)
+		return 0;
+	return sym.st_value;
+}
+
 /*
  * Collect RELATIVE addends that land in __markers, __markers_sites or a
- * writable allocated section (a C++ descriptor's pointers) (RELA only).
+ * writable allocated section (a C++ descriptor's pointers) (RELA only),
+ * and the values of absolute relocations there against symbols defined in
+ * this file (RELA, and REL with the addend in place).
  */
-static int read_relas(struct reader *r, const GElf_Shdr *sh)
+static int read_relas(struct reader *r, Elf *elf, const GElf_Shdr *sh)
 {
-	uint64_t entsize = r->is64 ? 24 : 12, n;
+	int rela = sh->sh_type == SHT_RELA;
+	uint64_t entsize = (r->is64 ? 8 : 4) * (rela ? 3 : 2), n;
 	struct view v;
 	int err;
 
-	if (!r->rel_type || sh->sh_type != SHT_RELA)
+	if (!r->rel_type && !r->abs_type)
 		return 0;
 	err = make_view(r, sh, "relocations", &v);
 	if (err < 0)
@@ -212,30 +251,36 @@ static int read_relas(struct reader *r, const GElf_Shdr *sh)
 	for (uint64_t i = 0; i < n; i++) {
 		const unsigned char *e = v.p + i * entsize;
 		uint64_t off = rd(r, e, ptrsize(r)), info = rd(r, e + ptrsize(r), ptrsize(r));
-		uint64_t add = rd(r, e + 2 * ptrsize(r), ptrsize(r));
+		uint64_t add = rela ? rd(r, e + 2 * ptrsize(r), ptrsize(r)) : 0;
 		unsigned type = r->is64 ? (unsigned)(info & 0xffffffff) : (unsigned)(info & 0xff);
+		uint64_t symidx = r->is64 ? info >> 32 : (info >> 8) & 0xffffff;
 		int in_markers = off >= r->markers.addr && off - r->markers.addr < r->markers.size;
 		int in_sites = r->sites.p && off >= r->sites.addr &&
 			       off - r->sites.addr < r->sites.size;
-		const struct asec *a;
+		const struct asec *a = r->sites.p ? sec_at(r, off, ptrsize(r)) : NULL;
 
-		if (type != r->rel_type)
+		/* A C++ record's descriptor, or a C++ descriptor's strings (vague linkage too). */
+		if (type == r->abs_type && symidx && (in_sites || (a && a->writable))) {
+			uint64_t val = sym_value(elf, sh->sh_link, symidx);
+
+			if (!rela && a) /* REL: the addend is in place */
+				add = rd(r, a->v.p + (off - a->v.addr), ptrsize(r));
+			if (!r->is64)
+				val = (uint32_t)(val + add), add = 0;
+			err = add_rel(r, off, val ? val + add : 0, 1);
+			if (err < 0)
+				return err;
 			continue;
-		if (!(in_markers || in_sites) && !(r->sites.p && (a = sec_at(r, off, 1)) &&
-						     a->writable))
+		}
+		if (!rela || type != r->rel_type)
+			continue;
+		if (!(in_markers || in_sites || (a && a->writable)))
 			continue;
 		if (!r->is64)
 			add = (uint32_t)add;
-		if (r->nrels == r->relcap) {
-			size_t cap = r->relcap ? 2 * r->relcap : 256;
-			struct rel *nr = realloc(r->rels, cap * sizeof(*r->rels));
-
-			if (!nr)
-				return fail(r, ELF_MARKERS_NOMEM, "out of memory");
-			r->rels = nr;
-			r->relcap = cap;
-		}
-		r->rels[r->nrels++] = (struct rel){off, add};
+		err = add_rel(r, off, add, 0);
+		if (err < 0)
+			return err;
 	}
 	return 0;
 }
@@ -282,7 +327,8 @@ static int find_sections(struct reader *r, Elf *elf)
 
 		if (!gelf_getshdr(scn, &sh))
 			return fail(r, ELF_MARKERS_CORRUPT, "corrupt ELF file: %s", elf_errmsg(-1));
-		if (sh.sh_type == SHT_RELA && nrelas < sizeof(relas) / sizeof(relas[0]))
+		if ((sh.sh_type == SHT_RELA || sh.sh_type == SHT_REL) &&
+		    nrelas < sizeof(relas) / sizeof(relas[0]))
 			relas[nrelas++] = sh;
 		err = add_asec(r, &sh, &seccap);
 		if (err < 0)
@@ -313,7 +359,7 @@ static int find_sections(struct reader *r, Elf *elf)
 	if (r->nsecs)
 		qsort(r->secs, r->nsecs, sizeof(*r->secs), asec_cmp);
 	for (size_t i = 0; i < nrelas; i++) {
-		err = read_relas(r, &relas[i]);
+		err = read_relas(r, elf, &relas[i]);
 		if (err < 0)
 			return err;
 	}
@@ -601,13 +647,16 @@ int elf_markers_read(const void *buf, size_t size, struct elf_markers *out, char
 	case EM_X86_64:
 		out->machine = r.is64 ? "x86-64" : "x32";
 		r.rel_type = 8; /* R_X86_64_RELATIVE */
+		r.abs_type = r.is64 ? 1 : 0; /* R_X86_64_64 */
 		break;
 	case EM_386:
 		out->machine = "i386";
+		r.abs_type = 1; /* R_386_32 */
 		break;
 	case EM_AARCH64:
 		out->machine = "aarch64";
 		r.rel_type = 1027; /* R_AARCH64_RELATIVE */
+		r.abs_type = 257; /* R_AARCH64_ABS64 */
 		break;
 	default:
 		ret = fail(&r, ELF_MARKERS_UNSUPPORTED,
