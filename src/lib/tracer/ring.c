@@ -279,100 +279,97 @@ static inline void copy_short(char *dst, const char *src, size_t n)
 	}
 }
 
-/* Step over one argument of type code @c in @ap. */
-static inline void skip_arg(va_list *ap, char c)
+/*
+ * Read the @nrec first arguments from @args: each value into @v, already in
+ * its recorded width (little-endian, low bytes first), strings as pointers
+ * measured into @slen.  Returns the strings' bytes (NULs included).  One
+ * pass of va_arg; the write into the slice reads only @v.
+ */
+static inline uint64_t read_args(const char *types, unsigned nrec, va_list *args,
+				 uint64_t *v, unsigned *slen)
 {
-	switch (c) {
-	case MARKER_TYPE_S64:
-	case MARKER_TYPE_U64:
-		(void)va_arg(*ap, long long);
-		break;
-	case MARKER_TYPE_FLOAT:
-	case MARKER_TYPE_DOUBLE:
-		(void)va_arg(*ap, double);
-		break;
-	case MARKER_TYPE_LDOUBLE:
-		(void)va_arg(*ap, long double);
-		break;
-	case MARKER_TYPE_POINTER:
-	case MARKER_TYPE_STRING:
-		(void)va_arg(*ap, void *);
-		break;
-	default:
-		(void)va_arg(*ap, int);
+	uint64_t bytes = 0;
+
+	for (unsigned i = 0; i < nrec; i++) {
+		switch (types[i]) {
+		case MARKER_TYPE_S64:
+		case MARKER_TYPE_U64:
+			v[i] = (uint64_t)va_arg(*args, long long);
+			break;
+		case MARKER_TYPE_FLOAT: {
+			float f = (float)va_arg(*args, double);
+			uint32_t u;
+
+			memcpy(&u, &f, 4);
+			v[i] = u;
+			break;
+		}
+		case MARKER_TYPE_DOUBLE: {
+			double d = va_arg(*args, double);
+
+			memcpy(&v[i], &d, 8);
+			break;
+		}
+		case MARKER_TYPE_LDOUBLE: {
+			double d = (double)va_arg(*args, long double);
+
+			memcpy(&v[i], &d, 8);
+			break;
+		}
+		case MARKER_TYPE_POINTER:
+			v[i] = (uintptr_t)va_arg(*args, void *);
+			break;
+		case MARKER_TYPE_STRING: {
+			const char *str = va_arg(*args, const char *);
+
+			if (!str)
+				str = "(null)";
+			v[i] = (uintptr_t)str;
+			slen[i] = (unsigned)str_len(str, TR_STRING_MAX);
+			bytes += slen[i] + 1;
+			break;
+		}
+		default: /* 8, 16 and 32 bits: promoted to int */
+			v[i] = (uint32_t)va_arg(*args, int);
+		}
 	}
+	return bytes;
 }
 
-/*
- * Write the @nrec first arguments of @args at @p in their declared widths;
- * the strings from @str and @slen, measured before the reservation.
- * Every store has a constant size: no call but the strings' copies.
- */
-static inline void write_args(char *p, const char *types, unsigned nrec, va_list *args,
-			      const char *const *str, const unsigned *slen)
+/* Write the values read by read_args() at @p in their declared widths. */
+static inline void write_args(char *p, const char *types, unsigned nrec, const uint64_t *v,
+			      const unsigned *slen)
 {
 	for (unsigned i = 0; i < nrec; i++) {
 		switch (types[i]) {
 		case MARKER_TYPE_S8:
 		case MARKER_TYPE_U8:
-			*p++ = (char)va_arg(*args, int);
+			*p++ = (char)v[i];
 			break;
 		case MARKER_TYPE_S16:
-		case MARKER_TYPE_U16: {
-			uint16_t v = (uint16_t)va_arg(*args, int);
-
-			memcpy(p, &v, 2);
+		case MARKER_TYPE_U16:
+			memcpy(p, &v[i], 2);
 			p += 2;
 			break;
-		}
 		case MARKER_TYPE_S64:
-		case MARKER_TYPE_U64: {
-			uint64_t v = (uint64_t)va_arg(*args, long long);
-
-			memcpy(p, &v, 8);
+		case MARKER_TYPE_U64:
+		case MARKER_TYPE_DOUBLE:
+		case MARKER_TYPE_LDOUBLE:
+			memcpy(p, &v[i], 8);
 			p += 8;
 			break;
-		}
-		case MARKER_TYPE_FLOAT: {
-			float v = (float)va_arg(*args, double);
-
-			memcpy(p, &v, 4);
-			p += 4;
+		case MARKER_TYPE_POINTER:
+			memcpy(p, &v[i], sizeof(void *));
+			p += sizeof(void *);
 			break;
-		}
-		case MARKER_TYPE_DOUBLE: {
-			double v = va_arg(*args, double);
-
-			memcpy(p, &v, 8);
-			p += 8;
-			break;
-		}
-		case MARKER_TYPE_LDOUBLE: {
-			double v = (double)va_arg(*args, long double);
-
-			memcpy(p, &v, 8);
-			p += 8;
-			break;
-		}
-		case MARKER_TYPE_POINTER: {
-			void *v = va_arg(*args, void *);
-
-			memcpy(p, &v, sizeof(v));
-			p += sizeof(v);
-			break;
-		}
 		case MARKER_TYPE_STRING:
-			(void)va_arg(*args, const char *);
-			copy_short(p, str[i], slen[i]);
+			copy_short(p, (const char *)(uintptr_t)v[i], slen[i]);
 			p[slen[i]] = 0;
 			p += slen[i] + 1;
 			break;
-		default: { /* S32, U32 */
-			uint32_t v = (uint32_t)va_arg(*args, int);
-
-			memcpy(p, &v, 4);
+		default: /* S32, U32, FLOAT */
+			memcpy(p, &v[i], 4);
 			p += 4;
-		}
 		}
 	}
 }
@@ -381,7 +378,7 @@ void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_li
 {
 	struct tr_session *s = priv;
 	struct tr_cache_ent *e, slow;
-	const char *str[MARKER_MAX_ARGS];
+	uint64_t val[MARKER_MAX_ARGS];
 	unsigned slen[MARKER_MAX_ARGS];
 	struct tr_buf *b;
 	struct tr_buf_hdr *h;
@@ -417,29 +414,13 @@ void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_li
 	}
 
 	/*
-	 * The size to reserve: the fixed part is known from the types; strings
-	 * are measured in a first pass (the only one for an event without
-	 * strings).  The arguments are then written straight into the slice.
+	 * One pass over the arguments: their values, and the strings' lengths
+	 * for the size to reserve.  They are written into the slice from there.
 	 */
-	payload = e->fixed;
 	nrec = e->nrec;
-	if (e->strings) {
-		va_list ap;
-
-		va_copy(ap, *args);
-		for (unsigned i = 0; i < nrec; i++) {
-			if (m->types[i] != MARKER_TYPE_STRING) {
-				skip_arg(&ap, m->types[i]);
-				continue;
-			}
-			str[i] = va_arg(ap, const char *);
-			if (!str[i])
-				str[i] = "(null)";
-			slen[i] = (unsigned)str_len(str[i], TR_STRING_MAX);
-			payload += slen[i] + 1;
-		}
-		va_end(ap);
-	}
+	payload = e->fixed;
+	if (nrec)
+		payload += read_args(m->types, nrec, args, val, slen);
 
 	/*
 	 * Reserve.  The timestamp is read inside the loop, after the position:
@@ -525,7 +506,7 @@ void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_li
 		memcpy(p, &w, 4);
 		p += 4;
 	}
-	write_args(p, m->types, nrec, args, str, slen);
+	write_args(p, m->types, nrec, val, slen);
 
 	/* Commit: this slice's bytes and one event; pairs with the consumer's acquire. */
 	__atomic_fetch_add(&sb->commit, (end - begin) + (1ull << 32), __ATOMIC_RELEASE);
