@@ -28,7 +28,10 @@ $(CTL_T)/replay_%: tests/fuzz/replay.c tests/fuzz/fuzz_%.c tests/tap.h
 $(CTL_T)/replay_elf $(B)/fuzz/fuzz_elf: src/cli/elf_markers.c src/cli/elf_markers.h
 $(CTL_T)/replay_proto $(B)/fuzz/fuzz_proto: src/lib/control/proto.c src/lib/control/proto.h
 
+# The ELF reader is the CLI's, a native tool (libelf is native only).
+ifeq ($(TARGET),native)
 EXTRA_TEST_BINS += $(CTL_T)/replay_elf $(CTL_T)/replay_proto
+endif
 test-bins: $(CTL_T)/busy $(B)/examples/service $(TEST_LIBS)
 
 # libFuzzer builds: clang only, ASan+UBSan.
