@@ -209,7 +209,7 @@ static int attach_site_locked(struct marker__site *s)
 
 /*
  * Does a site other than @s (in any object) still name @s's descriptor?
- * Only asked for descriptors found through records (C++), which other
+ * Only asked for another object's descriptor (C++), which sites of several
  * objects may share.
  */
 static int desc_in_use_locked(const struct marker__entry *e, const struct marker__site *s)
@@ -228,13 +228,13 @@ static void detach_site_locked(struct marker__site *s)
 	if (!e)
 		return;
 	/*
-	 * A C++ descriptor may belong to another object, which stays loaded
-	 * (the dynamic linker keeps an object that others are bound to): when
-	 * its last site goes, turn it off, so that no stale state or probe
-	 * array is left for a site of an object loaded later.  Written before
-	 * the owner could be unmapped: this runs in a destructor.
+	 * A C++ descriptor of another object, which stays loaded (the dynamic
+	 * linker keeps an object that others are bound to): when its last
+	 * site goes, turn it off, so that no stale state or probe array is
+	 * left for a site of an object loaded later.  The object's own
+	 * descriptors go with it (it outlives the objects bound to it).
 	 */
-	if (s->by_record && !desc_in_use_locked(e, s)) {
+	if (s->foreign && !desc_in_use_locked(e, s)) {
 		__atomic_store_n(&s->desc->state, 0, __ATOMIC_RELEASE);
 		marker__rcu_publish(s->desc->probes, NULL);
 	}
@@ -300,6 +300,7 @@ static void object_free(struct marker__object *o)
  */
 struct seg {
 	uintptr_t lo, hi;
+	const void *obj; /* the object's program headers: an identity */
 };
 
 static int find_writable(struct dl_phdr_info *info, size_t size, void *arg)
@@ -313,27 +314,41 @@ static int find_writable(struct dl_phdr_info *info, size_t size, void *arg)
 
 		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W) && want->lo >= lo &&
 		    want->hi <= hi && want->lo < want->hi) {
-			*want = (struct seg){lo, hi};
+			*want = (struct seg){lo, hi, info->dlpi_phdr};
 			return 1;
 		}
 	}
 	return 0;
 }
 
-/* @cache: the last segment found, as records of one object mostly point into one. */
-static int record_desc_valid(const struct marker *m, struct seg *cache)
+/*
+ * The writable segment of a loaded object that holds [@a, @a + @len), or
+ * NULL.  @cache: the segments found last, as the records of one object
+ * point into few (its own data, the program's).
+ */
+#define NCACHE 4
+static const struct seg *seg_of(uintptr_t a, size_t len, struct seg *cache, unsigned *next)
 {
-	uintptr_t a = (uintptr_t)m;
+	struct seg want = {a, a + len, NULL};
 
-	if (!m || a % 8)
+	for (unsigned i = 0; i < NCACHE; i++)
+		if (a >= cache[i].lo && a + len <= cache[i].hi && a + len > a)
+			return &cache[i];
+	if (!dl_iterate_phdr(find_writable, &want))
+		return NULL;
+	cache[*next % NCACHE] = want;
+	return &cache[(*next)++ % NCACHE];
+}
+
+/* 1 and the object that holds it (@obj) if @m is plausibly a descriptor. */
+static int record_desc_valid(const struct marker *m, struct seg *cache, unsigned *next,
+			     const void **obj)
+{
+	const struct seg *sg;
+
+	if (!m || (uintptr_t)m % 8 || !(sg = seg_of((uintptr_t)m, sizeof(*m), cache, next)))
 		return 0;
-	if (a < cache->lo || a + sizeof(*m) > cache->hi) {
-		struct seg want = {a, a + sizeof(*m)};
-
-		if (!dl_iterate_phdr(find_writable, &want))
-			return 0;
-		*cache = want;
-	}
+	*obj = sg->obj;
 	return m->abi_version == MARKER_ABI_VERSION && m->kind <= MARKER_KIND_JUMP && m->name &&
 	       m->format && m->types;
 }
@@ -371,14 +386,10 @@ static size_t unique_sites(struct marker__site *v, size_t n)
  * copies of others, the sites stay in their taken form and work from the
  * flag (FALLBACK).
  */
-static void own_desc_first(struct marker__site **opt, size_t n, const void *records)
+static void own_desc_first(struct marker__site **opt, size_t n)
 {
-	Dl_info self, info;
-
-	if (n < 2 || !dladdr(records, &self))
-		return;
-	for (size_t i = 0; i < n; i++)
-		if (dladdr(opt[i]->desc, &info) && info.dli_fbase == self.dli_fbase) {
+	for (size_t i = 1; i < n; i++)
+		if (opt[0]->foreign && !opt[i]->foreign) {
 			struct marker__site *t = opt[0];
 
 			opt[0] = opt[i];
@@ -392,14 +403,19 @@ static int object_load_locked(struct marker__object *o, struct marker_site_recor
 {
 	struct marker__batch batch = {0};
 	struct marker__site **opt = NULL;
-	struct seg cache = {0, 0};
-	size_t n = 0, nopt = 0, first_cxx;
+	struct seg cache[NCACHE] = {{0, 0, NULL}};
+	const struct seg *own;
+	const void *own_obj = NULL; /* the object of the records: the loading one */
+	unsigned next = 0;
+	size_t n = 0, nopt = 0, first_rec, first_cxx;
 
 	for (struct marker *m = o->begin; m < o->end; m = next_desc(m, o->end))
 		if (desc_valid(m, o->end) && m->kind == MARKER_KIND_GENERIC)
 			n++;
 	for (struct marker_site_record *r = rb; r && r < re; r++)
 		n++;
+	if (rb && rb < re && (own = seg_of((uintptr_t)rb, sizeof(*rb), cache, &next)))
+		own_obj = own->obj;
 	o->sites = calloc(n ? n : 1, sizeof(*o->sites));
 	opt = calloc(n ? n : 1, sizeof(*opt));
 	if (!o->sites || !opt) {
@@ -412,6 +428,7 @@ static int object_load_locked(struct marker__object *o, struct marker_site_recor
 		o->sites[o->nsites++] = (struct marker__site){.desc = m, .obj = o};
 	}
 	/* Records of descriptors in __markers (C), as always. */
+	first_rec = o->nsites;
 	for (struct marker_site_record *r = rb; r && r < re; r++) {
 		if (!(r->marker >= o->begin && r->marker < o->end && desc_valid(r->marker, o->end)))
 			continue;
@@ -424,25 +441,26 @@ static int object_load_locked(struct marker__object *o, struct marker_site_recor
 	 */
 	first_cxx = o->nsites;
 	for (struct marker_site_record *r = rb; r && r < re; r++) {
+		const void *obj;
+
 		if (r->marker >= o->begin && r->marker < o->end)
 			continue;
-		if (!r->site || !record_desc_valid(r->marker, &cache))
+		if (!r->site || !record_desc_valid(r->marker, cache, &next, &obj))
 			continue;
 		o->sites[o->nsites++] = (struct marker__site){
 			.desc = r->marker, .addr = r->site,
 			.target = r->marker->kind == MARKER_KIND_GENERIC ? NULL : r->target,
-			.obj = o, .by_record = 1};
+			.obj = o, .foreign = !own_obj || obj != own_obj};
 	}
 	o->nsites = first_cxx + unique_sites(o->sites + first_cxx, o->nsites - first_cxx);
-	for (size_t i = 0; i < o->nsites; i++)
-		if (o->sites[i].addr &&
-		    (!o->sites[i].by_record || o->sites[i].desc->kind != MARKER_KIND_GENERIC))
+	for (size_t i = first_rec; i < o->nsites; i++)
+		if (i < first_cxx || o->sites[i].desc->kind != MARKER_KIND_GENERIC)
 			opt[nopt++] = &o->sites[i];
 	for (size_t i = 0; i < o->nsites; i++)
 		if (attach_site_locked(&o->sites[i]) < 0)
 			o->sites[i].mode = MARKER_MODE_REFUSED, o->sites[i].reason = "out of memory";
 	if (nopt) {
-		own_desc_first(opt, nopt, rb);
+		own_desc_first(opt, nopt);
 		marker__patch_adopt_locked(opt, nopt);
 	}
 	free(opt);

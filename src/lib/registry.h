@@ -45,11 +45,11 @@ struct marker__site {
 	struct marker__site *next_in_entry;
 	enum marker_site_mode mode;
 	/*
-	 * 1: the descriptor was found through a site record, not in the
-	 * object's __markers (C++): it may be another object's copy, shared
-	 * with sites of other objects (see registry.c).
+	 * 1: the descriptor, found through a site record (C++), is another
+	 * object's copy (vague linkage), maybe shared with sites of other
+	 * objects (see registry.c).
 	 */
-	uint8_t by_record;
+	uint8_t foreign;
 	const char *reason; /* static string or owned by the patcher */
 	uint8_t arch[16];   /* patcher-private: decoded instruction */
 };
