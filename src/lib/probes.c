@@ -9,7 +9,6 @@
  * grace period, when no thread can still be reading it.
  */
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,12 +45,13 @@ void marker_fire(const struct marker *marker, ...)
 /*
  * Old probe arrays wait on this list for a grace period.  The next
  * marker_synchronize_unregister() frees them, after its own wait; so does
- * the retirement that finds RETIRED_MAX of them already waiting, so that
- * memory stays bounded when nobody synchronizes.  The list is lock-free
+ * the end of a public call that finds RETIRED_MAX of them waiting (once per
+ * call, never under the lock), so that memory stays bounded when nobody
+ * synchronizes.  The list is lock-free
  * (push by compare-and-swap, take all by exchange: no ABA, as nothing is
  * ever popped alone), so fork() can never find it locked.
  */
-#define RETIRED_MAX 256
+#define RETIRED_MAX 4096
 static struct marker__probe_array *retired;
 static size_t nretired;
 
@@ -80,7 +80,12 @@ void marker__probe_array_retire(struct marker__probe_array *a)
 	while (!__atomic_compare_exchange_n(&retired, &a->next_retired, a, 1, __ATOMIC_RELEASE,
 					    __ATOMIC_RELAXED))
 		;
-	if (__atomic_add_fetch(&nretired, 1, __ATOMIC_RELAXED) >= RETIRED_MAX)
+	__atomic_add_fetch(&nretired, 1, __ATOMIC_RELAXED);
+}
+
+void marker__probe_array_reclaim(void)
+{
+	if (__atomic_load_n(&nretired, __ATOMIC_RELAXED) >= RETIRED_MAX)
 		marker_synchronize_unregister();
 }
 
@@ -193,6 +198,7 @@ out_put:
 out:
 	marker__lock_release();
 	marker__probe_array_retire(old);
+	marker__probe_array_reclaim();
 	return err;
 }
 
@@ -230,6 +236,7 @@ int marker_probe_unregister(const char *name, marker_probe_func *probe, void *pr
 	}
 	marker__lock_release();
 	marker__probe_array_retire(old);
+	marker__probe_array_reclaim();
 	return err;
 }
 
@@ -247,7 +254,7 @@ static int glob_connect(struct marker__entry *e, void *arg)
 	struct marker__probe_array *old = NULL;
 	int err;
 
-	if (fnmatch(op->g->pattern, e->name, 0) || !e->nsites)
+	if (!e->nsites || !marker__glob_match(op->g, e->name))
 		return 0;
 	err = add_probe_locked(e, op->g->func, op->g->priv, op->g, &op->batch, &old);
 	if (err == -ENOMEM)
@@ -290,6 +297,7 @@ int marker_probe_register_glob(const char *glob, marker_probe_func *probe, void 
 		marker__lock_release();
 		return -ENOMEM;
 	}
+	marker__glob_prepare(g);
 	g->func = probe;
 	g->priv = probe_private;
 	g->next = marker__globs;
@@ -298,6 +306,7 @@ int marker_probe_register_glob(const char *glob, marker_probe_func *probe, void 
 	marker__entry_foreach_locked(glob_connect, &op);
 	marker__batch_flush_locked(&op.batch);
 	marker__lock_release();
+	marker__probe_array_reclaim();
 	return op.err ? op.err : op.count;
 }
 
@@ -321,6 +330,7 @@ int marker_probe_unregister_glob(const char *glob, marker_probe_func *probe, voi
 	marker__entry_foreach_locked(glob_disconnect, &op);
 	marker__batch_flush_locked(&op.batch);
 	marker__lock_release();
+	marker__probe_array_reclaim();
 	free(g->pattern);
 	free(g);
 	return 0;

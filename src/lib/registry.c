@@ -246,6 +246,18 @@ static void detach_site_locked(struct marker__site *s)
 	marker__entry_put_locked(e);
 }
 
+void marker__glob_prepare(struct marker__glob *g)
+{
+	g->literal = strcspn(g->pattern, "*?[\\");
+}
+
+int marker__glob_match(const struct marker__glob *g, const char *name)
+{
+	if (strncmp(g->pattern, name, g->literal))
+		return 0;
+	return !fnmatch(g->pattern, name, 0);
+}
+
 /* Connect the glob probes that match @e and are not connected yet. */
 static void connect_globs_locked(struct marker__entry *e, struct marker__batch *b)
 {
@@ -253,7 +265,7 @@ static void connect_globs_locked(struct marker__entry *e, struct marker__batch *
 	struct marker__probe_array *next;
 
 	for (struct marker__glob *g = marker__globs; g; g = g->next)
-		if (!fnmatch(g->pattern, e->name, 0))
+		if (marker__glob_match(g, e->name))
 			add++;
 	if (!add)
 		return;
@@ -266,7 +278,7 @@ static void connect_globs_locked(struct marker__entry *e, struct marker__batch *
 	for (struct marker__glob *g = marker__globs; g; g = g->next) {
 		int dup = 0;
 
-		if (fnmatch(g->pattern, e->name, 0))
+		if (!marker__glob_match(g, e->name))
 			continue;
 		for (size_t i = 0; i < next->n; i++)
 			dup |= next->p[i].func == g->func && next->p[i].priv == g->priv;
@@ -531,6 +543,7 @@ void marker_abi_register_object(struct marker *begin, struct marker *end,
 	marker__objects = o;
 out:
 	marker__lock_release();
+	marker__probe_array_reclaim();
 }
 
 void marker_abi_unregister_object(struct marker *begin)
@@ -553,4 +566,5 @@ void marker_abi_unregister_object(struct marker *begin)
 		detach_site_locked(&o->sites[i]);
 	marker__lock_release();
 	object_free(o);
+	marker__probe_array_reclaim();
 }

@@ -75,10 +75,19 @@ struct marker__entry {
 
 struct marker__glob {
 	char *pattern;
+	size_t literal; /* length of the pattern's prefix without wildcards */
 	marker_probe_func *func;
 	void *priv;
 	struct marker__glob *next;
 };
+
+/*
+ * Does @name match @g?  fnmatch(3), after a cheap test of the pattern's
+ * literal prefix: a glob is matched against every marker of the process.
+ */
+int marker__glob_match(const struct marker__glob *g, const char *name);
+/* Sets g->literal from g->pattern. */
+void marker__glob_prepare(struct marker__glob *g);
 
 extern pthread_mutex_t marker__lock;
 void marker__lock_acquire(void);
@@ -125,5 +134,7 @@ struct marker__probe_array *marker__entry_set_probes_locked(struct marker__entry
  * with a busy reader lasts milliseconds).  Thread-safe, any lock held or not.
  */
 void marker__probe_array_retire(struct marker__probe_array *a);
+/* If many arrays are waiting, a grace period and free them.  Not under marker__lock. */
+void marker__probe_array_reclaim(void);
 
 #endif /* MARKERS_REGISTRY_H */
