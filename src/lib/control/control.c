@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "thread.h"
 #include "hooks.h"
 #include "proto.h"
 #include "warn.h"
@@ -315,34 +316,17 @@ static void *listener(void *arg)
 
 static void start_listener(void)
 {
-	sigset_t all, old;
 	pthread_attr_t attr;
 	pthread_t th;
 
 	for (int i = 0; i < MAX_CONN; i++)
 		conns[i].fd = -1;
-	/*
-	 * The thread inherits this mask: no signal of the program lands in it.
-	 * Except the synchronous ones, which only this thread's own faults
-	 * raise, and SIGTRAP: the patcher refuses to patch while a thread
-	 * blocks it (an int3 would kill that thread), and this thread never
-	 * runs a marker site.
-	 */
-	sigfillset(&all);
-	sigdelset(&all, SIGTRAP);
-	sigdelset(&all, SIGSEGV);
-	sigdelset(&all, SIGBUS);
-	sigdelset(&all, SIGILL);
-	sigdelset(&all, SIGFPE);
-	/* But not SIGTRAP: the patcher refuses to write int3 while any thread blocks it. */
-	sigdelset(&all, SIGTRAP);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
+	/* This thread never runs a marker site; see marker__thread_start. */
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&th, &attr, listener, NULL))
+	if (marker__thread_start(&th, &attr, listener, NULL))
 		marker__warn("control channel off: cannot start its thread");
 	pthread_attr_destroy(&attr);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 static void before_fork(void)

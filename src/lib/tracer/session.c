@@ -10,7 +10,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include "registry.h"
+#include "thread.h"
 #include "tracer_int.h"
 #include "warn.h"
 
@@ -173,7 +173,6 @@ int marker_tracer_start(const struct marker_tracer_options *opts)
 	struct tr_session *s;
 	char dflt[64];
 	size_t sb, n;
-	sigset_t all, old;
 	int err;
 
 	if (!opts || opts->size < sizeof(size_t) + sizeof(const char *))
@@ -260,20 +259,8 @@ int marker_tracer_start(const struct marker_tracer_options *opts)
 	if (err)
 		goto err_remove;
 	if (!s->overwrite) {
-		/*
-		 * The consumer blocks the program's signals (its handlers are not
-		 * ours to run), but not the synchronous ones: the patcher's
-		 * SIGTRAP must reach every thread, and a fault must stay a fault.
-		 */
-		sigfillset(&all);
-		sigdelset(&all, SIGTRAP);
-		sigdelset(&all, SIGSEGV);
-		sigdelset(&all, SIGBUS);
-		sigdelset(&all, SIGILL);
-		sigdelset(&all, SIGFPE);
-		pthread_sigmask(SIG_SETMASK, &all, &old);
-		err = -pthread_create(&s->consumer, NULL, consumer, s);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		/* Signals of the program stay out of it: see marker__thread_start. */
+		err = marker__thread_start(&s->consumer, NULL, consumer, s);
 		if (err)
 			goto err_remove;
 		s->consumer_running = 1;
