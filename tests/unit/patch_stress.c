@@ -95,11 +95,9 @@ static long dl_loads;
 /* Loads the instrumented library, runs its sites, unloads it; again. */
 static void *dl_churn(void *arg)
 {
-	const char *b = getenv("MARKERS_BUILD");
-	char path[4096];
+	const char *path = test_lib("patch_dl");
 
 	(void)arg;
-	snprintf(path, sizeof(path), "%s%slibpatch_dl.so", b ? b : "", b ? "/tests/lib/" : "");
 	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
 		void *h = dlopen(path, RTLD_NOW);
 		void (*loop)(int);

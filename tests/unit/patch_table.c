@@ -37,22 +37,8 @@ typedef void fire_func(int kind, int i);
 
 static void *open_dl(void)
 {
-	const char *b = getenv("MARKERS_BUILD");
-	char path[4096];
-
-	snprintf(path, sizeof(path), "%s%slibpatch_dl.so", b ? b : "", b ? "/tests/lib/" : "");
-	return dlopen(path, RTLD_NOW);
+	return dlopen(test_lib("patch_dl"), RTLD_NOW);
 }
-
-#define CHECK(cond, ...)                                \
-	do {                                            \
-		if (!(cond)) {                          \
-			printf("# " __VA_ARGS__);       \
-			printf("\n");                   \
-			fflush(stdout);                 \
-			_exit(1);                       \
-		}                                       \
-	} while (0)
 
 /* The body of one case, in a child. */
 static void run_case(int kind, enum where w, int off_to_on)

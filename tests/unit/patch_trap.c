@@ -31,16 +31,6 @@ static __attribute__((noinline)) void fire_k(int i)
 	trace_mark_jump(trap_k, "i %d", i);
 }
 
-#define CHECK(cond, ...)                                \
-	do {                                            \
-		if (!(cond)) {                          \
-			printf("# " __VA_ARGS__);       \
-			printf("\n");                   \
-			fflush(stdout);                 \
-			_exit(1);                       \
-		}                                       \
-	} while (0)
-
 static volatile sig_atomic_t user_traps, user_kernel_traps;
 
 static void user_handler(int sig, siginfo_t *si, void *uc)
@@ -113,11 +103,7 @@ static void *blocker(void *arg)
 
 static void *open_dl(void)
 {
-	const char *b = getenv("MARKERS_BUILD");
-	char path[4096];
-
-	snprintf(path, sizeof(path), "%s%slibpatch_dl.so", b ? b : "", b ? "/tests/lib/" : "");
-	return dlopen(path, RTLD_NOW);
+	return dlopen(test_lib("patch_dl"), RTLD_NOW);
 }
 
 /*

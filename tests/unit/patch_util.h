@@ -6,6 +6,8 @@
 #define MARKERS_TESTS_PATCH_UTIL_H
 
 #include <stdint.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 #include <markers.h>
 
@@ -139,5 +141,16 @@ static inline void pu_count_probe(const struct marker *m, void *priv, const char
 	(void)m, (void)fmt, (void)args;
 	__atomic_fetch_add((long *)priv, 1, __ATOMIC_RELAXED);
 }
+
+/* A check in a child process: on failure, say why as a TAP comment and exit 1. */
+#define CHECK(cond, ...)                                \
+	do {                                            \
+		if (!(cond)) {                          \
+			printf("# " __VA_ARGS__);       \
+			printf("\n");                   \
+			fflush(stdout);                 \
+			_exit(1);                       \
+		}                                       \
+	} while (0)
 
 #endif

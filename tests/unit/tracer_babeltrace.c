@@ -129,14 +129,7 @@ int main(int argc, char **argv)
 		pthread_create(&th[t], NULL, worker, (void *)(intptr_t)t);
 	for (int t = 0; t < NTHREADS; t++)
 		pthread_join(th[t], NULL);
-	/* By path: under ASan, dlopen runs from the interceptor, without our RUNPATH. */
-	{
-		const char *b = getenv("MARKERS_BUILD");
-		char path[1024];
-
-		snprintf(path, sizeof(path), "%s/tests/lib/libtracer_dl.so", b ? b : ".");
-		dl = dlopen(b ? path : "libtracer_dl.so", RTLD_NOW);
-	}
+	dl = dlopen(test_lib("tracer_dl"), RTLD_NOW);
 	if (!ok(dl != NULL, "dlopen a library with markers while recording"))
 		diag("%s", dlerror());
 	if (dl) {
