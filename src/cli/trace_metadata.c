@@ -346,6 +346,25 @@ static const struct tm_type *lookup(struct parser *p, const char *name)
 	return t;
 }
 
+/* Named struct, variant and enum types live in the aliases as "TAG NAME". */
+static const struct tm_type *tag_lookup(struct parser *p, const char *tag, const char *name)
+{
+	char key[300];
+
+	snprintf(key, sizeof(key), "%s %s", tag, name);
+	return lookup(p, key);
+}
+
+static void tag_alias(struct parser *p, const char *tag, const char *name,
+		      const struct tm_type *type)
+{
+	size_t n = strlen(tag) + strlen(name) + 2;
+	char *key = palloc(p, n);
+
+	snprintf(key, n, "%s %s", tag, name);
+	add_alias(p, key, type);
+}
+
 static void attrs_begin(struct parser *p)
 {
 	expect(p, "{");
@@ -536,12 +555,9 @@ static const struct tm_type *struct_type(struct parser *p)
 	if (p->tok.kind == TK_IDENT && !is(p, "align"))
 		name = ident(p);
 	if (!is(p, "{")) {
-		char key[300];
-
 		if (!name)
 			fail(p, "struct without a name or a body");
-		snprintf(key, sizeof(key), "struct %s", name);
-		return lookup(p, key);
+		return tag_lookup(p, "struct", name);
 	}
 	next(p);
 	t = palloc(p, sizeof(*t));
@@ -560,13 +576,8 @@ static const struct tm_type *struct_type(struct parser *p)
 		if (a > t->align)
 			t->align = a;
 	}
-	if (name) {
-		size_t n = strlen(name) + 8;
-		char *key = palloc(p, n);
-
-		snprintf(key, n, "struct %s", name);
-		add_alias(p, key, t);
-	}
+	if (name)
+		tag_alias(p, "struct", name, t);
 	return t;
 }
 
@@ -582,13 +593,11 @@ static const struct tm_type *variant_type(struct parser *p)
 		expect(p, ">");
 	}
 	if (!accept(p, "{")) {
-		char key[300];
 		const struct tm_type *named;
 
 		if (!name)
 			fail(p, "variant without a name or a body");
-		snprintf(key, sizeof(key), "variant %s", name);
-		named = lookup(p, key);
+		named = tag_lookup(p, "variant", name);
 		t = palloc(p, sizeof(*t));
 		*t = *named;
 		if (tag)
@@ -600,13 +609,8 @@ static const struct tm_type *variant_type(struct parser *p)
 	t->align = 1;
 	t->tag = tag;
 	fields(p, t);
-	if (name) {
-		size_t n = strlen(name) + 9;
-		char *key = palloc(p, n);
-
-		snprintf(key, n, "variant %s", name);
-		add_alias(p, key, t);
-	}
+	if (name)
+		tag_alias(p, "variant", name, t);
 	return t;
 }
 
@@ -623,12 +627,9 @@ static const struct tm_type *enum_type(struct parser *p)
 	if (accept(p, ":"))
 		container = type_spec(p, 0);
 	if (!accept(p, "{")) {
-		char key[300];
-
 		if (!name)
 			fail(p, "enum without a name or a body");
-		snprintf(key, sizeof(key), "enum %s", name);
-		return lookup(p, key);
+		return tag_lookup(p, "enum", name);
 	}
 	if (!container)
 		container = lookup(p, "int");
@@ -667,13 +668,8 @@ static const struct tm_type *enum_type(struct parser *p)
 			break;
 		}
 	}
-	if (name) {
-		size_t n = strlen(name) + 6;
-		char *key = palloc(p, n);
-
-		snprintf(key, n, "enum %s", name);
-		add_alias(p, key, t);
-	}
+	if (name)
+		tag_alias(p, "enum", name, t);
 	return t;
 }
 
