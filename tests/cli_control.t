@@ -18,11 +18,7 @@ cleanup() {
 	rm -rf "$W"
 }
 trap cleanup EXIT
-n=0
-ok() { # ok STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
+. "$(dirname "$0")/tap.sh"
 skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
 # wait_for COND-COMMAND...: up to 5 s.
 wait_for() {

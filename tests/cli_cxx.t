@@ -10,11 +10,7 @@ M=${MARKERS_STAGE:?}/bin/markers
 B=${MARKERS_BUILD:?}
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
-n=0
-ok() { # ok STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
+. "$(dirname "$0")/tap.sh"
 skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
 echo "1..15"
 

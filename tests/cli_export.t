@@ -7,12 +7,7 @@ export LC_ALL=C
 M=${MARKERS_STAGE:?}/bin/markers
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
-n=0
-fails=0
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/tap.sh"
 
 cat >"$W/jobs.c" <<'EOF'
 /* jobs N: N jobs on 2 threads, each a job_start and a job_done with its id,

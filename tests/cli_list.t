@@ -9,11 +9,7 @@ M=${MARKERS_STAGE:?}/bin/markers
 B=${MARKERS_BUILD:?}
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
-n=0
-ok() { # ok STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
+. "$(dirname "$0")/tap.sh"
 # fails_with FILE PATTERN DESCRIPTION: exit 1, exactly one line on stderr matching PATTERN.
 fails_with() {
 	"$M" list "$1" >"$W/out" 2>"$W/err"

@@ -9,12 +9,7 @@ export LC_ALL=C
 M=${MARKERS_STAGE:?}/bin/markers
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
-n=0
-fails=0
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/tap.sh"
 one_line_error() { # CMD... : status 1 and exactly one line on stderr
 	"$@" >/dev/null 2>"$W/err" </dev/null
 	local rc=$?

@@ -7,12 +7,7 @@ export LC_ALL=C
 M=${MARKERS_STAGE:?}/bin/markers
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
-n=0
-fails=0
-ok() { # ok COND-STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/tap.sh"
 # The command ended by itself with a status (0 or 1), not by a signal or a timeout.
 clean_exit() { [ "$1" -eq 0 ] || [ "$1" -eq 1 ]; }
 
