@@ -20,27 +20,33 @@
 
 static int print_fd = 2;
 
+/*
+ * The length of a line of @cap bytes after a snprintf() at @len that
+ * returned @n: what it wrote, not what it wanted to.
+ */
+static size_t grown(size_t len, int n, size_t cap)
+{
+	size_t room = cap - len - 1; /* snprintf keeps one byte for the NUL */
+
+	if (n < 0)
+		return len;
+	return len + ((size_t)n < room ? (size_t)n : room);
+}
+
 void marker__print_probe(const struct marker *marker, void *priv, const char *fmt,
 			 va_list *args)
 {
 	char line[1024];
-	size_t len, room;
-	int n;
+	size_t cap = sizeof(line) - 1; /* the last byte is for the newline */
+	size_t len = 0;
 
 	(void)priv;
+	len = grown(len, snprintf(line, cap, "%s", marker->name), cap);
 	/* A marker without arguments (MARK_NOARGS) prints its name alone. */
-	if (!strcmp(fmt, MARK_NOARGS)) {
-		n = snprintf(line, sizeof(line) - 1, "%s", marker->name);
-	} else {
-		n = snprintf(line, sizeof(line) - 1, "%s: ", marker->name);
-		len = n < 0 ? 0 : (size_t)n;
-		if (len < sizeof(line) - 1) {
-			room = sizeof(line) - 1 - len;
-			n = vsnprintf(line + len, room, fmt, *args);
-			n = n < 0 ? (int)len : (size_t)n < room ? (int)(len + n) : (int)(len + room - 1);
-		}
+	if (strcmp(fmt, MARK_NOARGS)) {
+		len = grown(len, snprintf(line + len, cap - len, ": "), cap);
+		len = grown(len, vsnprintf(line + len, cap - len, fmt, *args), cap);
 	}
-	len = n < 0 ? 0 : (size_t)n < sizeof(line) - 1 ? (size_t)n : sizeof(line) - 2;
 	line[len++] = '\n';
 	while (write(print_fd, line, len) < 0 && errno == EINTR)
 		;
