@@ -40,17 +40,23 @@ endif
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Wno-unused-parameter
 ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SANFLAGS) -fPIC -fvisibility=hidden \
-	-Iinclude -Isrc/lib
+	-Iinclude -Isrc/lib -Isrc/common
 LIBS := -lurcu-bp -lpthread -ldl
 
-# The library: src/lib/*.c, one subsystem per directory below it, arch/ per target.
-LIB_SRCS := $(wildcard src/lib/*.c src/lib/tracer/*.c src/lib/control/*.c)
-ifneq ($(filter native i386,$(TARGET)),)
-  LIB_SRCS := $(filter-out src/lib/patch_none.c,$(LIB_SRCS)) $(wildcard src/lib/arch/x86*.c)
-  ifeq ($(wildcard src/lib/arch/x86*.c),)
-    LIB_SRCS += src/lib/patch_none.c
-  endif
+# The library: src/lib/*.c, one subsystem per directory below it, and
+# src/common/ (what the library and the CLI share, e.g. the control
+# protocol).  The patcher is chosen from the compiler's target, not from a
+# TARGET name, so that a native aarch64 build compiles no x86 code:
+# arch/x86*.c where code patching exists, arch/none.c elsewhere.
+ARCH := $(firstword $(subst -, ,$(shell $(CC) -dumpmachine)))
+ifneq ($(filter x86_64 i386 i486 i586 i686,$(ARCH)),)
+  PATCH_SRCS := $(wildcard src/lib/arch/x86*.c)
+else
+  PATCH_SRCS := src/lib/arch/none.c
 endif
+# gcc -m32 still reports the x86_64 triplet: both are x86, one patcher.
+LIB_SRCS := $(wildcard src/lib/*.c src/lib/tracer/*.c src/lib/control/*.c src/common/*.c) \
+	$(PATCH_SRCS)
 LIB_OBJS := $(patsubst src/%.c,$(B)/obj/%.o,$(LIB_SRCS))
 
 HEADERS := include/markers.h $(wildcard include/markers/*.h)

@@ -9,8 +9,8 @@
 
 CTL_T := $(T)/control
 FUZZ_SRC_elf := src/cli/elf_markers.c
-FUZZ_SRC_proto := src/lib/control/proto.c
-FUZZ_INC := -Isrc/cli -Isrc/lib/control -Iinclude -Itests
+FUZZ_SRC_proto := src/common/proto.c
+FUZZ_INC := -Isrc/cli -Isrc/common -Iinclude -Itests
 FUZZ_LIBS_elf := -lelf
 FUZZ_TIME ?= 60
 
@@ -26,7 +26,7 @@ $(CTL_T)/replay_%: tests/fuzz/replay.c tests/fuzz/fuzz_%.c tests/tap.h
 		tests/fuzz/replay.c tests/fuzz/fuzz_$*.c $(FUZZ_SRC_$*) $(FUZZ_LIBS_$*)
 
 $(CTL_T)/replay_elf $(B)/fuzz/fuzz_elf: src/cli/elf_markers.c src/cli/elf_markers.h
-$(CTL_T)/replay_proto $(B)/fuzz/fuzz_proto: src/lib/control/proto.c src/lib/control/proto.h
+$(CTL_T)/replay_proto $(B)/fuzz/fuzz_proto: src/common/proto.c src/common/proto.h
 
 # The ELF reader is the CLI's, a native tool (libelf is native only).
 ifeq ($(TARGET),native)

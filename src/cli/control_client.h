@@ -1,6 +1,6 @@
 /*
  * control_client.h - talk to a process's control channel (the server is
- * src/lib/control/; the wire format src/lib/control/proto.h).
+ * src/lib/control/; the wire format src/common/proto.h).
  *
  * Every failure comes back as a negative errno and one line in @err, ready
  * for the user: no such process, another user's process, no libmarkers in

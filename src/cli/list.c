@@ -231,7 +231,7 @@ static int list_files(int n, char **files, int json)
 	return status;
 }
 
-/* The live view: the reply's lines, see src/lib/control/proto.h. */
+/* The live view: the reply's lines, see src/common/proto.h. */
 #define MAXF 8
 
 static int split(char *line, char **f)

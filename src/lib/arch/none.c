@@ -1,5 +1,5 @@
 /*
- * patch_none.c - the patcher where no code patching exists: optimized sites
+ * none.c - the patcher where no code patching exists: optimized sites
  * (which only x86 has) stay in their taken form and work from the flag.
  */
 #include "patch.h"
