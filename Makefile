@@ -72,9 +72,12 @@ $(B)/obj/%.o: src/%.c $(HEADERS)
 
 -include $(LIB_OBJS:.o=.d)
 
+# -z nodelete: the library's own threads and its SIGTRAP handler run its
+# code, so a dlclose() must never unmap it (no dlopen() call needed for
+# that, which a static link would warn about).
 $(B)/lib/libmarkers.so: $(LIB_OBJS) src/lib/libmarkers.map
 	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) -shared -Wl,-soname,libmarkers.so.1 \
+	$(CC) $(SANFLAGS) -shared -Wl,-soname,libmarkers.so.1 -Wl,-z,nodelete \
 		-Wl,--version-script=src/lib/libmarkers.map -o $@ $(LIB_OBJS) $(LIBS)
 
 $(B)/lib/libmarkers.a: $(LIB_OBJS)

@@ -31,9 +31,11 @@ $(V)/variant-O3-gc-sections: $(VARIANT_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O3 -ffunction-sections -fdata-sections -Wl,--gc-sections \
 		$(VARIANT_CFLAGS) -o $@ $< $(PKG_LIBS)
+# --fatal-warnings: a static link must be quiet (glibc warns about dlopen
+# and friends in static programs; the library calls none of them).
 $(V)/variant-static: $(VARIANT_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -O2 -static $(VARIANT_CFLAGS) -o $@ $< \
+	$(CC) -std=gnu11 -O2 -static -Wl,--fatal-warnings $(VARIANT_CFLAGS) -o $@ $< \
 		$(STAGE)/lib/libmarkers.a -lurcu-bp -lpthread -ldl
 $(V)/variant-cxx: $(VARIANT_DEPS)
 	@mkdir -p $(dir $@)

@@ -16,7 +16,6 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -357,16 +356,14 @@ static void after_fork_child(void)
 void marker__control_init(void)
 {
 	const char *env = getenv("MARKERS_CONTROL");
-	Dl_info self;
 
 	if (env && !strcmp(env, "0"))
 		return;
 	/*
-	 * The listener runs the library's code: pin the library so that a
-	 * dlclose() of the last object that needed it cannot unmap it.
+	 * The listener runs the library's code: libmarkers.so is linked with
+	 * -z nodelete, so that a dlclose() of the last object that needed it
+	 * cannot unmap it under the listener (or under the SIGTRAP handler).
 	 */
-	if (dladdr((void *)marker__control_init, &self) && self.dli_fname)
-		dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
 	enabled = 1;
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 	start_listener();
