@@ -59,7 +59,7 @@ LIB_SRCS := $(wildcard src/lib/*.c src/lib/tracer/*.c src/lib/control/*.c src/co
 	$(PATCH_SRCS)
 LIB_OBJS := $(patsubst src/%.c,$(B)/obj/%.o,$(LIB_SRCS))
 
-HEADERS := include/markers.h $(wildcard include/markers/*.h)
+HEADERS := include/markers.h $(wildcard include/markers/*.h include/markers/impl/*.h)
 STAGE := $(abspath $(B)/stage)
 
 all: $(B)/lib/libmarkers.so $(B)/lib/libmarkers.a $(B)/lib/pkgconfig/markers.pc
@@ -89,9 +89,10 @@ $(B)/lib/pkgconfig/markers.pc: markers.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/include/markers $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -d $(DESTDIR)$(PREFIX)/include/markers/impl $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 include/markers.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(wildcard include/markers/*.h) $(DESTDIR)$(PREFIX)/include/markers/
+	install -m 644 $(wildcard include/markers/impl/*.h) $(DESTDIR)$(PREFIX)/include/markers/impl/
 	install -m 755 $(B)/lib/libmarkers.so $(DESTDIR)$(PREFIX)/lib/libmarkers.so.1
 	ln -sf libmarkers.so.1 $(DESTDIR)$(PREFIX)/lib/libmarkers.so
 	install -m 644 $(B)/lib/libmarkers.a $(DESTDIR)$(PREFIX)/lib/

@@ -261,7 +261,7 @@ def main():
     for k in ("immediate", "jump"):
         if not compiled_as(k):
             notes.append("The %s site kind is not in the installed headers yet "
-                         "(include/markers/arch-x86.h): trace_mark_%s() compiles as a "
+                         "(include/markers/impl/arch-x86.h): trace_mark_%s() compiles as a "
                          "generic site, so its row measures the generic site." % (k, k))
     if "recorded" not in r.get("on.ours.t1.counts", {}):
         notes.append("The tracer (markers/tracer.h) is not in the library yet: its rows say n/a.")

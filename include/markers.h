@@ -16,37 +16,47 @@
  *	trace_mark()		the build's default kind, MARKER_DEFAULT_KIND
  *	trace_mark_generic()	a load of a flag in memory: every architecture,
  *				and code that the library's trap handler may run
- *	trace_mark_immediate()	the seed's mov-immediate (x86; else generic)
+ *	trace_mark_immediate()	a mov-immediate whose operand is the flag, as in
+ *				the 2007 Linux Kernel Markers (x86; else generic)
  *	trace_mark_jump()	a 5-byte nop that becomes a jmp (x86; else generic)
- * Define MARKER_DEFAULT_KIND (to MARKER_KIND_GENERIC, _IMMEDIATE or _JUMP) before including this
- * header to make trace_mark() generic in a translation unit.
+ * Define MARKER_DEFAULT_KIND (to MARKER_KIND_GENERIC, _IMMEDIATE or _JUMP)
+ * before including this header to choose the kind of trace_mark() in a
+ * translation unit.
+ *
+ * Strict ISO: the header and every site compile without a diagnostic under
+ * -std=c11/c17 (or gnu11) and C++11 to C++20 with -Wall -Wextra -pedantic,
+ * gcc and clang.  The GNU extensions it needs (asm, attributes, a statement
+ * expression) are spelled so that -pedantic accepts them.
  *
  * Probes connect to markers by name (markers/probe.h); the built-in tracer
  * is in markers/tracer.h.  Link with libmarkers (pkg-config markers).
+ * What the macros expand to is in markers/impl/, which is not API.
  */
 #ifndef MARKERS_H
 #define MARKERS_H
 
-#include "markers/site.h"
 #include "markers/probe.h"
-#include "markers/arch.h"
+#include "markers/impl/site.h"
+#include "markers/impl/arch.h"
 
-/* The seed's spelling of a marker without arguments. */
+/* A marker without arguments: a format without conversions. */
 #define MARK_NOARGS " "
 
-#define trace_mark_generic(name, format, ...) __MARKER_GENERIC(name, format, ##__VA_ARGS__)
-#define trace_mark_immediate(name, format, ...) \
-	__MARKER_IMMEDIATE(name, format, ##__VA_ARGS__)
-#define trace_mark_jump(name, format, ...) __MARKER_JUMP(name, format, ##__VA_ARGS__)
+/*
+ * trace_mark(name, format, args...) and the kinds: the format is the first
+ * of the variadic arguments, so that a marker without arguments is ISO C.
+ */
+#define trace_mark_generic(name, ...) MARKER__GENERIC(name, __VA_ARGS__)
+#define trace_mark_immediate(name, ...) MARKER__IMMEDIATE(name, __VA_ARGS__)
+#define trace_mark_jump(name, ...) MARKER__JUMP(name, __VA_ARGS__)
 
 #ifndef MARKER_DEFAULT_KIND
 #define MARKER_DEFAULT_KIND MARKER_ARCH_DEFAULT_KIND
 #endif
 
-#define __MARKER_SITE_0 __MARKER_GENERIC
-#define __MARKER_SITE_1 __MARKER_IMMEDIATE
-#define __MARKER_SITE_2 __MARKER_JUMP
-#define trace_mark(name, format, ...) \
-	__MARKER_CAT(__MARKER_SITE_, MARKER_DEFAULT_KIND)(name, format, ##__VA_ARGS__)
+#define MARKER__SITE_0 MARKER__GENERIC
+#define MARKER__SITE_1 MARKER__IMMEDIATE
+#define MARKER__SITE_2 MARKER__JUMP
+#define trace_mark(name, ...) MARKER__CAT(MARKER__SITE_, MARKER_DEFAULT_KIND)(name, __VA_ARGS__)
 
 #endif /* MARKERS_H */

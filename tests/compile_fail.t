@@ -1,7 +1,8 @@
 #!/bin/sh
 # A format that does not match the arguments is a compile error under
 # -Werror=format, with gcc and clang, in C and C++; the correct control
-# compiles cleanly with the same flags (so a broken header fails here too).
+# compiles cleanly with the same flags (so a broken header fails here too),
+# and in every strict ISO mode markers.h promises, under -pedantic -Werror.
 stage=${MARKERS_STAGE:?run from make check}
 # The compilers alone: sanitizer flags in MARKERS_CC change nothing here.
 cc=$(echo "${MARKERS_CC:-cc}" | cut -d' ' -f1)
@@ -12,7 +13,12 @@ command -v clang >/dev/null && compilers="$compilers clang|c clang++|c++"
 n=0
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
+c_stds="c11 c17 gnu11"
+cxx_stds="c++11 c++14 c++17 c++20"
 count=$(( $(ls "$dir"/*.c | wc -l) * $(echo $compilers | wc -w) ))
+for pair in $compilers; do
+	case ${pair#*|} in c) count=$((count + 3)) ;; *) count=$((count + 4)) ;; esac
+done
 echo "1..$count"
 for pair in $compilers; do
 	comp=${pair%|*}
@@ -39,5 +45,24 @@ for pair in $compilers; do
 				sed 's/^/# /' "$out" | head -20
 			fi ;;
 		esac
+	done
+done
+
+# The control alone, strict: no diagnostic at all, in C and C++ of every
+# standard, with the markers of every kind and without arguments.
+for pair in $compilers; do
+	comp=${pair%|*}
+	lang=${pair#*|}
+	case $lang in c) stds=$c_stds ;; *) stds=$cxx_stds ;; esac
+	for std in $stds; do
+		n=$((n + 1))
+		$comp -x $lang -std=$std -c -o /dev/null -Wall -Wextra -pedantic -Werror \
+			-I"$stage/include" "$dir/ok_control.c" >"$out" 2>&1
+		if [ $? = 0 ] && [ ! -s "$out" ]; then
+			echo "ok $n - $comp -std=$std -pedantic: ok_control compiles without a diagnostic"
+		else
+			echo "not ok $n - $comp -std=$std -pedantic: ok_control should compile cleanly"
+			sed 's/^/# /' "$out" | head -20
+		fi
 	done
 done

@@ -16,7 +16,32 @@ endif
 ifeq ($(SAN),)
   VARIANTS += static
 endif
+
+# Strict ISO: markers.h promises no diagnostic under -pedantic -Werror for
+# C11, C17 (and gnu11), C++11 to C++20, gcc and clang.  _POSIX_C_SOURCE is
+# for tests/tap.h (readlink); markers.h needs no feature macro.
+STRICT := -Wall -Wextra -pedantic -Werror -D_POSIX_C_SOURCE=200809L
+STRICT_C := c11 c17 gnu11
+STRICT_CXX := c++11 c++14 c++17 c++20
+VARIANTS += $(addprefix strict-,$(STRICT_C) $(STRICT_CXX))
+ifeq ($(TARGET)$(SAN),native)
+  VARIANTS += $(addprefix strict-clang-,$(STRICT_C) $(STRICT_CXX))
+endif
 EXTRA_TEST_BINS += $(addprefix $(V)/variant-,$(VARIANTS))
+
+STRICT_FLAGS = -O2 -g $(STRICT) $(SANFLAGS) -Itests $(PKG_CFLAGS)
+$(addprefix $(V)/variant-strict-,$(STRICT_C)): $(V)/variant-strict-%: $(VARIANT_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) -std=$* $(STRICT_FLAGS) -o $@ $< $(PKG_LIBS)
+$(addprefix $(V)/variant-strict-,$(STRICT_CXX)): $(V)/variant-strict-%: $(VARIANT_DEPS)
+	@mkdir -p $(dir $@)
+	$(CXX) -x c++ -std=$* $(STRICT_FLAGS) -o $@ $< $(PKG_LIBS)
+$(addprefix $(V)/variant-strict-clang-,$(STRICT_C)): $(V)/variant-strict-clang-%: $(VARIANT_DEPS)
+	@mkdir -p $(dir $@)
+	$(CLANG) -std=$* $(STRICT_FLAGS) -o $@ $< $(PKG_LIBS)
+$(addprefix $(V)/variant-strict-clang-,$(STRICT_CXX)): $(V)/variant-strict-clang-%: $(VARIANT_DEPS)
+	@mkdir -p $(dir $@)
+	$(CLANGXX) -x c++ -std=$* $(STRICT_FLAGS) -o $@ $< $(PKG_LIBS)
 
 $(V)/variant-pie: $(VARIANT_DEPS)
 	@mkdir -p $(dir $@)

@@ -30,7 +30,7 @@ extern "C" {
  * Plain numbers, so that the preprocessor can select a site macro by kind.
  */
 #define MARKER_KIND_GENERIC 0   /* load of marker->state and a branch: every arch */
-#define MARKER_KIND_IMMEDIATE 1 /* the seed's mov-immediate: the state is in the code */
+#define MARKER_KIND_IMMEDIATE 1 /* a mov-immediate (the 2007 design's): the state is in the code */
 #define MARKER_KIND_JUMP 2      /* a 5-byte nop that becomes a jmp */
 
 /*

@@ -7,7 +7,7 @@
  * through the section that must contain it (__markers_strings for strings,
  * __markers for the site records' descriptors).
  *
- * C++ descriptors are not in __markers (site.h says why): ordinary statics
+ * C++ descriptors are not in __markers (markers/impl/site.h says why): ordinary statics
  * in .data, .data.rel.local..., with their strings in .rodata.  The site
  * records are their only trace.  A record whose descriptor is outside
  * __markers must point to an 8-aligned descriptor wholly inside a writable

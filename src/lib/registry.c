@@ -501,7 +501,7 @@ static int object_load_locked(struct marker__object *o, struct marker_site_recor
 /*
  * An object is known by its key: its first descriptor, or, when it has
  * none in __markers (an object of C++ sites only), its first site record;
- * site.h's destructor passes the same key to unregister.
+ * markers/impl/site.h's destructor passes the same key to unregister.
  */
 void marker_abi_register_object(struct marker *begin, struct marker *end,
 				struct marker_site_record *sites_begin,

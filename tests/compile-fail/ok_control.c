@@ -11,3 +11,10 @@ void f(int x, long l, const char *s, size_t z, double d, void *p, uint64_t u)
 	trace_mark_jump(cf_five, MARK_NOARGS);
 	trace_mark(cf_six, "no conversions");
 }
+void g(void)
+{
+	trace_mark_generic(cf_seven, MARK_NOARGS);
+	trace_mark_immediate(cf_seven, MARK_NOARGS);
+	trace_mark(cf_seven, MARK_NOARGS);
+	trace_mark(cf_seven, MARK_NOARGS);	/* two sites of one marker in one function */
+}

@@ -1,14 +1,20 @@
 /*
- * markers/site.h - the parts every trace_mark() site is made of:
+ * markers/impl/site.h - the parts every trace_mark() site is made of:
  * the descriptor and its strings, the compile-time format check, the
  * out-of-line call, the generic site, and the per-object registration.
+ * Not API: included by markers.h, which documents the macros.
+ *
+ * Names: macros MARKER__*, functions and variables marker__*, so that none
+ * is reserved to the implementation (no leading underscore) and none
+ * collides with a program's own names.  The @... of every site macro is
+ * the user's (format, args...): see args.h.
  */
-#ifndef MARKERS_SITE_H
-#define MARKERS_SITE_H
+#ifndef MARKERS_IMPL_SITE_H
+#define MARKERS_IMPL_SITE_H
 
-#include "abi.h"
-#include "types.h"
-#include "export.h"
+#include "../abi.h"
+#include "../export.h"
+#include "args.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -35,7 +41,7 @@ MARKER_API void marker_abi_unregister_object(struct marker *begin);
 
 /* Never called: lets gcc and clang check the arguments against the format. */
 static inline __attribute__((format(printf, 1, 2), unused)) void
-__marker_check_format(const char *fmt, ...)
+marker__check_format(const char *fmt, ...)
 {
 	(void)fmt;
 }
@@ -53,28 +59,29 @@ __marker_check_format(const char *fmt, ...)
  * ignores the section attribute of a template's static locals altogether.
  * So in C++ the descriptor and its strings are ordinary statics, and every
  * site, generic included, names its descriptor in a site record
- * (__MARKER_CXX_RECORD below): the library and `markers list` find C++
+ * (MARKER__CXX_RECORD below): the library and `markers list` find C++
  * descriptors through the records only.
  */
 #ifdef __cplusplus
-#define __MARKER_SECTION(name)
+#define MARKER__SECTION(name)
 #else
-#define __MARKER_SECTION(name) __attribute__((section(name)))
+#define MARKER__SECTION(name) __attribute__((section(name)))
 #endif
 
 /*
  * The descriptor @var of a site of kind @kind: the name, format and file
  * in one string ("name\0format\0file"), the type codes in another.
  */
-#define __MARKER_DECLARE(var, kind, name, format, ...)                               \
-	static const char var##_str[]                                                 \
-		__MARKER_SECTION("__markers_strings") = #name "\0" format "\0" __FILE__; \
-	static const char var##_types[] __MARKER_SECTION("__markers_strings") = {     \
-		__MARKER_TYPES(__VA_ARGS__) 0};                                       \
-	static struct marker var __MARKER_SECTION("__markers") __attribute__((aligned(8), used)) = { \
-		MARKER_ABI_VERSION, kind, __MARKER_NARGS(__VA_ARGS__), 0, var##_str,   \
-		var##_str + sizeof(#name), var##_types,                               \
-		var##_str + sizeof(#name) + sizeof(format), __LINE__, 0, {0, 0, 0}, 0, 0}
+#define MARKER__DECLARE(var, kind, name, ...)                                              \
+	static const char var##_str[] MARKER__SECTION("__markers_strings") =                \
+		#name "\0" MARKER__FORMAT(__VA_ARGS__) "\0" __FILE__;                       \
+	static const char var##_types[] MARKER__SECTION("__markers_strings") = {            \
+		MARKER__TYPES(__VA_ARGS__) 0};                                              \
+	static struct marker var MARKER__SECTION("__markers") __attribute__((aligned(8), used)) = { \
+		MARKER_ABI_VERSION, kind, MARKER__NARGS(__VA_ARGS__), 0, var##_str,          \
+		var##_str + sizeof(#name), var##_types,                                     \
+		var##_str + sizeof(#name) + sizeof(MARKER__FORMAT(__VA_ARGS__)), __LINE__, 0, \
+		{0, 0, 0}, 0, 0}
 
 /*
  * An asm operand that names the descriptor as a bare symbol, whatever the
@@ -84,25 +91,25 @@ __marker_check_format(const char *fmt, ...)
  * methods and templates: x86 with gcc's "X" printed by %p and clang's "s"
  * by %c; aarch64 with "S" printed by %c (gcc and clang).  A compiler that
  * chose a register instead would fail to assemble the record: never a
- * silent miscompile.  Elsewhere no operand is known (see __MARKER_CXX_RECORD).
+ * silent miscompile.  Elsewhere no operand is known (see MARKER__CXX_RECORD).
  */
 #if defined(__x86_64__) || defined(__i386__)
 #ifdef __clang__
-#define __MARKER_DESC_OPERAND(var) [__mdesc] "s"(&var)
-#define __MARKER_DESC_REF "%c[__mdesc]"
+#define MARKER__DESC_OPERAND(var) [marker__desc] "s"(&var)
+#define MARKER__DESC_REF "%c[marker__desc]"
 #else
-#define __MARKER_DESC_OPERAND(var) [__mdesc] "X"(&var)
-#define __MARKER_DESC_REF "%p[__mdesc]"
+#define MARKER__DESC_OPERAND(var) [marker__desc] "X"(&var)
+#define MARKER__DESC_REF "%p[marker__desc]"
 #endif
 #elif defined(__aarch64__)
-#define __MARKER_DESC_OPERAND(var) [__mdesc] "S"(&var)
-#define __MARKER_DESC_REF "%c[__mdesc]"
+#define MARKER__DESC_OPERAND(var) [marker__desc] "S"(&var)
+#define MARKER__DESC_REF "%c[marker__desc]"
 #endif
 
 #if __SIZEOF_POINTER__ == 8
-#define __MARKER_ASM_PTR ".balign 8\n\t.quad "
+#define MARKER__ASM_PTR ".balign 8\n\t.quad "
 #else
-#define __MARKER_ASM_PTR ".balign 4\n\t.long "
+#define MARKER__ASM_PTR ".balign 4\n\t.long "
 #endif
 
 /*
@@ -115,23 +122,26 @@ __marker_check_format(const char *fmt, ...)
  * symbol: the linker points the record at the copy it kept.
  */
 #ifdef __cplusplus
-#define __MARKER_SITES_SECTION ".pushsection __markers_sites,\"aw?\"\n\t"
+#define MARKER__SITES_SECTION ".pushsection __markers_sites,\"aw?\"\n\t"
 #else
-#define __MARKER_SITES_SECTION ".pushsection __markers_sites,\"aw\"\n\t"
+#define MARKER__SITES_SECTION ".pushsection __markers_sites,\"aw\"\n\t"
 #endif
 
 /*
  * The memory flag, read with a relaxed atomic load: a plain load on every
  * architecture, and a read that thread sanitizers know is meant to race.
  */
-#define __MARKER_STATE(var) __atomic_load_n(&(var).state, __ATOMIC_RELAXED)
+#define MARKER__STATE(var) __atomic_load_n(&(var).state, __ATOMIC_RELAXED)
 
 /* Format check in dead code: the arguments are never evaluated here. */
-#define __MARKER_CHECK(format, ...)                                      \
+#define MARKER__CHECK(...)                                               \
 	do {                                                             \
 		if (0)                                                   \
-			__marker_check_format(format, ##__VA_ARGS__);    \
+			marker__check_format(__VA_ARGS__);               \
 	} while (0)
+
+/* The out-of-line call: marker_fire(&var, args...). */
+#define MARKER__FIRE(var, ...) MARKER__CALL(marker_fire, &(var), __VA_ARGS__)
 
 /*
  * The record of a C++ generic site: the address of a label at the site
@@ -140,30 +150,29 @@ __marker_check_format(const char *fmt, ...)
  * descriptor's kind.  C needs none: its descriptors are in __markers.
  */
 #ifdef __cplusplus
-#ifdef __MARKER_DESC_OPERAND
-#define __MARKER_CXX_RECORD(var)                                                     \
-	__asm__ volatile("1:\n\t" __MARKER_SITES_SECTION __MARKER_ASM_PTR            \
-			 "1b, 0, " __MARKER_DESC_REF "\n\t.popsection"                 \
-			 : : __MARKER_DESC_OPERAND(var))
+#ifdef MARKER__DESC_OPERAND
+#define MARKER__CXX_RECORD(var)                                                     \
+	__asm__ volatile("1:\n\t" MARKER__SITES_SECTION MARKER__ASM_PTR            \
+			 "1b, 0, " MARKER__DESC_REF "\n\t.popsection"                 \
+			 : : MARKER__DESC_OPERAND(var))
 #else
 /* Refused at compile time rather than a marker that silently never fires. */
-#define __MARKER_CXX_RECORD(var)                                                     \
+#define MARKER__CXX_RECORD(var)                                                     \
 	static_assert(sizeof(var) == 0, "markers: C++ sites are not supported on this " \
 					"architecture (no asm operand to name the descriptor)")
 #endif
 #else
-#define __MARKER_CXX_RECORD(var) do {} while (0)
+#define MARKER__CXX_RECORD(var) do {} while (0)
 #endif
 
 /* The generic site: a load of the memory flag and an unlikely branch. */
-#define __MARKER_GENERIC(name, format, ...)                                          \
+#define MARKER__GENERIC(name, ...)                                                   \
 	do {                                                                         \
-		__MARKER_DECLARE(__marker_##name, MARKER_KIND_GENERIC, name, format,  \
-				 ##__VA_ARGS__);                                     \
-		__MARKER_CHECK(format, ##__VA_ARGS__);                               \
-		__MARKER_CXX_RECORD(__marker_##name);                                \
-		if (__builtin_expect(__MARKER_STATE(__marker_##name), 0))            \
-			marker_fire(&__marker_##name, ##__VA_ARGS__);                \
+		MARKER__DECLARE(marker__desc_##name, MARKER_KIND_GENERIC, name, __VA_ARGS__); \
+		MARKER__CHECK(__VA_ARGS__);                                          \
+		MARKER__CXX_RECORD(marker__desc_##name);                             \
+		if (__builtin_expect(MARKER__STATE(marker__desc_##name), 0))         \
+			MARKER__FIRE(marker__desc_##name, __VA_ARGS__);              \
 	} while (0)
 
 /*
@@ -172,6 +181,9 @@ __marker_check_format(const char *fmt, ...)
  * every shared object sees its own); weak, so an object without markers
  * links and registers nothing.  Priority 101 runs before the program's
  * own constructors, so markers in constructors are known in time.
+ *
+ * The __start_SECTION and __stop_SECTION names are the linker's: the one
+ * place where these headers use names reserved to the implementation.
  *
  * The library knows an object by a key: its first descriptor, or, in an
  * object with site records but no __markers section (C++ only), its first
@@ -190,12 +202,12 @@ extern struct marker_site_record __stop___markers_sites[]
 #ifdef __cplusplus
 }
 #endif
-static __attribute__((constructor(101), used)) void __marker_register_this_object(void)
+static __attribute__((constructor(101), used)) void marker__register_this_object(void)
 {
 	marker_abi_register_object(__start___markers, __stop___markers,
 				   __start___markers_sites, __stop___markers_sites);
 }
-static __attribute__((destructor(101), used)) void __marker_unregister_this_object(void)
+static __attribute__((destructor(101), used)) void marker__unregister_this_object(void)
 {
 	/* As integers: the two symbols are distinct arrays to the compiler. */
 	if ((uintptr_t)__start___markers < (uintptr_t)__stop___markers)
@@ -205,4 +217,4 @@ static __attribute__((destructor(101), used)) void __marker_unregister_this_obje
 }
 #endif
 
-#endif /* MARKERS_SITE_H */
+#endif /* MARKERS_IMPL_SITE_H */
