@@ -39,7 +39,8 @@ struct marker_tracer_options {
  * (one per possible CPU) and start the consumer thread.  Records nothing
  * until marker_tracer_enable().  A previous trace in @dir is replaced.
  * Returns 0, -EBUSY (a session runs in this process, or another process
- * records into @dir), -EINVAL (sizes), -ENOMEM, or -errno of the I/O.
+ * records into @dir), -EINVAL (sizes), -ENOMEM, or -errno of the I/O
+ * (-ENOSPC: no room for the buffers, which are allocated in full here).
  */
 MARKER_API int marker_tracer_start(const struct marker_tracer_options *opts);
 
@@ -55,7 +56,11 @@ MARKER_API int marker_tracer_disable(const char *glob);
 /*
  * marker_tracer_stop - disconnect the probe, wait until no thread records,
  * write every buffer out, finish metadata and .stats, remove the buffers.
- * Returns 0, -ENOENT (no session), or -errno of the I/O.
+ * Returns 0, -ENOENT (no session), or -errno of the I/O: the first write
+ * that failed while recording or now (-ENOSPC on a full disk, -EDQUOT,
+ * -EIO).  Even then the trace is finished: the stream files hold whole
+ * packets only, and every event that could not be written is counted as
+ * discarded (docs/trace-format.md).
  */
 MARKER_API int marker_tracer_stop(void);
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "progress.h"
 #include "commands.h"
 #include "control_client.h"
 
@@ -242,7 +243,7 @@ int attach_record(pid_t pid, const struct attach_options *o)
 		fprintf(stderr, "\r\033[K");
 	if (gone) {
 		printf("process %d ended; the recording ended with it: %s\n", (int)pid, dir + 4);
-		ret = 0;
+		ret = trace_incomplete(dir + 4);
 		goto out;
 	}
 	ret = 0;
@@ -254,7 +255,9 @@ stop:
 		goto out;
 	}
 	if (r.status < 0 || parse_counts(r.text, &c) < 0) {
-		if (r.status < 0)
+		if (r.status < 0 && trace_incomplete(dir + 4))
+			; /* said: a full disk */
+		else if (r.status < 0)
 			fprintf(stderr, "%s record: process %d could not stop the recording: %s\n",
 				cli_progname, (int)pid, strerror(-r.status));
 		else

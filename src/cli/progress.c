@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands.h"
 #include "progress.h"
 
 int live_stats_read(const char *dir, struct live_stats *ls)
@@ -31,9 +32,33 @@ int live_stats_read(const char *dir, struct live_stats *ls)
 			ls->pid = strtol(val, NULL, 10);
 		else if (!strcmp(key, "state"))
 			snprintf(ls->state, sizeof(ls->state), "%.31s", val);
+		else if (!strcmp(key, "error"))
+			snprintf(ls->error, sizeof(ls->error), "%.31s", val);
 	}
 	fclose(f);
 	return 0;
+}
+
+int trace_incomplete(const char *dir)
+{
+	struct live_stats ls;
+	char lost[32];
+
+	if (live_stats_read(dir, &ls) < 0 || !ls.error[0])
+		return 0;
+	if (!strcmp(ls.state, "failed")) {
+		fprintf(stderr, "%s record: the recording could not start in %s: %s (%s)\n",
+			cli_progname, dir, strcmp(ls.error, "ENOSPC") && strcmp(ls.error, "EDQUOT")
+				? "an error" : "no space left", ls.error);
+		return 1;
+	}
+	format_count(ls.discarded, lost, sizeof(lost));
+	fprintf(stderr,
+		"%s record: the trace in %s is incomplete: %s (%s); %s events lost, counted, "
+		"including every event that could not be written\n",
+		cli_progname, dir, !strcmp(ls.state, "disk-full") ? "the disk is full" : "a write failed",
+		ls.error, lost);
+	return 1;
 }
 
 void format_size(uint64_t bytes, char *buf, size_t len)

@@ -13,12 +13,21 @@
 /* The live counters of a recording, from DIR/.stats (docs/trace-format.md). */
 struct live_stats {
 	uint64_t recorded, discarded, bytes;
-	char state[32]; /* "recording", "stopped", "recovered", or "" */
+	char state[32]; /* "recording", "stopped", "recovered", "disk-full", "write-error",
+			   "failed" (could not start), or "" */
+	char error[32]; /* errno name of the first failed write ("ENOSPC"), or "" */
 	long pid;
 };
 
 /* Read DIR/.stats.  Returns 0, or -errno (no such file yet: -ENOENT). */
 int live_stats_read(const char *dir, struct live_stats *ls);
+
+/*
+ * A trace whose recording could not write everything (a full disk, an I/O
+ * error: DIR/.stats says so) gets one line on stderr, after "PROG record: ".
+ * Returns 1 then, else 0.
+ */
+int trace_incomplete(const char *dir);
 
 /* "1.5 KiB", "12.0 MiB"... */
 void format_size(uint64_t bytes, char *buf, size_t len);

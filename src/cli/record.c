@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -172,6 +173,22 @@ static int prepare_dir(const char *dir, int is_default, char *abs, size_t len, i
 	}
 	if (access(path, W_OK | X_OK) < 0) {
 		fprintf(stderr, "%s record: cannot write into %s: %m\n", cli_progname, path);
+		if (made)
+			rmdir(path);
+		return 1;
+	}
+	/*
+	 * A trace needs a few blocks whatever happens (metadata, .stats, and
+	 * room kept for each stream's final counts): on a file system without
+	 * them the recording could not even start, and nothing would say so.
+	 */
+	struct statvfs vfs;
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	uint64_t need = (uint64_t)((ncpu > 0 ? ncpu : 1) + 4) * 4096;
+
+	if (statvfs(path, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < need) {
+		fprintf(stderr, "%s record: no space left in %s (%llu bytes free)\n", cli_progname,
+			path, (unsigned long long)vfs.f_bavail * vfs.f_frsize);
 		if (made)
 			rmdir(path);
 		return 1;
@@ -381,7 +398,7 @@ static pid_t spawn(char **argv, char **env)
 	return pid;
 }
 
-static void summary(const char *dir, const char *cmd, double secs)
+static void summary(const char *dir, const char *cmd, double secs, int incomplete)
 {
 	struct tr_trace *t;
 	struct tr_summary s;
@@ -401,7 +418,7 @@ static void summary(const char *dir, const char *cmd, double secs)
 	format_size(tr_size(t), size, sizeof(size));
 	fprintf(stderr, "%s record: %s events, %s lost, %.3f s, %s in %s\n", cli_progname, count,
 		lost, secs, size, dir);
-	if (s.lost_events)
+	if (s.lost_events && !incomplete)
 		fprintf(stderr,
 			"%s record: events were lost: a bigger --buffer-size, or fewer markers "
 			"(-e), would keep them\n",
@@ -417,7 +434,7 @@ static void summary(const char *dir, const char *cmd, double secs)
 static int run(const struct record_opts *o, char **argv, const char *dir, int made)
 {
 	struct sigaction sa = {.sa_sigaction = forward, .sa_flags = SA_SIGINFO | SA_RESTART};
-	int progress = !o->quiet && isatty(STDERR_FILENO), status, rc, exit_status;
+	int progress = !o->quiet && isatty(STDERR_FILENO), status, rc, exit_status, failed;
 	const char *why = NULL;
 	sigset_t chld, old;
 	char **env = child_env(o, dir);
@@ -463,14 +480,16 @@ static int run(const struct record_opts *o, char **argv, const char *dir, int ma
 	if (progress)
 		fprintf(stderr, "\r\033[K");
 	rc = recover(dir, &why);
+	/* A full disk: the trace is whole up to where it stopped, and the losses are counted. */
+	failed = trace_incomplete(dir);
 	if (rc == -EBUSY)
 		fprintf(stderr,
 			"%s record: a process started by %s still records into %s; it finishes the "
 			"trace when it exits\n",
 			cli_progname, argv[0], dir);
-	else if (rc < 0 && rc != -ENOENT && rc != -EINVAL)
-		fprintf(stderr, "%s record: cannot finish the trace in %s: %s\n", cli_progname,
-			dir, why ? why : strerror(-rc));
+	else if (rc < 0 && rc != -ENOENT && rc != -EINVAL && !failed)
+		failed = fprintf(stderr, "%s record: cannot finish the trace in %s: %s\n",
+				 cli_progname, dir, why ? why : strerror(-rc)) > 0;
 	if (WIFSIGNALED(status)) {
 		exit_status = 128 + WTERMSIG(status);
 		fprintf(stderr, "%s record: %s was killed by signal %d (%s)\n", cli_progname,
@@ -482,9 +501,10 @@ static int run(const struct record_opts *o, char **argv, const char *dir, int ma
 				argv[0], exit_status);
 	}
 	if (!o->quiet)
-		summary(dir, argv[0], now_s() - t0);
+		summary(dir, argv[0], now_s() - t0, failed);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	return exit_status;
+	/* CMD's own failure first; else the trace's. */
+	return exit_status ? exit_status : failed;
 }
 
 int cmd_record(int argc, char **argv)

@@ -68,6 +68,21 @@ static void remove_old_trace(int dir_fd)
 	closedir(d);
 }
 
+/*
+ * Give a new buffer file its @size bytes, allocated: a page of a shared
+ * mapping that the file system cannot back (a full tmpfs) would kill the
+ * program with SIGBUS at its first store, so a start that cannot have the
+ * space fails here instead.
+ */
+static int allocate(int fd, size_t size)
+{
+	int err = posix_fallocate(fd, 0, (off_t)size);
+
+	if (err == EINVAL || err == EOPNOTSUPP) /* no such call here: sparse, as before */
+		err = ftruncate(fd, (off_t)size) ? errno : 0;
+	return -err;
+}
+
 static void *map_file(int fd, size_t size, int populate)
 {
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
@@ -82,11 +97,12 @@ static void *map_file(int fd, size_t size, int populate)
  * written through a shared mapping takes no write-protect fault for dirty
  * tracking, and is never written back to a disk (measured: 56 -> 34 ns per
  * event).  It survives the process all the same: recovery follows the link.
+ * A new file has its @size bytes allocated; -1 and errno when it cannot.
  */
-static int open_buffer_file(struct tr_session *s, const char *name, int create)
+static int open_buffer_file(struct tr_session *s, const char *name, int create, size_t size)
 {
 	char path[64], shm[128];
-	int fd;
+	int fd, err;
 
 	snprintf(path, sizeof(path), ".buffers/%s", name);
 	if (!create)
@@ -97,12 +113,20 @@ static int open_buffer_file(struct tr_session *s, const char *name, int create)
 		 s->tag[7], name);
 	fd = open(shm, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd >= 0) {
-		if (!symlinkat(shm, s->dir_fd, path))
+		/* /dev/shm too full for it: the trace directory's file system may have room. */
+		if (!allocate(fd, size) && !symlinkat(shm, s->dir_fd, path))
 			return fd;
 		close(fd);
 		unlink(shm);
 	}
-	return openat(s->dir_fd, path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = openat(s->dir_fd, path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd >= 0 && (err = allocate(fd, size)) < 0) {
+		close(fd);
+		unlinkat(s->dir_fd, path, 0);
+		errno = -err;
+		return -1;
+	}
+	return fd;
 }
 
 /* Unlink .buffers/@name, and the file it links to. */
@@ -120,10 +144,58 @@ static void remove_buffer_file(struct tr_session *s, const char *name)
 	unlinkat(s->dir_fd, path, 0);
 }
 
+/* Write @len bytes as DIR/@name, atomically (a temporary file, then rename). */
+static int replace_file(struct tr_session *s, const char *name, const char *text, size_t len)
+{
+	char tmp[64];
+	int fd, err = 0;
+
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", name[0] == '.' ? name + 1 : name);
+	fd = openat(s->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	while (len) {
+		ssize_t w = write(fd, text, len);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		text += w;
+		len -= (size_t)w;
+	}
+	close(fd);
+	if (!err && renameat(s->dir_fd, tmp, s->dir_fd, name))
+		err = -errno;
+	if (err)
+		unlinkat(s->dir_fd, tmp, 0);
+	return err;
+}
+
+static int map_buffers(struct tr_session *s, int create);
+
+/*
+ * A start that failed once the directory was ours: no buffer file stays
+ * (in /dev/shm, nobody else would remove it), and .stats says why, if it
+ * can be written, for `markers record` to tell.
+ */
+static void start_failed(struct tr_session *s, int err)
+{
+	char text[128];
+	const char *name = strerrorname_np(-err);
+	int n;
+
+	marker__tr_remove_buffers(s);
+	n = snprintf(text, sizeof(text), "pid %lld\nstate failed\nerror %s\n",
+		     (long long)getpid(), name ? name : "EIO");
+	replace_file(s, ".stats", text, (size_t)n);
+}
+
 int marker__tr_map(struct tr_session *s, int create)
 {
-	char name[64];
-	int fd, err;
+	int err;
 
 	if (create && (err = mkdir_p(s->dir)) < 0)
 		return err;
@@ -138,18 +210,23 @@ int marker__tr_map(struct tr_session *s, int create)
 	/* One live session per directory: a second one, or a recovery, waits its turn. */
 	if (flock(s->lock_fd, LOCK_EX | LOCK_NB))
 		return errno == EWOULDBLOCK ? -EBUSY : -errno;
+	err = map_buffers(s, create);
+	if (err < 0 && create)
+		start_failed(s, err);
+	return err;
+}
+
+static int map_buffers(struct tr_session *s, int create)
+{
+	char name[64];
+	int fd;
 
 	if (create && getrandom(s->tag, sizeof(s->tag), 0) != sizeof(s->tag))
 		snprintf((char *)s->tag, sizeof(s->tag), "%07x", (unsigned)getpid());
-	fd = open_buffer_file(s, "session", create);
+	s->sh_size = sizeof(struct tr_session_hdr);
+	fd = open_buffer_file(s, "session", create, s->sh_size);
 	if (fd < 0)
 		return -errno;
-	s->sh_size = sizeof(struct tr_session_hdr);
-	if (create && ftruncate(fd, s->sh_size)) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
 	if (!create) {
 		struct stat st;
 
@@ -195,14 +272,9 @@ int marker__tr_map(struct tr_session *s, int create)
 
 		b->map_size = off + (size_t)s->sbsize * s->nsubbufs;
 		snprintf(name, sizeof(name), "cpu%u", i);
-		fd = open_buffer_file(s, name, create);
+		fd = open_buffer_file(s, name, create, b->map_size);
 		if (fd < 0)
 			return -errno;
-		if (create && ftruncate(fd, b->map_size)) {
-			err = -errno;
-			close(fd);
-			return err;
-		}
 		if (!create) {
 			struct stat st;
 
@@ -232,7 +304,12 @@ int marker__tr_map(struct tr_session *s, int create)
 				      (create ? O_TRUNC : 0), 0644);
 		if (b->stream_fd < 0)
 			return -errno;
-		lseek(b->stream_fd, 0, SEEK_END);
+		/* Room for the final counts, whatever happens later (flush.c). */
+		if (create && fallocate(b->stream_fd, FALLOC_FL_KEEP_SIZE, 0, TR_TAIL_RESERVE)) {
+			if (errno != EOPNOTSUPP && errno != ENOSYS)
+				return -errno;
+			b->no_falloc = 1;
+		}
 	}
 	return 0;
 }
@@ -269,36 +346,6 @@ int marker__tr_remove_buffers(struct tr_session *s)
 	remove_buffer_file(s, "session");
 	unlinkat(s->dir_fd, ".buffers/lock", 0);
 	return unlinkat(s->dir_fd, ".buffers", AT_REMOVEDIR) ? -errno : 0;
-}
-
-/* Write @len bytes as DIR/@name, atomically (a temporary file, then rename). */
-static int replace_file(struct tr_session *s, const char *name, const char *text, size_t len)
-{
-	char tmp[64];
-	int fd, err = 0;
-
-	snprintf(tmp, sizeof(tmp), ".%s.tmp", name[0] == '.' ? name + 1 : name);
-	fd = openat(s->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	while (len) {
-		ssize_t w = write(fd, text, len);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			break;
-		}
-		text += w;
-		len -= (size_t)w;
-	}
-	close(fd);
-	if (!err && renameat(s->dir_fd, tmp, s->dir_fd, name))
-		err = -errno;
-	if (err)
-		unlinkat(s->dir_fd, tmp, 0);
-	return err;
 }
 
 static const char *type_name(char c)
@@ -532,16 +579,40 @@ int marker__tr_write_metadata(struct tr_session *s)
 	return err;
 }
 
+/* Rewrite DIR/@name in place: on a full disk, its block is still there to write into. */
+static int rewrite_in_place(struct tr_session *s, const char *name, const char *text, size_t len)
+{
+	int fd = openat(s->dir_fd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (pwrite(fd, text, len, 0) != (ssize_t)len || ftruncate(fd, (off_t)len))
+		err = errno ? -errno : -ENOSPC;
+	close(fd);
+	return err;
+}
+
 int marker__tr_write_stats(struct tr_session *s, const struct marker_tracer_stats *st)
 {
+	uint32_t werr = __atomic_load_n(&s->sh->write_err, __ATOMIC_RELAXED);
+	const char *state = s->state, *ename = werr ? strerrorname_np((int)werr) : NULL;
 	char text[512];
-	int n;
+	int n, err;
 
+	/* A finished trace that misses events tells why in its state (docs/trace-format.md). */
+	if (werr && strcmp(state, "recording"))
+		state = werr == ENOSPC || werr == EDQUOT ? "disk-full" : "write-error";
 	n = snprintf(text, sizeof(text),
 		     "pid %lld\nstate %s\nmode %s\nrecorded %llu\ndiscarded %llu\nbytes %llu\n"
 		     "events %u\n",
-		     (long long)s->sh->pid, s->state, s->overwrite ? "overwrite" : "discard",
+		     (long long)s->sh->pid, state, s->overwrite ? "overwrite" : "discard",
 		     (unsigned long long)st->recorded, (unsigned long long)st->discarded,
 		     (unsigned long long)st->bytes, __atomic_load_n(&s->sh->ndecl, __ATOMIC_ACQUIRE));
-	return replace_file(s, ".stats", text, (size_t)n);
+	if (werr)
+		n += snprintf(text + n, sizeof(text) - (size_t)n, "error %s\n",
+			      ename ? ename : "EIO");
+	err = replace_file(s, ".stats", text, (size_t)n);
+	if (err == -ENOSPC || err == -EDQUOT)
+		err = rewrite_in_place(s, ".stats", text, (size_t)n);
+	return err;
 }

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "tracer_int.h"
+#include "warn.h"
 
 /* The declaration of @id, or NULL. */
 static const struct tr_decl *decl_of(const struct tr_session_hdr *sh, uint32_t id)
@@ -112,16 +113,46 @@ size_t marker__tr_walk(const struct tr_session *s, const char *data, size_t len,
 	return walk(s->sh, data, len, events, &ts);
 }
 
-static int write_all(int fd, struct iovec *iov, int n)
+/*
+ * Make sure @len bytes past the end of @b's stream file, and the tail
+ * reserve after them, are allocated: a write into allocated blocks cannot
+ * fail for lack of space (ENOSPC, EDQUOT), so a full disk refuses the
+ * whole packet here instead of leaving half of it in the file.
+ */
+static int reserve(struct tr_buf *b, uint64_t len)
 {
-	while (n) {
-		ssize_t w = writev(fd, iov, n);
+	if (b->no_falloc)
+		return 0;
+	if (!fallocate(b->stream_fd, FALLOC_FL_KEEP_SIZE, (off_t)b->file_end,
+		       (off_t)(len + TR_TAIL_RESERVE)))
+		return 0;
+	if (errno == EOPNOTSUPP || errno == ENOSYS) {
+		b->no_falloc = 1; /* then a failed write is cut back instead */
+		return 0;
+	}
+	return -errno;
+}
 
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
+/*
+ * Append @iov to the stream file at file_end: all of it, or nothing.  A
+ * short or failed write is cut back to the last whole packet, so that the
+ * file stays a sequence of whole packets that readers can take.
+ */
+static int write_all(struct tr_buf *b, struct iovec *iov, int n)
+{
+	uint64_t at = b->file_end;
+	int err = 0;
+
+	while (n) {
+		ssize_t w = pwritev(b->stream_fd, iov, n, (off_t)at);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			err = w < 0 ? -errno : -ENOSPC;
+			break;
 		}
+		at += (uint64_t)w;
 		while (n && (size_t)w >= iov->iov_len) {
 			w -= iov->iov_len;
 			iov++;
@@ -132,7 +163,27 @@ static int write_all(int fd, struct iovec *iov, int n)
 			iov->iov_len -= w;
 		}
 	}
-	return 0;
+	if (!err) {
+		b->file_end = at;
+		return 0;
+	}
+	if (at != b->file_end && ftruncate(b->stream_fd, (off_t)b->file_end)) {
+		/* Cannot cut it: the stream's end is garbage, the error says so already. */
+	}
+	reserve(b, 0); /* the cut may have freed the tail reserve too */
+	return err;
+}
+
+/* Remember the first write error of the session, for .stats and stop (docs/trace-format.md). */
+static void note_error(struct tr_session *s, int err)
+{
+	uint32_t none = 0;
+
+	if (__atomic_compare_exchange_n(&s->sh->write_err, &none, (uint32_t)-err, 0,
+					__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		marker__warn("tracer: writing into %s: %s; the events that cannot be written "
+			     "are counted as discarded",
+			     s->dir, strerror(-err));
 }
 
 /* One CTF packet: header and context (docs/trace-format.md), then @len bytes of events. */
@@ -149,10 +200,13 @@ static int write_packet(struct tr_session *s, struct tr_buf *b, uint64_t seq, ui
 	 * Declarations first: every event in this packet was committed after
 	 * its declaration was published (and we acquired the commit), so a
 	 * metadata file written now declares them all, before any reader can
-	 * see the packet.
+	 * see the packet.  An empty packet (the final counts) needs none.
 	 */
-	if (__atomic_load_n(&s->sh->ndecl, __ATOMIC_ACQUIRE) != s->metadata_ndecl &&
+	if (len && __atomic_load_n(&s->sh->ndecl, __ATOMIC_ACQUIRE) != s->metadata_ndecl &&
 	    (err = marker__tr_write_metadata(s)) < 0)
+		return err;
+	/* The empty packet goes into the tail reserve; others reserve their space first. */
+	if (len && (err = reserve(b, TR_PACKET_HDR + len)) < 0)
 		return err;
 	if (ts_end < ts_begin)
 		ts_end = ts_begin;
@@ -166,7 +220,7 @@ static int write_packet(struct tr_session *s, struct tr_buf *b, uint64_t seq, ui
 	memcpy(hdr + 56, &seq, 8);
 	memcpy(hdr + 64, &discarded, 8);
 	memcpy(hdr + 72, &cpu, 4);
-	err = write_all(b->stream_fd, iov, len ? 2 : 1);
+	err = write_all(b, iov, len ? 2 : 1);
 	if (!err)
 		s->stream_bytes += TR_PACKET_HDR + len;
 	return err;
@@ -193,17 +247,33 @@ long marker__tr_drain(struct tr_session *s, struct tr_buf *b)
 
 		if ((uint32_t)c != s->sbsize + 1)
 			break;
-		err = write_packet(s, b, pos / s->sbsize, sb->ts_begin, sb->ts_end,
+		err = write_packet(s, b, pos / s->sbsize - h->dropped, sb->ts_begin, sb->ts_end,
 				   sb_data(s, b, pos), sb->data_end,
 				   __atomic_load_n(&h->discarded, __ATOMIC_RELAXED));
-		if (err)
-			return err;
-		h->written_events += c >> 32;
-		s->packet_events += c >> 32;
-		moved += (long)(c >> 32);
+		if (err) {
+			/*
+			 * Not in the file (disk full, I/O error): its events are
+			 * lost, and counted so; the sub-buffer is handed back all
+			 * the same, and the next packets try again.
+			 */
+			note_error(s, err);
+			__atomic_fetch_add(&h->discarded, c >> 32, __ATOMIC_RELAXED);
+		} else {
+			h->written_events += c >> 32;
+			s->packet_events += c >> 32;
+			moved += (long)(c >> 32);
+		}
 		__atomic_store_n(&sb->commit, 0, __ATOMIC_RELAXED);
 		/* Hand the sub-buffer back: pairs with the writers' acquire of consumed. */
 		__atomic_store_n(&h->consumed, pos + s->sbsize, __ATOMIC_RELEASE);
+		/*
+		 * After consumed: a process killed between the two stores leaves
+		 * one packet fewer in the file than recovery expects, which it
+		 * recognises (marker__tr_drain_final); the other order would make
+		 * it cut a good packet.
+		 */
+		if (err)
+			h->dropped++;
 	}
 	return moved;
 }
@@ -262,18 +332,22 @@ int marker__tr_drain_final(struct tr_session *s, struct tr_buf *b)
 	int err = 0;
 
 	/* The stream file as far as `consumed` says; then what the consumer did not do. */
-	seq = s->overwrite ? 0 : h->consumed / s->sbsize;
+	seq = s->overwrite ? 0 : h->consumed / s->sbsize - h->dropped;
 	last_disc = scan_stream(b, seq, &kept, &last_ts, &bytes);
 	s->stream_bytes += bytes;
-	if (kept != seq)
+	b->file_end = bytes;
+	if (kept + 1 == seq && s->sh->write_err)
+		h->dropped++; /* killed between a dropped packet's two stores (marker__tr_drain) */
+	else if (kept != seq)
 		return -EIO; /* the stream file lost packets: not ours to fix */
+	reserve(b, 0); /* for the final counts: the cut may have freed it */
 	if (!s->overwrite) {
 		long n = marker__tr_drain(s, b);
 
 		if (n < 0)
 			return (int)n;
 		first = h->consumed;
-		seq = first / s->sbsize; /* the drain wrote packets too */
+		seq = first / s->sbsize - h->dropped; /* the drain wrote packets too */
 	} else {
 		/*
 		 * Overwrite: the newest nsubbufs - 1 closed sub-buffers and the
@@ -299,7 +373,7 @@ int marker__tr_drain_final(struct tr_session *s, struct tr_buf *b)
 	struct left {
 		uint64_t pos, len, n, ts;
 	} left[np ? np : 1];
-	uint64_t survivors = 0, final;
+	uint64_t survivors = 0, unwritten = 0, final;
 
 	/* Pass 1: validate and count, so that every packet written carries the final count. */
 	for (uint64_t i = 0; i < np; i++) {
@@ -332,29 +406,45 @@ int marker__tr_drain_final(struct tr_session *s, struct tr_buf *b)
 		lost = total > survivors ? total - survivors : 0;
 	final = __atomic_load_n(&h->discarded, __ATOMIC_RELAXED) + lost;
 
-	/* Pass 2: the packets. */
+	/* Pass 2: the packets.  One that cannot be written adds its events to the final count. */
 	for (uint64_t i = 0; i < np; i++) {
 		struct tr_sb *sb = &h->sb[left[i].pos / s->sbsize % s->nsubbufs];
 
-		err = write_packet(s, b, seq++, sb->ts_begin, left[i].ts,
+		err = write_packet(s, b, seq, sb->ts_begin, left[i].ts,
 				   sb_data(s, b, left[i].pos), left[i].len, final);
-		if (err)
-			return err;
+		if (err) {
+			note_error(s, err);
+			unwritten += left[i].n;
+			continue;
+		}
+		seq++;
 		last_disc = final;
 		last_ts = left[i].ts;
 		h->written_events += left[i].n;
 		s->packet_events += left[i].n;
 	}
 	/* The final count, in an empty packet if the last one does not carry it. */
+	final += unwritten;
 	if (last_disc != final) {
 		if (!last_ts)
 			last_ts = marker__tr_clock();
 		err = write_packet(s, b, seq++, last_ts, last_ts, NULL, 0, final);
+		if (err)
+			note_error(s, err); /* .stats still has the count */
 	}
+	/*
+	 * The tail reserve goes back to the file system; the data must reach
+	 * the disk: a write-back error (EIO) shows here, not at write().
+	 */
+	if (!b->no_falloc)
+		fallocate(b->stream_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			  (off_t)b->file_end, (off_t)(s->sbsize + 2 * TR_TAIL_RESERVE));
+	if (fdatasync(b->stream_fd) && errno != EINVAL)
+		note_error(s, -errno);
 	/*
 	 * A second run (recovery killed, run again) finds these packets beyond
 	 * `consumed`, cuts them and writes them again: the same result.
 	 */
 	s->final_discarded += final;
-	return err;
+	return 0;
 }

@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -326,10 +327,27 @@ int marker_tracer_disable(const char *glob)
 	return err;
 }
 
-/* Write everything left, finish the files; writers must be gone. */
+/* Make the finished file @name durable: a write-back error (EIO) shows here. */
+static int sync_file(struct tr_session *s, const char *name)
+{
+	int fd = openat(s->dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fdatasync(fd) && errno != EINVAL)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/*
+ * Write everything left, finish the files; writers must be gone.  Write
+ * errors (a full disk) do not stop it: what cannot be written is counted
+ * as discarded, the buffers go, and the first error is returned.
+ */
 static int finish(struct tr_session *s, const char *state)
 {
-	int err = 0, e;
+	int err = 0, e, keep = 0;
 
 	s->final_discarded = 0;
 	s->stream_bytes = 0; /* drain_final counts each stream file whole */
@@ -337,9 +355,13 @@ static int finish(struct tr_session *s, const char *state)
 		e = marker__tr_drain_final(s, &s->bufs[i]);
 		if (e && !err)
 			err = e;
+		keep |= e < 0; /* a stream file we cannot make sense of: the buffers stay */
 	}
 	update_calibration(s);
+	/* On a full disk the previous metadata stays, and declares every event written. */
 	e = marker__tr_write_metadata(s);
+	if (!e)
+		e = sync_file(s, "metadata");
 	if (e && !err)
 		err = e;
 	s->state = state;
@@ -349,10 +371,14 @@ static int finish(struct tr_session *s, const char *state)
 	for (unsigned i = 0; i < s->nbufs; i++)
 		last_stats.recorded += s->bufs[i].h->written_events;
 	e = marker__tr_write_stats(s, &last_stats);
+	if (!e)
+		e = sync_file(s, ".stats");
 	if (e && !err)
 		err = e;
-	if (!err)
-		err = marker__tr_remove_buffers(s);
+	if (!keep && s->sh->write_err)
+		err = -(int)s->sh->write_err; /* the cause, before its consequences */
+	if (!keep && (e = marker__tr_remove_buffers(s)) < 0 && !err)
+		err = e;
 	return err;
 }
 

@@ -53,6 +53,12 @@
 #define TR_HDR_COMPACT 4
 #define TR_HDR_EXTENDED 13 /* 5-bit escape padded to a byte, 32-bit id, 64-bit time */
 #define TR_PACKET_HDR 76 /* packet header + context, bytes */
+/*
+ * Space kept allocated past the end of every stream file (fallocate,
+ * FALLOC_FL_KEEP_SIZE), so that the empty packet carrying the final
+ * discarded count can be written when the disk is full.
+ */
+#define TR_TAIL_RESERVE 4096
 
 #define TR_DEFAULT_SUBBUF (256u << 10)
 #define TR_DEFAULT_NSUBBUFS 8
@@ -89,7 +95,7 @@ struct tr_session_hdr {
 	uint32_t next_id;    /* atomic: ids handed out (some never declared) */
 	uint32_t arena_used; /* atomic: bytes of the arena taken */
 	uint32_t ndecl;      /* atomic: declarations published */
-	uint32_t pad1;
+	uint32_t write_err;  /* errno of the first failed trace write, 0: none (flush.c) */
 	uint64_t slots[TR_NSLOTS]; /* 0, or (hash48 << 16) | id */
 	uint32_t rec_off[TR_MAX_IDS]; /* id -> arena offset + 1 of its record, 0: none */
 	char arena[TR_ARENA_SIZE];
@@ -113,6 +119,12 @@ struct tr_buf_hdr {
 	/* Consumer's line: one store of consumed says "this packet is in the stream file". */
 	uint64_t consumed __attribute__((aligned(64)));
 	uint64_t written_events; /* events moved to the stream file */
+	/*
+	 * Sub-buffers that could not be written (disk full, I/O error): their
+	 * events were added to `discarded`.  The stream file holds
+	 * consumed / subbuf_size - dropped packets (flush.c).
+	 */
+	uint64_t dropped;
 	uint64_t discarded __attribute__((aligned(64)));
 	struct tr_sb sb[];
 };
@@ -122,7 +134,9 @@ struct tr_buf {
 	struct tr_buf_hdr *h;
 	char *data;
 	size_t map_size;
-	int stream_fd; /* DIR/cpuN, append */
+	int stream_fd;     /* DIR/cpuN */
+	uint64_t file_end; /* bytes of whole packets in it: where the next one goes */
+	int no_falloc;     /* its file system cannot reserve space ahead (fallocate) */
 };
 
 /* Process-private cache: descriptor -> event id, filled lock-free. */

@@ -1,0 +1,139 @@
+#!/bin/bash
+# cli_diskfull.t - recording onto a full disk, for real: a 1 MiB tmpfs as the
+# trace's file system, and a tmpfs of our own over /dev/shm, both mounted in
+# a private mount namespace (unshare -m) so nothing is seen outside.  The disk
+# fills mid-recording (discard and overwrite modes, a clean exit and a
+# SIGKILL), or is full from the start.  Each time: every event emitted is
+# either in the trace or counted as discarded, the trace reads whole in
+# babeltrace2 and `markers view/stats`, .stats says the disk filled,
+# `markers record` exits non-zero with one line, nothing stays in /dev/shm,
+# and the traced program never dies of SIGBUS.
+set -u
+export LC_ALL=C
+M=${MARKERS_STAGE:?}/bin/markers
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+. "$(dirname "$0")/tap.sh"
+
+if ! unshare -m true 2>/dev/null; then
+	echo "1..0 # SKIP needs root (or CAP_SYS_ADMIN) to mount a small tmpfs: unshare -m failed"
+	exit 0
+fi
+
+cat >"$W/emit.c" <<'EOF'
+/* emit N [kill]: N events of one marker, then exit 0 or SIGKILL itself. */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <markers.h>
+
+int main(int argc, char **argv)
+{
+	int n = atoi(argv[1]);
+
+	for (int i = 0; i < n; i++)
+		trace_mark(t_fill, "i %d sq %llu name %s", i, (unsigned long long)i * i, "filler");
+	if (argc > 2 && !strcmp(argv[2], "kill"))
+		raise(SIGKILL);
+	return 0;
+}
+EOF
+${MARKERS_CC:-cc} -O2 -I"$MARKERS_STAGE/include" -o "$W/emit" "$W/emit.c" \
+	-L"$MARKERS_STAGE/lib" -Wl,-rpath,"$MARKERS_STAGE/lib" -lmarkers || { echo "Bail out! cannot build emit"; exit 1; }
+
+# Everything below runs in a private mount namespace; the results come back in files.
+cat >"$W/inside.sh" <<'EOF'
+set -u
+W=$1 M=$2
+mount -t tmpfs -o size=8m tmpfs /dev/shm || exit 10
+# run NAME SIZE_MB RECORD-ARGS... -- CMD: a fresh tmpfs of SIZE at $W/NAME.mnt
+run() {
+	local name=$1 size=$2
+	shift 2
+	mkdir -p "$W/$name.mnt" && mount -t tmpfs -o size=${size}m tmpfs "$W/$name.mnt" || exit 11
+	"$M" record -q -o "$W/$name.mnt/t" "$@" >"$W/$name.out" 2>"$W/$name.err" </dev/null
+	echo $? >"$W/$name.rc"
+	ls -A /dev/shm >"$W/$name.shm"
+	ls -A "$W/$name.mnt/t" >"$W/$name.ls" 2>&1
+	cp "$W/$name.mnt/t/.stats" "$W/$name.stats" 2>/dev/null
+	"$M" view "$W/$name.mnt/t" 2>"$W/$name.view.err" | grep -c ' t_fill ' >"$W/$name.view"
+	echo "${PIPESTATUS[0]}" >"$W/$name.view.rc"
+	"$M" stats "$W/$name.mnt/t" >"$W/$name.stats.out" 2>&1
+	echo $? >"$W/$name.stats.rc"
+	babeltrace2 "$W/$name.mnt/t" 2>"$W/$name.bt.err" | grep -c ' t_fill: ' >"$W/$name.bt"
+	echo "${PIPESTATUS[0]}" >"$W/$name.bt.rc"
+}
+run mid 1 -- "$W/emit" 1600000
+run ovw 1 --overwrite -b 2M -- "$W/emit" 1600000
+run kill 1 -- "$W/emit" 1600000 kill
+# Full before the start: `markers record` refuses, a program recording by itself goes on.
+mkdir -p "$W/full.mnt" && mount -t tmpfs -o size=1m tmpfs "$W/full.mnt" || exit 11
+dd if=/dev/zero of="$W/full.mnt/fill" bs=64k 2>/dev/null
+mkdir -p "$W/full.mnt/t"
+"$M" record -q -o "$W/full.mnt/t" -- "$W/emit" 1000 >/dev/null 2>"$W/full.err" </dev/null
+echo $? >"$W/full.rc"
+# The library alone (no CLI): its start fails, the program runs to its end, no SIGBUS.
+rm -f "$W/full.mnt/fill"
+dd if=/dev/zero of="$W/full.mnt/fill" bs=4k count=240 2>/dev/null
+MARKERS_RECORD='*' MARKERS_RECORD_DIR="$W/full.mnt/lib" "$W/emit" 100000
+echo $? >"$W/lib.rc"
+ls -A /dev/shm >"$W/lib.shm"
+# /dev/shm too small for the buffers: they go to the trace directory, which has room.
+umount /dev/shm && mount -t tmpfs -o size=64k tmpfs /dev/shm || exit 10
+run shm 32 -- "$W/emit" 30000
+ls -A "$W/shm.mnt/t/.buffers" >"$W/shm.buffers" 2>&1
+# ... and when neither has room, the start fails cleanly.
+MARKERS_RECORD='*' MARKERS_RECORD_DIR="$W/full.mnt/lib2" "$W/emit" 100000
+echo $? >"$W/lib2.rc"
+ls -A /dev/shm >"$W/lib2.shm"
+ls -A "$W/full.mnt/lib2" >"$W/lib2.ls" 2>&1
+exit 0
+EOF
+unshare -m bash "$W/inside.sh" "$W" "$M"
+rc=$?
+if [ $rc != 0 ]; then
+	echo "1..0 # SKIP cannot mount a tmpfs in a private mount namespace (status $rc)"
+	exit 0
+fi
+
+commas() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
+key() { sed -n "s/^$2 //p" "$W/$1.stats" 2>/dev/null; }
+# check NAME EMITTED: the checks of a recording that filled the disk
+check() {
+	local name=$1 emitted=$2 want_rc=$3 rec disc
+	rec=$(key "$name" recorded)
+	disc=$(key "$name" discarded)
+	# (and the line saying the program was killed, when it was)
+	[ "$(cat "$W/$name.rc")" = "$want_rc" ] &&
+		[ "$(grep -vc 'was killed by signal' "$W/$name.err")" = 1 ] &&
+		grep -q "incomplete: the disk is full (ENOSPC)" "$W/$name.err"
+	ok $? "$name: exit status $want_rc and one line: $(head -c 300 "$W/$name.err")"
+	[ "$(key "$name" state)" = disk-full ] && [ "$(key "$name" error)" = ENOSPC ]
+	ok $? "$name: .stats finished, state disk-full, error ENOSPC"
+	[ -n "$rec" ] && [ -n "$disc" ] && [ "$disc" -gt 0 ] && [ $((rec + disc)) = "$emitted" ]
+	ok $? "$name: recorded $rec + discarded $disc = emitted $emitted"
+	[ "$(cat "$W/$name.view.rc")" = 0 ] && [ "$(cat "$W/$name.view")" = "$rec" ]
+	ok $? "$name: markers view reads the trace: $(cat "$W/$name.view") events ($(head -c 200 "$W/$name.view.err"))"
+	[ "$(cat "$W/$name.stats.rc")" = 0 ] &&
+		grep -q "$(commas "$disc") lost" "$W/$name.stats.out"
+	ok $? "markers stats: the trace's lost events are the discarded ones: $(grep '^events' "$W/$name.stats.out")"
+	[ "$(cat "$W/$name.bt.rc")" = 0 ] && [ "$(cat "$W/$name.bt")" = "$rec" ]
+	ok $? "$name: babeltrace2 reads it: $(cat "$W/$name.bt") events, status $(cat "$W/$name.bt.rc")"
+	[ ! -s "$W/$name.shm" ] && ! grep -q '^\.buffers$' "$W/$name.ls"
+	ok $? "$name: nothing left in /dev/shm ($(head -c 200 "$W/$name.shm")) nor in .buffers/"
+}
+
+echo "1..25"
+check mid 1600000 1
+check ovw 1600000 1
+check kill 1600000 137
+[ "$(cat "$W/full.rc")" = 1 ] && [ "$(wc -l <"$W/full.err")" = 1 ] && grep -q "no space left" "$W/full.err"
+ok $? "full before the start: markers record refuses in one line: $(cat "$W/full.err")"
+[ "$(cat "$W/lib.rc")" = 0 ] && [ ! -s "$W/lib.shm" ]
+ok $? "full before the start, the library alone: no SIGBUS (status $(cat "$W/lib.rc")), nothing in /dev/shm"
+[ "$(cat "$W/shm.rc")" = 0 ] && [ "$(key shm discarded)" = 0 ] && [ "$(key shm recorded)" = 30000 ] &&
+	[ "$(cat "$W/shm.view")" = 30000 ] && [ "$(cat "$W/shm.bt")" = 30000 ]
+ok $? "/dev/shm too small: buffers in the trace directory, all 30000 events recorded ($(key shm recorded), view $(cat "$W/shm.view"), babeltrace2 $(cat "$W/shm.bt"))"
+[ "$(cat "$W/lib2.rc")" = 0 ] && [ ! -s "$W/lib2.shm" ] && ! grep -q '^\.buffers$' "$W/lib2.ls"
+ok $? "no room anywhere for the buffers: the start fails, no SIGBUS (status $(cat "$W/lib2.rc")), nothing left behind ($(cat "$W/lib2.ls" "$W/lib2.shm" | tr '\n' ' '))"
+exit $((fails > 0))
