@@ -81,7 +81,7 @@ python3 - "$W/v1" "${lost1:-0}" <<'EOF'
 import collections, re, sys
 c, lost = collections.Counter(), 0
 for line in open(sys.argv[1]):
-    m = re.match(r"\S+ cpu\d+ (\*\*\* lost (\d+)|\w+)", line)
+    m = re.match(r"\S+ cpu\d+ \S+ (\*\*\* lost (\d+)|\w+)", line)
     if m.group(2):
         lost += int(m.group(2))
     else:
@@ -121,7 +121,7 @@ def fields(s):
     return [(k, v.strip('"')) for k, v in re.findall(r'(\w+) ?= ?("(?:[^"\\]|\\.)*"|[^ ,}]+)', s)]
 view, bt2 = [], []
 for line in open(sys.argv[1]):
-    m = re.match(r"^(\d+\.\d{9}) cpu(\d+) (\w+)(.*)$", line.rstrip("\n"))
+    m = re.match(r"^(\d+\.\d{9}) cpu(\d+) \S+ (\w+)(.*)$", line.rstrip("\n"))
     if not m:
         continue  # a lost-events notice
     view.append((m.group(1), m.group(2), m.group(3), fields(m.group(4))))
@@ -210,7 +210,7 @@ ok $? "--overwrite keeps the newest events"
 
 # Selection.
 "$M" record -q -e 't_p*' -e job_done -o "$W/t7" -- "$W/emit" 100 >/dev/null 2>&1
-"$M" view "$W/t7" | awk '{print $3}' | sort -u | tr '\n' ' ' | grep -qx 'job_done t_pair '
+"$M" view "$W/t7" | awk '{print $4}' | sort -u | tr '\n' ' ' | grep -qx 'job_done t_pair '
 ok $? "-e GLOB records only the matching markers"
 
 # stats

@@ -177,7 +177,7 @@ val = r'("(?:[^"\\]|\\.)*"|[^ ,]+)'
 def view(path):
     out = []
     for line in open(path):
-        m = re.match(r"^(\d+)\.(\d{9}) cpu(\d+) (\S+)(.*)$", line.rstrip("\n"))
+        m = re.match(r"^(\d+)\.(\d{9}) cpu(\d+) \S+ (\S+)(.*)$", line.rstrip("\n"))
         if not m or m.group(4) == "***":
             continue
         fields = [(k, num(v)) for k, v in re.findall(r" (\w+)=" + val, m.group(5))]

@@ -3,12 +3,15 @@
  * JSON that chrome://tracing, Perfetto (ui.perfetto.dev) and speedscope open.
  *
  * Every event becomes an instant event ("ph":"i") with its fields as args,
- * on a track per CPU.  Markers that pair by name, NAME_start with NAME_done
- * (also _begin/_enter/_entry with _end/_stop/_exit/_finish/_return), become
- * async slices ("ph":"b"/"e") too, matched by an `id`-like field when they
- * have one, else innermost-first on the same CPU.  Async slices, unlike
- * complete events, need no nesting, which a thread that migrates between
- * the two markers would break.
+ * on the track of its thread, inside its process (one Chrome "pid" per
+ * traced process, named after it; one "tid" per thread).  A trace without
+ * thread ids (an older tracer) gets a track per CPU instead.  Markers that
+ * pair by name, NAME_start with NAME_done (also _begin/_enter/_entry with
+ * _end/_stop/_exit/_finish/_return), become async slices ("ph":"b"/"e")
+ * too, matched by an `id`-like field when they have one, else
+ * innermost-first on the same track.  Async slices, unlike complete events,
+ * need no nesting, which a thread that migrates between the two markers
+ * would break.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -17,19 +20,24 @@
 #include <string.h>
 
 #include "commands.h"
+#include "proc_select.h"
+#include "trace_format.h"
 #include "trace_reader.h"
+#include "trace_summary.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: %s export --format=chrome [-o FILE] [--no-pairs] DIR\n"
+	fprintf(f, "usage: %s export --format=chrome [-o FILE] [--pid PIDS] [--no-pairs] DIR\n"
 		   "\n"
-		   "Convert the trace in DIR to Chrome trace-event JSON (chrome://tracing,\n"
+		   "Convert the recording in DIR to Chrome trace-event JSON (chrome://tracing,\n"
 		   "ui.perfetto.dev), on standard output or into FILE.  Each event is an instant\n"
-		   "event with its fields as args, on a track per CPU; NAME_start/NAME_done pairs\n"
-		   "(and _begin/_end, _enter/_exit...) also become slices named NAME.\n"
+		   "event with its fields as args, on the track of its thread, grouped by\n"
+		   "process; NAME_start/NAME_done pairs (and _begin/_end, _enter/_exit...) also\n"
+		   "become slices named NAME.\n"
 		   "\n"
 		   "  -f, --format FMT  chrome (the only one for now)\n"
 		   "  -o, --output FILE write to FILE instead of standard output\n"
+		   "  -p, --pid PIDS    only these processes (comma-separated; repeatable)\n"
 		   "      --no-pairs    no slices, instant events only\n"
 		   "  -h, --help        this help\n",
 		   cli_progname);
@@ -160,6 +168,15 @@ static size_t json_value(FILE *f, const struct tr_node *n, size_t i, size_t coun
 static void json_fields(FILE *f, const struct tr_event *ev, int first)
 {
 	for (size_t i = 0; i < ev->nfields;) {
+		const struct tr_node *n = &ev->fields[i];
+
+		/* The thread and process ids are the track already. */
+		if (i < ev->ncontext && n->name &&
+		    (n->kind == TR_SIGNED || n->kind == TR_UNSIGNED) &&
+		    (!strcmp(n->name, "vtid") || !strcmp(n->name, "vpid"))) {
+			i++;
+			continue;
+		}
 		if (!first)
 			putc_unlocked(',', f);
 		first = 0;
@@ -193,8 +210,20 @@ struct open_slice {
 	struct open_slice *next; /* in its bucket, newest first */
 	char *key;
 	int64_t ts;
-	int64_t cpu;
+	int64_t pid, tid; /* its track */
 };
+
+/* The Chrome process of @ev: its pid, else a number for its trace. */
+static int64_t chrome_pid(const struct tr_event *ev)
+{
+	return ev->pid >= 0 ? ev->pid : (int64_t)ev->proc + 1;
+}
+
+/* The Chrome thread of @ev: its tid, else (no thread ids) its CPU. */
+static int64_t chrome_tid(const struct tr_event *ev)
+{
+	return ev->tid >= 0 ? ev->tid : ev->cpu;
+}
 
 struct pairs {
 	struct open_slice **buckets;
@@ -230,7 +259,7 @@ static char *slice_key(const struct tr_event *ev, size_t prefix)
 			return key;
 		}
 	}
-	fprintf(f, "\x1f@cpu%" PRId64, ev->cpu);
+	fprintf(f, "\x1f@%" PRId64 "/%" PRId64, chrome_pid(ev), chrome_tid(ev));
 	fclose(f);
 	return key;
 }
@@ -254,7 +283,8 @@ static int pair_start(struct pairs *p, const struct tr_event *ev, size_t prefix)
 		return -1;
 	}
 	o->ts = ev->ts;
-	o->cpu = ev->cpu;
+	o->pid = chrome_pid(ev);
+	o->tid = chrome_tid(ev);
 	b = hash(o->key, p->nbuckets);
 	o->next = p->buckets[b];
 	p->buckets[b] = o;
@@ -270,7 +300,7 @@ static void ts_us(FILE *f, int64_t ns, int64_t t0)
 }
 
 static int pair_end(struct pairs *p, FILE *f, const struct tr_event *ev, size_t prefix,
-		    int64_t t0, int64_t pid)
+		    int64_t t0)
 {
 	char *key = slice_key(ev, prefix);
 	struct open_slice **pp, *o;
@@ -288,12 +318,12 @@ static int pair_end(struct pairs *p, FILE *f, const struct tr_event *ev, size_t 
 	id = p->next_id++;
 	fprintf(f, ",\n{\"ph\":\"b\",\"cat\":\"markers\",\"name\":\"%.*s\",\"id\":%" PRIu64
 		   ",\"pid\":%" PRId64 ",\"tid\":%" PRId64 ",\"ts\":",
-		(int)prefix, ev->name, id, pid, o->cpu);
+		(int)prefix, ev->name, id, o->pid, o->tid);
 	ts_us(f, o->ts, t0);
 	fprintf(f, "}");
 	fprintf(f, ",\n{\"ph\":\"e\",\"cat\":\"markers\",\"name\":\"%.*s\",\"id\":%" PRIu64
 		   ",\"pid\":%" PRId64 ",\"tid\":%" PRId64 ",\"ts\":",
-		(int)prefix, ev->name, id, pid, o->cpu);
+		(int)prefix, ev->name, id, o->pid, o->tid);
 	ts_us(f, ev->ts, t0);
 	fprintf(f, ",\"args\":{");
 	json_fields(f, ev, 1);
@@ -319,34 +349,82 @@ static void pairs_free(struct pairs *p)
 
 /* ---- the export ---- */
 
+/* Tracks already described (process and thread metadata written). */
 struct tracks {
-	int64_t *cpus;
+	struct track {
+		int64_t pid, tid;
+	} *v;
 	size_t n, cap;
 };
 
-static int track_seen(struct tracks *t, int64_t cpu)
+static int track_seen(struct tracks *t, int64_t pid, int64_t tid)
 {
 	for (size_t i = 0; i < t->n; i++)
-		if (t->cpus[i] == cpu)
+		if (t->v[i].pid == pid && t->v[i].tid == tid)
 			return 1;
 	if (t->n == t->cap) {
-		int64_t *m = realloc(t->cpus, (t->cap ? t->cap * 2 : 16) * sizeof(*m));
+		struct track *m = realloc(t->v, (t->cap ? t->cap * 2 : 16) * sizeof(*m));
 
 		if (!m)
 			return 1;
-		t->cpus = m;
+		t->v = m;
 		t->cap = t->cap ? t->cap * 2 : 16;
 	}
-	t->cpus[t->n++] = cpu;
+	t->v[t->n].pid = pid;
+	t->v[t->n++].tid = tid;
 	return 0;
+}
+
+/* Name each process (pid) once, sorted in the order of the recording. */
+static void describe_processes(struct tr_trace *t, FILE *f)
+{
+	int first = 1;
+
+	for (unsigned p = 0; p < tr_nprocs(t); p++) {
+		const struct tr_process *pi = tr_proc(t, p);
+		int64_t pid = pi->pid >= 0 ? pi->pid : (int64_t)p + 1;
+
+		if (tr_select_active(t) && !pi->selected)
+			continue;
+		fprintf(f, "%s\n{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%" PRId64
+			   ",\"tid\":0,\"args\":{\"name\":",
+			first ? "" : ",", pid);
+		first = 0;
+		json_cstr(f, pi->name);
+		fprintf(f, "}},\n{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":%" PRId64
+			   ",\"tid\":0,\"args\":{\"sort_index\":%u}}",
+			pid, p);
+	}
+}
+
+/* Name the track of @ev: "NAME TID" (the main thread: NAME), or "cpu N". */
+static void describe_track(struct tr_trace *t, FILE *f, const struct tr_event *ev)
+{
+	int64_t pid = chrome_pid(ev), tid = chrome_tid(ev);
+	const char *pname = tr_proc(t, ev->proc)->name;
+
+	fprintf(f, ",\n{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%" PRId64
+		   ",\"tid\":%" PRId64 ",\"args\":{\"name\":",
+		pid, tid);
+	if (ev->tid < 0)
+		fprintf(f, "\"cpu %" PRId64 "\"", ev->cpu);
+	else if (ev->tid == ev->pid)
+		json_cstr(f, pname);
+	else {
+		char name[96];
+
+		snprintf(name, sizeof(name), "%.64s %" PRId64, pname, ev->tid);
+		json_cstr(f, name);
+	}
+	/* The main thread first, then by thread id (or CPU). */
+	fprintf(f, "}},\n{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":%" PRId64
+		   ",\"tid\":%" PRId64 ",\"args\":{\"sort_index\":%" PRId64 "}}",
+		pid, tid, ev->tid >= 0 && ev->tid == ev->pid ? -1 : tid);
 }
 
 static int export_chrome(struct tr_trace *t, FILE *f, const char *dir, int pairs_on)
 {
-	const struct tm_trace *meta = tr_metadata(t);
-	const struct tm_env *procname = tm_env_find(meta, "procname");
-	const struct tm_env *vpid = tm_env_find(meta, "vpid");
-	int64_t pid = vpid && !vpid->str ? vpid->num : 1, t0 = 0;
+	int64_t t0 = 0;
 	struct pairs p = {.nbuckets = 4096};
 	struct tracks tracks = {0};
 	uint64_t nevents = 0, nlost = 0;
@@ -360,41 +438,33 @@ static int export_chrome(struct tr_trace *t, FILE *f, const char *dir, int pairs
 	}
 	fprintf(f, "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"trace\":");
 	json_cstr(f, dir);
-	fprintf(f, ",\"exporter\":\"markers\"},\n\"traceEvents\":[\n");
-	fprintf(f, "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%" PRId64
-		   ",\"tid\":0,\"args\":{\"name\":",
-		pid);
-	json_cstr(f, procname && procname->str ? procname->str : "traced process");
-	fprintf(f, "}}");
+	fprintf(f, ",\"exporter\":\"markers\"},\n\"traceEvents\":[");
+	describe_processes(t, f);
 	while ((rc = tr_next(t, &ev)) > 0) {
+		int64_t pid = chrome_pid(&ev), tid = chrome_tid(&ev);
 		size_t prefix;
 
 		if (first) {
 			t0 = ev.ts; /* microseconds from here: a double keeps the nanoseconds */
 			first = 0;
 		}
-		if (!track_seen(&tracks, ev.cpu)) {
-			fprintf(f, ",\n{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%" PRId64
-				   ",\"tid\":%" PRId64 ",\"args\":{\"name\":\"cpu %" PRId64 "\"}}",
-				pid, ev.cpu, ev.cpu);
-			fprintf(f, ",\n{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":%" PRId64
-				   ",\"tid\":%" PRId64 ",\"args\":{\"sort_index\":%" PRId64 "}}",
-				pid, ev.cpu, ev.cpu);
-		}
+		if (!track_seen(&tracks, pid, tid))
+			describe_track(t, f, &ev);
 		if (ev.kind == TR_LOST) {
-			fprintf(f, ",\n{\"ph\":\"i\",\"s\":\"t\",\"cat\":\"lost\",\"name\":\"lost "
+			fprintf(f, ",\n{\"ph\":\"i\",\"s\":\"p\",\"cat\":\"lost\",\"name\":\"lost "
 				   "events\",\"pid\":%" PRId64 ",\"tid\":%" PRId64 ",\"ts\":",
-				pid, ev.cpu);
+				pid, tid);
 			ts_us(f, ev.ts, t0);
-			fprintf(f, ",\"args\":{\"events\":%" PRIu64 ",\"packets\":%" PRIu64 "}}",
-				ev.lost_events, ev.lost_packets);
+			fprintf(f, ",\"args\":{\"events\":%" PRIu64 ",\"packets\":%" PRIu64
+				   ",\"cpu\":%" PRId64 "}}",
+				ev.lost_events, ev.lost_packets, ev.cpu);
 			nlost += ev.lost_events;
 			continue;
 		}
 		nevents++;
 		fprintf(f, ",\n{\"ph\":\"i\",\"s\":\"t\",\"cat\":\"markers\",\"name\":");
 		json_cstr(f, ev.name);
-		fprintf(f, ",\"pid\":%" PRId64 ",\"tid\":%" PRId64 ",\"ts\":", pid, ev.cpu);
+		fprintf(f, ",\"pid\":%" PRId64 ",\"tid\":%" PRId64 ",\"ts\":", pid, tid);
 		ts_us(f, ev.ts, t0);
 		fprintf(f, ",\"args\":{");
 		json_fields(f, &ev, 1);
@@ -404,7 +474,7 @@ static int export_chrome(struct tr_trace *t, FILE *f, const char *dir, int pairs
 		if ((prefix = strip(ev.name, start_suffixes)))
 			rc = pair_start(&p, &ev, prefix);
 		else if ((prefix = strip(ev.name, end_suffixes)))
-			rc = pair_end(&p, f, &ev, prefix, t0, pid);
+			rc = pair_end(&p, f, &ev, prefix, t0);
 		if (rc < 0) {
 			fprintf(stderr, "%s export: out of memory\n", cli_progname);
 			status = 1;
@@ -421,8 +491,9 @@ static int export_chrome(struct tr_trace *t, FILE *f, const char *dir, int pairs
 		fprintf(stderr, "%s export: %" PRIu64 " events, %" PRIu64 " slices, %" PRIu64
 				" lost\n",
 			cli_progname, nevents, p.emitted, nlost);
+	warn_unfinished(t, "export");
 	pairs_free(&p);
-	free(tracks.cpus);
+	free(tracks.v);
 	return status;
 }
 
@@ -431,64 +502,85 @@ int cmd_export(int argc, char **argv)
 	static const struct option opts[] = {
 		{"format", required_argument, NULL, 'f'},
 		{"output", required_argument, NULL, 'o'},
+		{"pid", required_argument, NULL, 'p'},
 		{"no-pairs", no_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	static char outbuf[1 << 16];
 	const char *format = NULL, *output = NULL;
-	int opt, pairs_on = 1, status;
-	struct tr_trace *t;
+	struct pid_list pids = {0};
+	int opt, pairs_on = 1, status = 2;
+	struct tr_trace *t = NULL;
 	char err[600];
 	FILE *f = stdout;
 
+	char *pos[argc];
+	size_t npos = 0;
+
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+f:o:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "-f:o:p:h", opts, NULL)) != -1) {
 		switch (opt) {
+		case 1: /* a positional argument, wherever it is (options may follow) */
+			pos[npos++] = optarg;
+			break;
 		case 'f':
 			format = optarg;
 			break;
 		case 'o':
 			output = optarg;
 			break;
+		case 'p':
+			if (pid_list_parse(&pids, optarg, "export") < 0)
+				goto out;
+			break;
 		case 'P':
 			pairs_on = 0;
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			status = 0;
+			goto out;
 		default:
 			usage(stderr);
-			return 2;
+			goto out;
 		}
 	}
 	if (!format || strcmp(format, "chrome")) {
 		fprintf(stderr, "%s export: %s (--format=chrome)\n", cli_progname,
 			format ? "unknown format" : "which format?");
-		return 2;
+		goto out;
 	}
-	if (optind != argc - 1) {
+	while (optind < argc) /* after "--" */
+		pos[npos++] = argv[optind++];
+	if (npos != 1) {
 		fprintf(stderr, "%s export: %s\n", cli_progname,
-			optind == argc ? "which trace? (markers export --format=chrome DIR)"
+			!npos ? "which trace? (markers export --format=chrome DIR)"
 				       : "one trace at a time");
-		return 2;
+		goto out;
 	}
-	if (tr_open(argv[optind], &t, err, sizeof(err)) < 0) {
+	status = 1;
+	if (tr_open(pos[0], &t, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s export: %s\n", cli_progname, err);
-		return 1;
+		goto out;
+	}
+	if (pids.n && tr_select(t, pids.v, pids.n) < (int)pids.n) {
+		pid_list_missing(&pids, t, "export", pos[0]);
+		goto out;
 	}
 	if (output && !(f = fopen(output, "w"))) {
 		fprintf(stderr, "%s export: cannot write %s: %m\n", cli_progname, output);
-		tr_close(t);
-		return 1;
+		goto out;
 	}
 	setvbuf(f, outbuf, _IOFBF, sizeof(outbuf));
-	status = export_chrome(t, f, argv[optind], pairs_on);
+	status = export_chrome(t, f, pos[0], pairs_on);
 	if ((fflush(f) || ferror(f) || (output && fclose(f))) && !status) {
 		fprintf(stderr, "%s export: cannot write %s\n", cli_progname,
 			output ? output : "the output");
 		status = 1;
 	}
+out:
 	tr_close(t);
+	free(pids.v);
 	return status;
 }

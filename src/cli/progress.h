@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "trace_reader.h"
+#include "trace_summary.h"
 
 /* The live counters of a recording, from DIR/.stats (docs/trace-format.md). */
 struct live_stats {

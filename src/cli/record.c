@@ -31,7 +31,7 @@
 #include "attach.h"
 #include "commands.h"
 #include "progress.h"
-#include "trace_reader.h"
+#include "trace_summary.h"
 
 extern char **environ;
 

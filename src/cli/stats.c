@@ -1,6 +1,7 @@
 /*
- * stats.c - `markers stats DIR`: per marker count, rate and share; events
- * lost, per CPU; a text histogram of events over time.
+ * stats.c - `markers stats DIR`: per process its events and losses; per
+ * marker count, rate and share; events lost, per CPU; a text histogram of
+ * events over time.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -9,22 +10,27 @@
 #include <string.h>
 
 #include "commands.h"
+#include "proc_select.h"
 #include "progress.h"
+#include "trace_format.h"
 #include "trace_reader.h"
+#include "trace_summary.h"
 
 #define BAR 50
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: %s stats [--rows N] DIR\n"
+	fprintf(f, "usage: %s stats [--rows N] [--pid PIDS] DIR\n"
 		   "\n"
-		   "Summarize the trace in DIR: for each marker its count, rate and share of the\n"
-		   "events; events the tracer lost, per CPU; and a histogram of events over time.\n"
-		   "Lost events are counted per CPU buffer, not per marker: a dropped event is\n"
-		   "never decoded.\n"
+		   "Summarize the recording in DIR: for each process its events and losses; for\n"
+		   "each marker its count, rate and share of the events; events the tracer lost,\n"
+		   "per CPU; and a histogram of events over time.  Lost events are counted per\n"
+		   "CPU buffer, not per marker: a dropped event is never decoded.  A process\n"
+		   "whose trace was never finished has an unknown end: its losses show as '?'.\n"
 		   "\n"
-		   "  -r, --rows N   rows of the histogram (default 20)\n"
-		   "  -h, --help     this help\n",
+		   "  -r, --rows N     rows of the histogram at most (default 20)\n"
+		   "  -p, --pid PIDS   only these processes (comma-separated; repeatable)\n"
+		   "  -h, --help       this help\n",
 		   cli_progname);
 }
 
@@ -77,65 +83,120 @@ static void print_histogram(FILE *f, const struct tr_summary *s, size_t rows)
 	}
 }
 
+/* One row per process: what its events say, and what its tracer counted. */
+static void print_process_table(FILE *f, struct tr_trace *t, const struct tr_summary *s)
+{
+	fprintf(f, "%8s  %-16s %12s %10s %12s  %s\n", "pid", "process", "events", "lost",
+		"buffers", "time");
+	for (size_t i = 0; i < s->nprocs; i++) {
+		const struct tr_proc_count *pc = &s->procs[i];
+		const struct tr_process *pi = tr_proc(t, pc->proc);
+		char ev[32], lost[32], buf[32], a[48], b[48];
+
+		format_count(pc->events, ev, sizeof(ev));
+		if (tr_proc_unfinished(pi))
+			snprintf(lost, sizeof(lost), "?");
+		else
+			format_count(pc->lost_events, lost, sizeof(lost));
+		if (pi->buffers)
+			format_size(pi->buffers, buf, sizeof(buf));
+		else
+			snprintf(buf, sizeof(buf), "-");
+		fprintf(f, "%8" PRId64 "  %-16.16s %12s %10s %12s", pi->pid, pi->name, ev, lost,
+			buf);
+		if (pc->first <= pc->last) {
+			tr_format_time(pc->first, 0, a, sizeof(a));
+			tr_format_time(pc->last, 0, b, sizeof(b));
+			fprintf(f, "  %s to %s", a, b);
+		}
+		if (tr_proc_unfinished(pi))
+			fprintf(f, "  (unfinished: end unknown)");
+		fputc('\n', f);
+	}
+	fputc('\n', f);
+}
+
 int cmd_stats(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"rows", required_argument, NULL, 'r'},
+		{"pid", required_argument, NULL, 'p'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	const struct tm_trace *meta;
-	const struct tm_env *procname, *vpid;
+	struct pid_list pids = {0};
 	struct tr_summary s;
-	struct tr_trace *t;
+	struct tr_trace *t = NULL;
 	char err[600], buf[64], buf2[64];
 	unsigned long rows = 20;
-	int opt, rc, status = 0;
+	int opt, rc, status = 2, unfinished = 0;
 	char *end;
 
+	char *pos[argc];
+	size_t npos = 0;
+
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+r:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "-r:p:h", opts, NULL)) != -1) {
 		switch (opt) {
+		case 1: /* a positional argument, wherever it is (options may follow) */
+			pos[npos++] = optarg;
+			break;
 		case 'r':
 			rows = strtoul(optarg, &end, 10);
 			if (*end || !rows || rows > 1000) {
 				fprintf(stderr, "%s stats: --rows wants 1 to 1000\n", cli_progname);
-				return 2;
+				goto out;
 			}
+			break;
+		case 'p':
+			if (pid_list_parse(&pids, optarg, "stats") < 0)
+				goto out;
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			status = 0;
+			goto out;
 		default:
 			usage(stderr);
-			return 2;
+			goto out;
 		}
 	}
-	if (optind != argc - 1) {
+	while (optind < argc) /* after "--" */
+		pos[npos++] = argv[optind++];
+	if (npos != 1) {
 		fprintf(stderr, "%s stats: %s\n", cli_progname,
-			optind == argc ? "which trace? (markers stats DIR)" : "one trace at a time");
-		return 2;
+			!npos ? "which trace? (markers stats DIR)" : "one trace at a time");
+		goto out;
 	}
-	if (tr_open(argv[optind], &t, err, sizeof(err)) < 0) {
+	status = 1;
+	if (tr_open(pos[0], &t, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s stats: %s\n", cli_progname, err);
-		return 1;
+		goto out;
 	}
+	if (pids.n && tr_select(t, pids.v, pids.n) < (int)pids.n) {
+		pid_list_missing(&pids, t, "stats", pos[0]);
+		goto out;
+	}
+	status = 0;
 	rc = tr_summarize(t, &s);
 	if (rc < 0) {
 		/* A damaged trace: say where, and summarize what came before. */
 		fprintf(stderr, "%s stats: %s\n", cli_progname, tr_error(t));
 		status = 1;
 	}
-	meta = tr_metadata(t);
-	procname = tm_env_find(meta, "procname");
-	vpid = tm_env_find(meta, "vpid");
-	printf("trace     %s\n", argv[optind]);
-	if (procname && procname->str)
-		printf("process   %s", procname->str);
-	if (vpid && !vpid->str)
-		printf(" (pid %" PRId64 ")", vpid->num);
-	if (procname && procname->str)
+	for (size_t i = 0; i < s.nprocs; i++)
+		unfinished += tr_proc_unfinished(tr_proc(t, s.procs[i].proc));
+	printf("trace     %s\n", pos[0]);
+	if (s.nprocs == 1) {
+		const struct tr_process *pi = tr_proc(t, s.procs[0].proc);
+
+		printf("process   %s", pi->name);
+		if (pi->pid >= 0)
+			printf(" (pid %" PRId64 ")", pi->pid);
 		printf("\n");
+	} else {
+		printf("processes %zu\n", s.nprocs);
+	}
 	if (s.events || s.lost_events) {
 		tr_format_time(s.first, 0, buf, sizeof(buf));
 		tr_format_time(s.last, 0, buf2, sizeof(buf2));
@@ -149,7 +210,7 @@ int cmd_stats(int argc, char **argv)
 		printf(" (%.1f/s)", s.events / ((s.last - s.first) / 1e9));
 	format_count(s.lost_events, buf, sizeof(buf));
 	printf(", %s lost", buf);
-	if (s.lost_events) {
+	if (s.lost_events && s.nprocs == 1) {
 		const char *sep = " (";
 
 		for (size_t i = 0; i < tr_nstreams(t); i++)
@@ -164,6 +225,9 @@ int cmd_stats(int argc, char **argv)
 			}
 		printf(")");
 	}
+	if (unfinished)
+		printf(" + unknown (%d process%s unfinished)", unfinished,
+		       unfinished == 1 ? "" : "es");
 	if (s.lost_packets)
 		printf(", %" PRIu64 " packets missing", s.lost_packets);
 	printf("\n");
@@ -172,13 +236,19 @@ int cmd_stats(int argc, char **argv)
 	if (s.events)
 		printf(" (%.1f bytes per event)", (double)tr_size(t) / s.events);
 	printf("\n\n");
+	if (s.nprocs > 1 || unfinished)
+		print_process_table(stdout, t, &s);
 	if (s.events) {
 		print_marker_table(stdout, &s, 0);
 		print_histogram(stdout, &s, rows);
 	} else {
 		printf("no events\n");
 	}
+	fflush(stdout);
+	warn_unfinished(t, "stats");
 	tr_summary_free(&s);
+out:
 	tr_close(t);
+	free(pids.v);
 	return status;
 }

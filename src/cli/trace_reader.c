@@ -7,17 +7,16 @@
  * size, so garbage in a file becomes an error message, never a read past
  * the mapping.
  */
+#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "trace_reader.h"
@@ -41,6 +40,8 @@ struct stream {
 	uint64_t bit, content_end;  /* bits from pkt */
 	uint64_t pkt_index, npackets;
 	const struct tm_stream *sc;
+	const struct tm_trace *meta; /* of the process trace the stream belongs to */
+	unsigned proc;
 	int64_t cpu;
 	uint64_t clock; /* the stream's clock value, in cycles */
 	uint64_t discarded;
@@ -58,13 +59,22 @@ struct stream {
 	char err[256];
 };
 
-struct tr_trace {
-	char *dir;
+/* One process's trace (a directory with a metadata file). */
+struct proc {
+	struct tr_process info;
 	struct tm_trace meta;
 	char *meta_text;
 	size_t meta_size;
+};
+
+struct tr_trace {
+	char *dir;
+	struct proc *procs;
+	size_t nprocs;
+	size_t proc_cap;
 	struct stream *streams;
-	size_t nstreams;
+	size_t nstreams, cap;
+	int selecting; /* tr_select() was called */
 	unsigned *heap; /* streams with an event, by (ts, index) */
 	size_t nheap;
 	int started;
@@ -190,9 +200,9 @@ static const struct scope_ent *recall(const struct stream *s, const char *path)
 	return recall_from(s, 0, path);
 }
 
-static int be_of(const struct tr_trace *t, const struct tm_type *ty)
+static int be_of(const struct stream *s, const struct tm_type *ty)
 {
-	enum tm_byte_order o = ty->byte_order == TM_NATIVE ? t->meta.byte_order : ty->byte_order;
+	enum tm_byte_order o = ty->byte_order == TM_NATIVE ? s->meta->byte_order : ty->byte_order;
 
 	return o == TM_BE;
 }
@@ -221,7 +231,7 @@ static int decode_int(const struct tr_trace *t, struct stream *s, const struct t
 	align_to(s, ty->align);
 	if (need(s, ty->size))
 		return -1;
-	v = rd_bits(s->pkt, s->bit, ty->size, be_of(t, ty));
+	v = rd_bits(s->pkt, s->bit, ty->size, be_of(s, ty));
 	s->bit += ty->size;
 	if (ty->is_signed && ty->size < 64 && (v >> (ty->size - 1)) & 1)
 		v |= ~0ull << ty->size;
@@ -325,7 +335,7 @@ static int decode(const struct tr_trace *t, struct stream *s, const struct tm_ty
 		align_to(s, ty->align);
 		if (need(s, ty->size))
 			return -1;
-		v = rd_bits(s->pkt, s->bit, ty->size, be_of(t, ty));
+		v = rd_bits(s->pkt, s->bit, ty->size, be_of(s, ty));
 		s->bit += ty->size;
 		if (s->emit) {
 			if (!(nd = node(s, TR_FLOAT, name)))
@@ -446,16 +456,16 @@ static int open_packet(struct tr_trace *t, struct stream *s, int *lost)
 	s->nnodes = 0;
 	s->emit = 0;
 	s->in_header = 0;
-	if (t->meta.packet_header && decode(t, s, t->meta.packet_header, NULL, 1))
+	if (s->meta->packet_header && decode(t, s, s->meta->packet_header, NULL, 1))
 		return -1;
 	e = recall(s, "magic");
 	if (e && e->v != CTF_MAGIC)
 		return serr(s, "bad magic 0x%08llx (not a CTF stream, or garbled)",
 			    (unsigned long long)e->v);
 	e = recall(s, "stream_id");
-	s->sc = e ? tm_stream_find(&t->meta, e->v) : &t->meta.streams[0];
+	s->sc = e ? tm_stream_find(s->meta, e->v) : s->meta->nstreams ? &s->meta->streams[0] : NULL;
 	if (!s->sc)
-		return serr(s, "unknown stream id %llu", (unsigned long long)e->v);
+		return serr(s, "unknown stream id %llu", e ? (unsigned long long)e->v : 0ull);
 	if (s->sc->packet_context && decode(t, s, s->sc->packet_context, NULL, 1))
 		return -1;
 	e = recall(s, "packet_size");
@@ -494,10 +504,12 @@ static int open_packet(struct tr_trace *t, struct stream *s, int *lost)
 	if (s->ev.lost_events || s->ev.lost_packets) {
 		s->ev.kind = TR_LOST;
 		s->ev.cycles = s->clock;
-		s->ev.ts = to_ns(&t->meta.clock, s->clock);
+		s->ev.ts = to_ns(&s->meta->clock, s->clock);
 		s->ev.cpu = s->cpu;
 		s->ev.name = NULL;
-		s->ev.nfields = 0;
+		s->ev.nfields = s->ev.ncontext = 0;
+		s->ev.tid = -1;
+		s->ev.pid = t->procs[s->proc].info.pid;
 		*lost = 1;
 	}
 	return 0;
@@ -550,11 +562,26 @@ static int advance(struct tr_trace *t, struct stream *s)
 		return -1;
 	if (cls->context && decode(t, s, cls->context, NULL, 1))
 		return -1;
+	s->ev.ncontext = s->nnodes;
+	s->ev.tid = -1;
+	s->ev.pid = t->procs[s->proc].info.pid;
+	for (size_t i = 0; i < s->nnodes; i++) {
+		const struct tr_node *n = &s->nodes[i];
+
+		if (n->kind != TR_SIGNED && n->kind != TR_UNSIGNED)
+			continue;
+		if (!n->name)
+			continue;
+		if (!strcmp(n->name, "vtid") || !strcmp(n->name, "tid"))
+			s->ev.tid = n->s;
+		else if (!strcmp(n->name, "vpid") || !strcmp(n->name, "pid"))
+			s->ev.pid = n->s;
+	}
 	if (cls->fields && decode(t, s, cls->fields, NULL, 1))
 		return -1;
 	s->ev.kind = TR_EVENT;
 	s->ev.cycles = s->clock;
-	s->ev.ts = to_ns(&t->meta.clock, s->clock);
+	s->ev.ts = to_ns(&s->meta->clock, s->clock);
 	s->ev.cpu = s->cpu;
 	s->ev.name = cls->name;
 	s->ev.id = cls->id;
@@ -605,6 +632,8 @@ int tr_next(struct tr_trace *t, struct tr_event *ev)
 	if (!t->started) {
 		t->started = 1;
 		for (unsigned i = 0; i < t->nstreams; i++) {
+			if (t->selecting && !t->procs[t->streams[i].proc].info.selected)
+				continue;
 			rc = advance(t, &t->streams[i]);
 			if (rc < 0)
 				return fail_stream(t, &t->streams[i]);
@@ -628,6 +657,7 @@ int tr_next(struct tr_trace *t, struct tr_event *ev)
 	t->last = t->heap[0];
 	*ev = t->streams[t->last].ev;
 	ev->stream = t->last;
+	ev->proc = t->streams[t->last].proc;
 	return 1;
 }
 
@@ -665,23 +695,26 @@ static int read_file(const char *path, char **out, size_t *len)
 	return 0;
 }
 
-static int cmp_name(const void *a, const void *b)
+static int cmp_stream(const void *a, const void *b)
 {
 	const struct stream *x = a, *y = b;
 	size_t lx = strlen(x->name), ly = strlen(y->name);
 
+	if (x->proc != y->proc)
+		return x->proc < y->proc ? -1 : 1;
 	/* cpu2 before cpu10 */
 	return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x->name, y->name);
 }
 
-static int map_streams(struct tr_trace *t)
+/* Map the stream files of process trace @p (every regular, non-hidden file but metadata). */
+static int map_streams(struct tr_trace *t, unsigned p)
 {
-	DIR *d = opendir(t->dir);
+	const char *dir = t->procs[p].info.dir;
+	DIR *d = opendir(dir);
 	struct dirent *de;
-	size_t cap = 0;
 
 	if (!d) {
-		snprintf(t->err, sizeof(t->err), "%s: %s", t->dir, strerror(errno));
+		snprintf(t->err, sizeof(t->err), "%.400s: %s", dir, strerror(errno));
 		return -1;
 	}
 	while ((de = readdir(d))) {
@@ -692,26 +725,28 @@ static int map_streams(struct tr_trace *t)
 
 		if (de->d_name[0] == '.' || !strcmp(de->d_name, "metadata"))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", t->dir, de->d_name);
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
 			continue;
-		if (t->nstreams == cap) {
-			struct stream *m;
+		if (t->nstreams == t->cap) {
+			size_t cap = t->cap ? t->cap * 2 : 16;
+			struct stream *m = realloc(t->streams, cap * sizeof(*m));
 
-			cap = cap ? cap * 2 : 16;
-			m = realloc(t->streams, cap * sizeof(*m));
 			if (!m)
 				goto nomem;
 			t->streams = m;
+			t->cap = cap;
 		}
 		s = &t->streams[t->nstreams];
 		memset(s, 0, sizeof(*s));
 		s->name = strdup(de->d_name);
 		if (!s->name)
 			goto nomem;
+		s->proc = p;
 		t->nstreams++;
 		s->size = st.st_size;
 		t->size += st.st_size;
+		t->procs[p].info.size += st.st_size;
 		if (!s->size)
 			continue;
 		fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -731,24 +766,150 @@ static int map_streams(struct tr_trace *t)
 		madvise((void *)s->map, s->size, MADV_SEQUENTIAL);
 	}
 	closedir(d);
-	qsort(t->streams, t->nstreams, sizeof(*t->streams), cmp_name);
-	t->heap = calloc(t->nstreams + 1, sizeof(*t->heap));
-	if (!t->heap)
-		goto nomem_open;
 	return 0;
 nomem:
 	closedir(d);
-nomem_open:
 	snprintf(t->err, sizeof(t->err), "out of memory");
 	return -1;
+}
+
+/* The counters of DIR/.stats (docs/trace-format.md); unknown keys are skipped. */
+static void read_stats(struct tr_process *p)
+{
+	char path[4096], *text, *line, *save = NULL;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/.stats", p->dir);
+	if (read_file(path, &text, &len) < 0)
+		return;
+	p->has_stats = 1;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char key[32], val[32];
+		unsigned long long v;
+
+		if (sscanf(line, "%31s %31s", key, val) != 2)
+			continue;
+		v = strtoull(val, NULL, 10);
+		if (!strcmp(key, "state"))
+			snprintf(p->state, sizeof(p->state), "%s", val);
+		else if (!strcmp(key, "recorded"))
+			p->recorded = v;
+		else if (!strcmp(key, "discarded"))
+			p->discarded = v;
+		else if (!strcmp(key, "buffers"))
+			p->buffers = v;
+	}
+	free(text);
+}
+
+/* Parse @dir/metadata as process trace number t->nprocs.  Returns 0, or -1 with t->err. */
+static int add_proc(struct tr_trace *t, const char *dir, const char *base)
+{
+	struct proc *p;
+	char path[4096], merr[300];
+	const struct tm_env *e;
+	int rc;
+
+	if (t->nprocs == t->proc_cap) {
+		size_t cap = t->proc_cap ? t->proc_cap * 2 : 8;
+		struct proc *m = realloc(t->procs, cap * sizeof(*m));
+
+		if (!m) {
+			snprintf(t->err, sizeof(t->err), "out of memory");
+			return -1;
+		}
+		t->procs = m;
+		t->proc_cap = cap;
+	}
+	p = &t->procs[t->nprocs];
+	memset(p, 0, sizeof(*p));
+	p->info.pid = -1;
+	if (!(p->info.dir = strdup(dir))) {
+		snprintf(t->err, sizeof(t->err), "out of memory");
+		return -1;
+	}
+	t->nprocs++;
+	snprintf(path, sizeof(path), "%s/metadata", dir);
+	rc = read_file(path, &p->meta_text, &p->meta_size);
+	if (rc < 0) {
+		snprintf(t->err, sizeof(t->err), "%.400s: %s", path, strerror(-rc));
+		return -1;
+	}
+	t->size += p->meta_size;
+	p->info.size = p->meta_size;
+	if (tm_parse(p->meta_text, p->meta_size, &p->meta, merr, sizeof(merr)) < 0) {
+		snprintf(t->err, sizeof(t->err), "%.200s: %s", path, merr);
+		return -1;
+	}
+	p->info.meta = &p->meta;
+	e = tm_env_find(&p->meta, "procname");
+	p->info.name = e && e->str ? e->str : base;
+	e = tm_env_find(&p->meta, "vpid");
+	if (e && !e->str)
+		p->info.pid = e->num;
+	read_stats(&p->info);
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Find the process traces under @dir: each directory holding a metadata
+ * file is one (its subdirectories are not searched).  Hidden entries are
+ * skipped, symbolic links are not followed, and the depth is bounded.
+ */
+static int find_procs(struct tr_trace *t, const char *dir, const char *base, int depth)
+{
+	char path[4096], **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "%s/metadata", dir);
+	if (!stat(path, &st))
+		return add_proc(t, dir, base);
+	if (depth >= 4 || !(d = opendir(dir)))
+		return 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (lstat(path, &st) || !S_ISDIR(st.st_mode))
+			continue;
+		if (n == cap) {
+			char **m = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof(*m));
+
+			if (!m)
+				break;
+			names = m;
+		}
+		if (!(names[n] = strdup(de->d_name)))
+			break;
+		n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		if (!rc) {
+			snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+			rc = find_procs(t, path, names[i], depth + 1);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return rc;
 }
 
 int tr_open(const char *dir, struct tr_trace **out, char *err, size_t errlen)
 {
 	struct tr_trace *t = calloc(1, sizeof(*t));
-	char path[4096], merr[300];
+	const char *base;
 	struct stat st;
-	int rc;
 
 	*out = NULL;
 	if (!t || !(t->dir = strdup(dir))) {
@@ -764,23 +925,34 @@ int tr_open(const char *dir, struct tr_trace **out, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: not a trace directory", dir);
 		goto fail;
 	}
-	snprintf(path, sizeof(path), "%s/metadata", dir);
-	rc = read_file(path, &t->meta_text, &t->meta_size);
-	if (rc == -ENOENT) {
-		snprintf(err, errlen, "%s: not a trace (no metadata file)", dir);
-		goto fail;
-	}
-	if (rc < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
-		goto fail;
-	}
-	t->size = t->meta_size;
-	if (tm_parse(t->meta_text, t->meta_size, &t->meta, merr, sizeof(merr)) < 0) {
-		snprintf(err, errlen, "%s: %s", path, merr);
-		goto fail;
-	}
-	if (map_streams(t) < 0) {
+	base = strrchr(dir, '/');
+	base = base && base[1] ? base + 1 : dir;
+	if (find_procs(t, dir, base, 0) < 0) {
 		snprintf(err, errlen, "%s", t->err);
+		goto fail;
+	}
+	if (!t->nprocs) {
+		snprintf(err, errlen, "%s: not a trace (no metadata file in it or below it)", dir);
+		goto fail;
+	}
+	for (unsigned p = 0; p < t->nprocs; p++) {
+		if (map_streams(t, p) < 0) {
+			snprintf(err, errlen, "%s", t->err);
+			goto fail;
+		}
+	}
+	qsort(t->streams, t->nstreams, sizeof(*t->streams), cmp_stream);
+	for (size_t i = 0; i < t->nstreams; i++) {
+		struct tr_process *pi = &t->procs[t->streams[i].proc].info;
+
+		t->streams[i].meta = &t->procs[t->streams[i].proc].meta;
+		if (!pi->nstreams)
+			pi->first_stream = (unsigned)i;
+		pi->nstreams++;
+	}
+	t->heap = calloc(t->nstreams + 1, sizeof(*t->heap));
+	if (!t->heap) {
+		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
 	*out = t;
@@ -788,6 +960,29 @@ int tr_open(const char *dir, struct tr_trace **out, char *err, size_t errlen)
 fail:
 	tr_close(t);
 	return -1;
+}
+
+int tr_select(struct tr_trace *t, const int64_t *pids, size_t npids)
+{
+	int n = 0;
+
+	if (t->started)
+		return -1;
+	for (size_t p = 0; p < t->nprocs; p++) {
+		int want = !npids;
+
+		for (size_t k = 0; k < npids; k++)
+			want |= t->procs[p].info.pid == pids[k];
+		t->procs[p].info.selected = want;
+		n += want;
+	}
+	t->selecting = npids > 0;
+	return n;
+}
+
+int tr_select_active(const struct tr_trace *t)
+{
+	return t->selecting;
 }
 
 void tr_close(struct tr_trace *t)
@@ -800,10 +995,14 @@ void tr_close(struct tr_trace *t)
 		free(t->streams[i].name);
 		free(t->streams[i].nodes);
 	}
+	for (size_t p = 0; p < t->nprocs; p++) {
+		tm_free(&t->procs[p].meta);
+		free(t->procs[p].meta_text);
+		free((char *)t->procs[p].info.dir);
+	}
+	free(t->procs);
 	free(t->streams);
 	free(t->heap);
-	tm_free(&t->meta);
-	free(t->meta_text);
 	free(t->dir);
 	free(t);
 }
@@ -813,9 +1012,29 @@ const char *tr_error(const struct tr_trace *t)
 	return t->err;
 }
 
+int tr_set_error(struct tr_trace *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->err, sizeof(t->err), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 const struct tm_trace *tr_metadata(const struct tr_trace *t)
 {
-	return &t->meta;
+	return &t->procs[0].meta;
+}
+
+size_t tr_nprocs(const struct tr_trace *t)
+{
+	return t->nprocs;
+}
+
+const struct tr_process *tr_proc(const struct tr_trace *t, unsigned i)
+{
+	return i < t->nprocs ? &t->procs[i].info : NULL;
 }
 
 size_t tr_nstreams(const struct tr_trace *t)
@@ -828,154 +1047,12 @@ const char *tr_stream_name(const struct tr_trace *t, unsigned i)
 	return i < t->nstreams ? t->streams[i].name : "?";
 }
 
+unsigned tr_stream_proc(const struct tr_trace *t, unsigned i)
+{
+	return i < t->nstreams ? t->streams[i].proc : 0;
+}
+
 uint64_t tr_size(const struct tr_trace *t)
 {
 	return t->size;
-}
-
-void tr_format_time(int64_t ns, int seconds, char *buf, size_t len)
-{
-	int64_t sec = ns / 1000000000, frac = ns % 1000000000;
-	time_t tt;
-	struct tm tm;
-
-	if (frac < 0) {
-		frac += 1000000000;
-		sec--;
-	}
-	if (seconds) {
-		snprintf(buf, len, "%lld.%09lld", (long long)sec, (long long)frac);
-		return;
-	}
-	tt = (time_t)sec;
-	if (!localtime_r(&tt, &tm)) {
-		snprintf(buf, len, "%lld.%09lld", (long long)sec, (long long)frac);
-		return;
-	}
-	snprintf(buf, len, "%02d:%02d:%02d.%09lld", tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (long long)frac);
-}
-
-void tr_format_double(double d, int is_float32, char *buf, size_t len)
-{
-	if (isnan(d)) {
-		snprintf(buf, len, "nan");
-		return;
-	}
-	if (isinf(d)) {
-		snprintf(buf, len, d < 0 ? "-inf" : "inf");
-		return;
-	}
-	for (int digits = is_float32 ? 6 : 15;; digits++) {
-		snprintf(buf, len, "%.*g", digits, d);
-		if (digits >= (is_float32 ? 9 : 17) ||
-		    (is_float32 ? strtof(buf, NULL) == (float)d : strtod(buf, NULL) == d))
-			return;
-	}
-}
-
-/* ---- summary ---- */
-
-static int cmp_count(const void *a, const void *b)
-{
-	const struct tr_marker_count *x = a, *y = b;
-
-	if (x->count != y->count)
-		return x->count > y->count ? -1 : 1;
-	return strcmp(x->name, y->name);
-}
-
-/* Put @ts in a bucket; when past the last one, double the width (events come in order). */
-static void hist_add(struct tr_summary *s, int64_t ts, uint64_t events, uint64_t lost)
-{
-	uint64_t i;
-
-	if (ts < s->first)
-		ts = s->first;
-	for (;;) {
-		i = (uint64_t)(ts - s->first) / (uint64_t)s->width;
-		if (i < TR_HIST_BUCKETS)
-			break;
-		for (size_t k = 0; k < TR_HIST_BUCKETS / 2; k++) {
-			s->hist[k] = s->hist[2 * k] + s->hist[2 * k + 1];
-			s->hist_lost[k] = s->hist_lost[2 * k] + s->hist_lost[2 * k + 1];
-		}
-		memset(s->hist + TR_HIST_BUCKETS / 2, 0, sizeof(s->hist) / 2);
-		memset(s->hist_lost + TR_HIST_BUCKETS / 2, 0, sizeof(s->hist_lost) / 2);
-		s->width *= 2;
-	}
-	s->hist[i] += events;
-	s->hist_lost[i] += lost;
-	if (i + 1 > s->nhist)
-		s->nhist = i + 1;
-}
-
-int tr_summarize(struct tr_trace *t, struct tr_summary *s)
-{
-	const struct tm_trace *m = &t->meta;
-	size_t *slot; /* per event class (m->events), its index in s->markers */
-	struct tr_event ev;
-	int rc;
-
-	memset(s, 0, sizeof(*s));
-	s->first = INT64_MAX;
-	s->last = INT64_MIN;
-	s->width = 1000; /* 1 us, doubled as needed */
-	s->markers = calloc(m->nevents + 1, sizeof(*s->markers));
-	s->stream_lost = calloc(t->nstreams + 1, sizeof(*s->stream_lost));
-	s->stream_cpu = calloc(t->nstreams + 1, sizeof(*s->stream_cpu));
-	slot = calloc(m->nevents + 1, sizeof(*slot));
-	if (!s->markers || !s->stream_lost || !s->stream_cpu || !slot) {
-		free(slot);
-		snprintf(t->err, sizeof(t->err), "out of memory");
-		return -1;
-	}
-	/* One row per name: several declarations may share one (different types). */
-	for (size_t i = 0; i < m->nevents; i++) {
-		size_t k;
-
-		for (k = 0; k < s->nmarkers; k++)
-			if (!strcmp(s->markers[k].name, m->events[i]->name))
-				break;
-		if (k == s->nmarkers) {
-			s->markers[k].name = m->events[i]->name;
-			s->nmarkers++;
-		}
-		slot[i] = k;
-	}
-	for (size_t i = 0; i < t->nstreams; i++)
-		s->stream_cpu[i] = -1;
-	while ((rc = tr_next(t, &ev)) > 0) {
-		if (s->first == INT64_MAX)
-			s->first = ev.ts;
-		if (ev.ts > s->last)
-			s->last = ev.ts;
-		s->stream_cpu[ev.stream] = ev.cpu;
-		if (ev.kind == TR_LOST) {
-			s->lost_events += ev.lost_events;
-			s->lost_packets += ev.lost_packets;
-			s->stream_lost[ev.stream] += ev.lost_events;
-			hist_add(s, ev.ts, 0, ev.lost_events);
-			continue;
-		}
-		struct tr_marker_count *c = &s->markers[slot[ev.cls->index]];
-
-		if (!c->count)
-			c->first = ev.ts;
-		c->count++;
-		c->last = ev.ts;
-		s->events++;
-		hist_add(s, ev.ts, 1, 0);
-	}
-	free(slot);
-	qsort(s->markers, s->nmarkers, sizeof(*s->markers), cmp_count);
-	return rc < 0 ? -1 : 0;
-}
-
-void tr_summary_free(struct tr_summary *s)
-{
-	free(s->markers);
-	free(s->stream_lost);
-	free(s->stream_cpu);
-	memset(s, 0, sizeof(*s));
 }

@@ -1,9 +1,9 @@
 /*
- * view.c - `markers view DIR`: the events of a trace as text, one a line,
- * in timestamp order across CPUs.
+ * view.c - `markers view DIR`: the events of a recording as text, one a
+ * line, in timestamp order across CPUs and processes.
  *
- *	13:01:02.123456789 cpu1 request_done id=3 status="cached" latency_ns=1234
- *	13:01:02.200000000 cpu0 *** lost 42 events
+ *	13:01:02.123456789 cpu1 4242/4245 request_done id=3 status="cached" latency_ns=1234
+ *	13:01:02.200000000 cpu0 4242 *** lost 42 events
  */
 #define _GNU_SOURCE
 #include <fnmatch.h>
@@ -14,17 +14,22 @@
 #include <string.h>
 
 #include "commands.h"
+#include "proc_select.h"
+#include "trace_format.h"
 #include "trace_reader.h"
+#include "trace_summary.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: %s view [--name GLOB]... [--limit N] [--seconds] DIR\n"
+	fprintf(f, "usage: %s view [--name GLOB]... [--pid PID[,PID...]] [--limit N] [--seconds] DIR\n"
 		   "\n"
-		   "Print the events of the trace in DIR as text, one a line, merged across CPUs\n"
-		   "in timestamp order: time, cpu, marker name, then field=value for each argument.\n"
-		   "Events the tracer had to drop show as '*** lost N events' where they were lost.\n"
+		   "Print the events of the recording in DIR as text, one a line, merged across\n"
+		   "CPUs and processes in timestamp order: time, cpu, pid/tid (? where the trace\n"
+		   "does not say), marker name, then field=value for each argument.  Events the\n"
+		   "tracer had to drop show as '*** lost N events' where they were lost.\n"
 		   "\n"
 		   "  -n, --name GLOB   only markers whose name matches GLOB (fnmatch); repeatable\n"
+		   "  -p, --pid PIDS    only these processes (comma-separated; repeatable)\n"
 		   "  -l, --limit N     stop after N events\n"
 		   "  -s, --seconds     time as seconds since the Epoch, not the local time of day\n"
 		   "  -h, --help        this help\n",
@@ -182,6 +187,14 @@ static void put_time(FILE *f, int64_t ns, int seconds)
 	fwrite_unlocked(digits, 1, 9, f);
 }
 
+/* Context fields that the pid/tid column shows already. */
+static int is_id_field(const struct tr_node *n)
+{
+	return (n->kind == TR_SIGNED || n->kind == TR_UNSIGNED) && n->name &&
+	       (!strcmp(n->name, "vtid") || !strcmp(n->name, "tid") ||
+		!strcmp(n->name, "vpid") || !strcmp(n->name, "pid"));
+}
+
 static void put_event(FILE *f, const struct tr_event *ev, int seconds)
 {
 	put_time(f, ev->ts, seconds);
@@ -192,8 +205,12 @@ static void put_event(FILE *f, const struct tr_event *ev, int seconds)
 	} else {
 		fputs_unlocked(" cpu? ", f);
 	}
+	if (ev->pid >= 0)
+		put_s64(f, ev->pid);
+	else
+		putc_unlocked('?', f);
 	if (ev->kind == TR_LOST) {
-		fputs("***", f);
+		fputs(" ***", f);
 		if (ev->lost_events)
 			fprintf(f, " lost %" PRIu64 " event%s", ev->lost_events,
 				ev->lost_events == 1 ? "" : "s");
@@ -203,8 +220,18 @@ static void put_event(FILE *f, const struct tr_event *ev, int seconds)
 		putc_unlocked('\n', f);
 		return;
 	}
+	putc_unlocked('/', f);
+	if (ev->tid >= 0)
+		put_s64(f, ev->tid);
+	else
+		putc_unlocked('?', f);
+	putc_unlocked(' ', f);
 	fputs_unlocked(ev->name, f);
 	for (size_t i = 0; i < ev->nfields;) {
+		if (i < ev->ncontext && is_id_field(&ev->fields[i])) {
+			i++;
+			continue;
+		}
 		putc_unlocked(' ', f);
 		if (ev->fields[i].name) {
 			fputs_unlocked(ev->fields[i].name, f);
@@ -229,6 +256,7 @@ int cmd_view(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"name", required_argument, NULL, 'n'},
+		{"pid", required_argument, NULL, 'p'},
 		{"limit", required_argument, NULL, 'l'},
 		{"seconds", no_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
@@ -237,25 +265,35 @@ int cmd_view(int argc, char **argv)
 	static char outbuf[1 << 18];
 	char **globs = calloc(argc, sizeof(*globs)), err[600], *end;
 	size_t nglobs = 0;
+	struct pid_list pids = {0};
 	unsigned long long limit = 0, shown = 0;
-	int seconds = 0, opt, rc = 0, status = 0;
+	int seconds = 0, opt, rc = 0, status = 2;
 	struct tr_trace *t;
 	struct tr_event ev;
 
 	if (!globs)
 		return 1;
+	char *pos[argc];
+	size_t npos = 0;
+
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+n:l:sh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "-n:p:l:sh", opts, NULL)) != -1) {
 		switch (opt) {
+		case 1: /* a positional argument, wherever it is (options may follow) */
+			pos[npos++] = optarg;
+			break;
 		case 'n':
 			globs[nglobs++] = optarg;
+			break;
+		case 'p':
+			if (pid_list_parse(&pids, optarg, "view") < 0)
+				goto out;
 			break;
 		case 'l':
 			limit = strtoull(optarg, &end, 10);
 			if (*end || !*optarg || optarg[0] == '-') {
 				fprintf(stderr, "%s view: bad --limit '%s'\n", cli_progname, optarg);
-				free(globs);
-				return 2;
+				goto out;
 			}
 			break;
 		case 's':
@@ -263,25 +301,31 @@ int cmd_view(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			free(globs);
-			return 0;
+			status = 0;
+			goto out;
 		default:
 			usage(stderr);
-			free(globs);
-			return 2;
+			goto out;
 		}
 	}
-	if (optind != argc - 1) {
+	while (optind < argc) /* after "--" */
+		pos[npos++] = argv[optind++];
+	if (npos != 1) {
 		fprintf(stderr, "%s view: %s\n", cli_progname,
-			optind == argc ? "which trace? (markers view DIR)" : "one trace at a time");
-		free(globs);
-		return 2;
+			!npos ? "which trace? (markers view DIR)" : "one trace at a time");
+		goto out;
 	}
-	if (tr_open(argv[optind], &t, err, sizeof(err)) < 0) {
+	status = 1;
+	if (tr_open(pos[0], &t, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s view: %s\n", cli_progname, err);
-		free(globs);
-		return 1;
+		goto out;
 	}
+	if (pids.n && tr_select(t, pids.v, pids.n) < (int)pids.n) {
+		pid_list_missing(&pids, t, "view", pos[0]);
+		tr_close(t);
+		goto out;
+	}
+	status = 0;
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	while ((!limit || shown < limit) && (rc = tr_next(t, &ev)) > 0) {
 		if (ev.kind == TR_EVENT && !matches(ev.name, globs, nglobs))
@@ -298,7 +342,11 @@ int cmd_view(int argc, char **argv)
 		fprintf(stderr, "%s view: cannot write the output\n", cli_progname);
 		status = 1;
 	}
+	if (!limit || shown < limit)
+		warn_unfinished(t, "view");
 	tr_close(t);
+out:
+	free(pids.v);
 	free(globs);
 	return status;
 }
