@@ -223,7 +223,7 @@ if len(sys.argv) > 3:
 print("# %d events agree" % len(v))
 EOF
 
-echo "1..20"
+echo "1..26"
 
 T=$W/t1
 python3 "$W/gen.py" "$T" 400 1 1
@@ -335,4 +335,32 @@ open(os.path.join(dst, "metadata"), "wb").write(out)
 EOF
 "$M" view --seconds "$W/pk" | cmp -s - "$W/view.txt"
 ok $? "packetized metadata reads the same"
+# A recording of several processes: one trace per process below DIR, read as one.
+mkdir -p "$W/multi/gen-4242-1" "$W/multi/sub/other-777-2"
+cp -r "$T"/metadata "$T"/cpu* "$W/multi/gen-4242-1/"
+python3 "$W/gen.py" "$W/t2" 300 7
+sed 's/vpid = 4242;/vpid = 777;/; s/procname = "gen";/procname = "other";/' "$W/t2/metadata" >"$W/multi/sub/other-777-2/metadata"
+cp "$W/t2"/cpu* "$W/multi/sub/other-777-2/"
+"$M" view --seconds "$W/multi" >"$W/multi.txt" 2>"$W/multi.err"
+[ $? = 0 ] && [ ! -s "$W/multi.err" ] &&
+	[ "$(grep -c ' 4242/' "$W/multi.txt")" = "$(grep -vc '\*\*\*' "$W/view.txt")" ] &&
+	[ "$(grep -c ' 777/' "$W/multi.txt")" = 600 ] && sort -c -k1,1n "$W/multi.txt"
+ok $? "a directory of two process traces: every event of both, merged in time order"
+babeltrace2 "$W/multi" 2>"$W/bt.err" | wc -l >"$W/btn"
+[ "$(cat "$W/btn")" = "$(grep -vc '\*\*\*' "$W/multi.txt")" ] && ! grep -v 'Tracer discarded 17 events' "$W/bt.err"
+ok $? "babeltrace2 reads the same directory: as many events, no warning but the losses"
+"$M" view "$W/multi" --pid 777 --seconds >"$W/p777.txt" &&
+	[ "$(wc -l <"$W/p777.txt")" = 600 ] && ! grep -q ' 4242' "$W/p777.txt"
+ok $? "view DIR --pid: one process (options after the directory)"
+"$M" stats "$W/multi" >"$W/ms.txt" && grep -q '^processes 2' "$W/ms.txt" &&
+	grep -qE '^ +777  other +600 ' "$W/ms.txt" && grep -qE '^ +4242  gen ' "$W/ms.txt"
+ok $? "stats: a row per process"
+"$M" stats -p 9 "$W/multi" >/dev/null 2>"$W/err"
+[ $? = 1 ] && grep -q 'no process 9' "$W/err"
+ok $? "--pid of a process not in the recording: status 1, says which"
+# The histogram ends with the trace: its last row holds the last event.
+"$M" stats "$W/t2" --rows 20 >"$W/h.txt"
+last=$(grep '^  +.* s |' "$W/h.txt" | tail -1 | awk '{print $NF}')
+[ "$(grep -c '^  +.* s |' "$W/h.txt")" -le 20 ] && [ "${last:-0}" != 0 ]
+ok $? "stats histogram: no empty rows past the end"
 exit $((fails > 0))
