@@ -126,7 +126,7 @@ for line in open(sys.argv[1]):
         continue  # a lost-events notice
     view.append((m.group(1), m.group(2), m.group(3), fields(m.group(4))))
 for line in open(sys.argv[2]):
-    m = re.match(r"^\[(\d+\.\d{9})\] \S+ (\w+): \{ cpu_id = (\d+) \}, \{ ?(.*?) ?\}$", line.rstrip("\n"))
+    m = re.match(r"^\[(\d+\.\d{9})\] \S+ (\w+): \{ cpu_id = (\d+) \}, (?:\{ vtid = \d+ \}, )?\{ ?(.*?) ?\}$", line.rstrip("\n"))
     if not m:
         continue
     bt2.append((m.group(1), m.group(3), m.group(2), fields(m.group(4))))

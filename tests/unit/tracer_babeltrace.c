@@ -2,7 +2,8 @@
  * The tracer end to end: every argument type, several threads, a marker
  * from a library dlopen'd while recording; then the real babeltrace2 reads
  * the trace, and every event it prints must be one we emitted, with the
- * same values, each thread's events in order, no warning on stderr.
+ * same values and the id of the thread that fired it (gettid()), each
+ * thread's events in order, no warning on stderr.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +23,8 @@
 
 #define NTHREADS 3
 #define PER_THREAD 2000
+
+static int tids[NTHREADS];
 
 /* What we emitted, as babeltrace2 prints the payload. */
 static char **expect;
@@ -33,10 +37,18 @@ static void expect_add(const char *fmt, ...)
 	va_list ap;
 	char *s;
 
+	char *body, *colon;
+
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
+	if (vasprintf(&body, fmt, ap) < 0)
 		abort();
 	va_end(ap);
+	/* "NAME: { vtid = TID }, { fields }": the thread that fired it, as the kernel knows it. */
+	colon = strstr(body, ": ");
+	if (!colon || asprintf(&s, "%.*s: { vtid = %d }, %s", (int)(colon - body), body,
+			       (int)gettid(), colon + 2) < 0)
+		abort();
+	free(body);
 	pthread_mutex_lock(&expect_lock);
 	expect = realloc(expect, (nexpect + 1) * sizeof(*expect));
 	expect[nexpect++] = s;
@@ -48,12 +60,33 @@ static void *worker(void *arg)
 	int t = (int)(intptr_t)arg;
 	char name[32];
 
+	snprintf(name, sizeof(name), "bt-worker-%d", t);
+	pthread_setname_np(pthread_self(), name);
+	tids[t] = (int)gettid();
+
 	for (int i = 0; i < PER_THREAD; i++) {
 		snprintf(name, sizeof(name), "t%d-%d", t, i);
 		trace_mark_generic(bt_ints, "thread %d seq %d name %s", t, i, name);
 		expect_add("bt_ints: { thread = %d, seq = %d, name = \"%s\" }", t, i, name);
 	}
 	return NULL;
+}
+
+/* Whether the metadata's env names thread @tid @name. */
+static int names_thread(const char *dir, int tid, const char *name)
+{
+	char path[600], line[256], want[128];
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/metadata", dir);
+	snprintf(want, sizeof(want), "\tthread_name_%d = \"%s\";\n", tid, name);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		found |= !strcmp(line, want);
+	if (f)
+		fclose(f);
+	return found;
 }
 
 static void emit_types(void)
@@ -102,7 +135,7 @@ static int cmp(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	char dir[] = "/tmp/markers-bt-XXXXXX", cmd[2048], line[8192], errpath[600];
-	struct marker_tracer_options o = {.size = sizeof(o), .dir = dir, .subbuf_size = 16384};
+	struct marker_tracer_options o = {.size = sizeof(o), .dir = dir, .subbuf_size = 65536};
 	struct marker_tracer_stats st = {.size = sizeof(st)};
 	pthread_t th[NTHREADS];
 	char **got = NULL;
@@ -114,7 +147,7 @@ int main(int argc, char **argv)
 	FILE *f;
 
 	(void)argc;
-	plan(12);
+	plan(14);
 	for (int t = 0; t < NTHREADS; t++)
 		last_seq[t] = -1;
 	if (!mkdtemp(dir))
@@ -140,8 +173,23 @@ int main(int argc, char **argv)
 			expect_add("tracer_dl_event: { n = %d, tag = \"late\" }", i);
 		}
 	}
+	/* A rename after the thread's first event: stop sees it. */
+	prctl(PR_SET_NAME, "bt-main-late");
 	is_int(marker_tracer_stop(), 0, "stop");
 	marker_tracer_get_stats(&st);
+	{
+		int named = names_thread(dir, (int)getpid(), "bt-main-late");
+
+		ok(named, "the metadata names the main thread, renamed after its first event");
+		named = 1;
+		for (int t = 0; t < NTHREADS; t++) {
+			char want[32];
+
+			snprintf(want, sizeof(want), "bt-worker-%d", t);
+			named &= names_thread(dir, tids[t], want);
+		}
+		ok(named, "the metadata names each worker thread by its tid");
+	}
 	is_int(st.recorded, nexpect, "recorded every event");
 	is_int(st.discarded, 0, "nothing discarded");
 
@@ -165,7 +213,8 @@ int main(int argc, char **argv)
 		got = realloc(got, (ngot + 1) * sizeof(*got));
 		if (asprintf(&got[ngot++], "%s: %s", name, fields + 3) < 0)
 			break;
-		if (sscanf(fields + 3, "{ thread = %d, seq = %d", &t, &seq) == 2 && t >= 0 &&
+		if (strstr(fields + 3, "}, {") &&
+		    sscanf(strstr(fields + 3, "}, {") + 3, "{ thread = %d, seq = %d", &t, &seq) == 2 && t >= 0 &&
 		    t < NTHREADS) {
 			if (seq != last_seq[t] + 1)
 				order_ok = 0;

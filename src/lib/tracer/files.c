@@ -440,11 +440,64 @@ static void uuid_str(char out[37], const uint8_t u[16])
 		 u[14], u[15]);
 }
 
+struct tid_ent {
+	int32_t tid;
+	uint32_t index;
+};
+
+static int by_tid_then_index(const void *a, const void *b)
+{
+	const struct tid_ent *x = a, *y = b;
+
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/*
+ * The thread table as env entries `thread_name_TID = "name";`, one per tid
+ * (the newest entry of a tid the kernel reused), sorted by tid, and
+ * `threads_unnamed = N;` when the table overflowed.
+ */
+static void thread_names(FILE *f, const struct tr_session_hdr *sh)
+{
+	uint32_t n = __atomic_load_n(&sh->nthreads, __ATOMIC_ACQUIRE), k = 0;
+	struct tid_ent *v;
+
+	if (n > TR_MAX_THREADS) {
+		fprintf(f, "\tthreads_unnamed = %u;\n", n - TR_MAX_THREADS);
+		n = TR_MAX_THREADS;
+	}
+	v = malloc((n ? n : 1) * sizeof(*v));
+	if (!v)
+		return; /* names are not needed to read the events */
+	for (uint32_t i = 0; i < n; i++) {
+		int32_t tid = __atomic_load_n(&sh->threads[i].tid, __ATOMIC_ACQUIRE);
+
+		if (tid > 0)
+			v[k++] = (struct tid_ent){tid, i};
+	}
+	qsort(v, k, sizeof(*v), by_tid_then_index);
+	for (uint32_t i = 0; i < k; i++) {
+		char name[TR_THREAD_NAME];
+
+		if (i + 1 < k && v[i + 1].tid == v[i].tid)
+			continue;
+		memcpy(name, sh->threads[v[i].index].name, sizeof(name));
+		name[sizeof(name) - 1] = 0;
+		fprintf(f, "\tthread_name_%d = ", (int)v[i].tid);
+		tsdl_string(f, name);
+		fprintf(f, ";\n");
+	}
+	free(v);
+}
+
 int marker__tr_write_metadata(struct tr_session *s)
 {
 	const struct tr_session_hdr *sh = s->sh;
 	uint32_t ndecl = __atomic_load_n(&sh->ndecl, __ATOMIC_ACQUIRE);
 	uint32_t nid = __atomic_load_n(&sh->next_id, __ATOMIC_ACQUIRE);
+	uint32_t threads_gen = __atomic_load_n(&sh->threads_gen, __ATOMIC_ACQUIRE);
 	uint64_t freq, offset;
 	int64_t offset_s;
 	char uuid[37], *text = NULL;
@@ -489,8 +542,10 @@ int marker__tr_write_metadata(struct tr_session *s)
 		uuid);
 	fprintf(f, "env {\n\ttracer_name = \"markers\";\n\ttracer_major = 1;\n\tprocname = ");
 	tsdl_string(f, sh->procname);
-	fprintf(f, ";\n\tvpid = %lld;\n\tmode = \"%s\";\n};\n\n", (long long)sh->pid,
+	fprintf(f, ";\n\tvpid = %lld;\n\tmode = \"%s\";\n", (long long)sh->pid,
 		sh->overwrite ? "overwrite" : "discard");
+	thread_names(f, sh);
+	fprintf(f, "};\n\n");
 	fprintf(f,
 		"clock {\n"
 		"\tname = \"markers\";\n"
@@ -534,6 +589,9 @@ int marker__tr_write_metadata(struct tr_session *s)
 		"\tid = 0;\n"
 		"\tevent.header := struct event_header_compact;\n"
 		"\tpacket.context := struct packet_context;\n"
+		"\tevent.context := struct {\n"
+		"\t\tint32_t _vtid;\n"
+		"\t};\n"
 		"};\n");
 	for (uint32_t id = 0; id < nid && id < TR_MAX_IDS; id++) {
 		uint32_t off = __atomic_load_n(&sh->rec_off[id], __ATOMIC_ACQUIRE);
@@ -574,8 +632,10 @@ int marker__tr_write_metadata(struct tr_session *s)
 	}
 	err = replace_file(s, "metadata", text, len);
 	free(text);
-	if (!err)
+	if (!err) {
 		s->metadata_ndecl = ndecl;
+		s->metadata_threads_gen = threads_gen;
+	}
 	return err;
 }
 

@@ -82,6 +82,7 @@ static size_t walk(const struct tr_session_hdr *sh, const char *data, size_t len
 		d = decl_of(sh, id);
 		if (!d)
 			break;
+		p += TR_CONTEXT;
 		for (const char *c = decl_types(d); *c && *c != MARKER_TYPE_UNKNOWN; c++) {
 			if (*c == MARKER_TYPE_STRING) {
 				const char *z = p < len ? memchr(data + p, 0, len - p) : NULL;
@@ -202,7 +203,8 @@ static int write_packet(struct tr_session *s, struct tr_buf *b, uint64_t seq, ui
 	 * metadata file written now declares them all, before any reader can
 	 * see the packet.  An empty packet (the final counts) needs none.
 	 */
-	if (len && __atomic_load_n(&s->sh->ndecl, __ATOMIC_ACQUIRE) != s->metadata_ndecl &&
+	if (len && (__atomic_load_n(&s->sh->ndecl, __ATOMIC_ACQUIRE) != s->metadata_ndecl ||
+	     __atomic_load_n(&s->sh->threads_gen, __ATOMIC_ACQUIRE) != s->metadata_threads_gen) &&
 	    (err = marker__tr_write_metadata(s)) < 0)
 		return err;
 	/* The empty packet goes into the tail reserve; others reserve their space first. */

@@ -385,12 +385,14 @@ void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_li
 	struct tr_sb *sb;
 	uint64_t old, begin, end, ts, mask, payload;
 	unsigned hsize, nrec, idx;
+	int32_t tid;
 	int ext;
 	char *p;
 
 	(void)fmt;
 	if (__builtin_expect(!s->active, 0))
 		return;
+	tid = marker__tr_tid(s);
 	b = &s->bufs[current_cpu(s->nbufs)];
 	h = b->h;
 	e = lookup(s, m);
@@ -445,12 +447,12 @@ void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_li
 		off = begin & mask;
 		ext = off == 0 || e->id >= TR_COMPACT_IDS ||
 		      ts - __atomic_load_n(&h->last_ts, __ATOMIC_RELAXED) >= (1u << TR_TS_BITS);
-		hsize = ext ? TR_HDR_EXTENDED : TR_HDR_COMPACT;
+		hsize = (ext ? TR_HDR_EXTENDED : TR_HDR_COMPACT) + TR_CONTEXT;
 		if (off && off + hsize + payload > s->sbsize) {
 			/* Does not fit: pad to the next sub-buffer and open it. */
 			begin += s->sbsize - off;
 			ext = 1;
-			hsize = TR_HDR_EXTENDED;
+			hsize = TR_HDR_EXTENDED + TR_CONTEXT;
 		}
 		if (hsize + payload > s->sbsize) {
 			count_discard(b); /* larger than a sub-buffer */
@@ -490,7 +492,7 @@ void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_li
 		}
 	}
 
-	/* Write the event: header, then the arguments in their declared widths. */
+	/* Write the event: header, context (vtid), then the arguments in their declared widths. */
 	p = b->data + ((uint64_t)idx << s->sbshift) + (begin & mask);
 	if (ext) {
 		uint32_t id = e->id;
@@ -506,6 +508,8 @@ void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_li
 		memcpy(p, &w, 4);
 		p += 4;
 	}
+	memcpy(p, &tid, 4);
+	p += TR_CONTEXT;
 	write_args(p, m->types, nrec, val, slen);
 
 	/* Commit: this slice's bytes and one event; pairs with the consumer's acquire. */

@@ -145,6 +145,8 @@ static void *consumer(void *arg)
 			struct marker_tracer_stats st;
 
 			update_calibration(s);
+			/* Renamed threads: the next packet rewrites the metadata. */
+			marker__tr_poll_names(s, 64);
 			marker__tr_stats(s, &st);
 			marker__tr_write_stats(s, &st);
 		}
@@ -266,6 +268,8 @@ int marker_tracer_start(const struct marker_tracer_options *opts)
 			goto err_remove;
 		s->consumer_running = 1;
 	}
+	static uint32_t gens;
+	s->gen = ++gens ? gens : ++gens; /* 0 is what a thread that never recorded holds */
 	s->active = 1;
 	cur = s;
 	unlock();
@@ -405,8 +409,11 @@ int marker_tracer_stop(void)
 		pthread_join(s->consumer, NULL);
 		lock();
 	}
-	if (s->active)
+	if (s->active) {
+		/* Renames since the consumer's last look, of the threads still alive. */
+		marker__tr_poll_names(s, TR_MAX_THREADS);
 		err = finish(s, "stopped");
+	}
 	/* else: a forked child's copy of its parent's session; the parent finishes it. */
 	unlock();
 	session_free(s);
@@ -470,6 +477,7 @@ static void after_fork_parent(void)
 
 static void after_fork_child(void)
 {
+	marker__tr_thread_forget(); /* the child's one thread has a tid of its own */
 	if (cur) {
 		__atomic_store_n(&cur->active, 0, __ATOMIC_RELAXED);
 		cur->consumer_running = 0; /* threads do not survive fork */

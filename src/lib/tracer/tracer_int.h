@@ -22,6 +22,8 @@
  *   sb.commit             atomic add (release)          acquire load; reset to 0
  *   sb.ts_begin, .pos     the sub-buffer's opener       read once complete
  *   sb.ts_end, .data_end  the sub-buffer's closer       read once complete
+ *   sh.threads[i]         the announcing thread, once   consumer: name on rename
+ *                         (tid release-stored last)     metadata: acquire tid
  *
  * A sub-buffer's commit word is bytes + (events << 32) added by every event
  * in it, plus one "close token" (padding + 1 byte) added by the writer that
@@ -41,7 +43,7 @@
 
 #define TR_SESSION_MAGIC 0x4d4b5253u /* "SRKM" */
 #define TR_BUF_MAGIC 0x4d4b5242u
-#define TR_VERSION 1
+#define TR_VERSION 2
 
 #define TR_NSLOTS 8192   /* (name, types) hash slots */
 #define TR_MAX_IDS 65536 /* event ids */
@@ -52,6 +54,7 @@
 #define TR_TS_BITS 27
 #define TR_HDR_COMPACT 4
 #define TR_HDR_EXTENDED 13 /* 5-bit escape padded to a byte, 32-bit id, 64-bit time */
+#define TR_CONTEXT 4 /* stream event context after the header: int32_t vtid */
 #define TR_PACKET_HDR 76 /* packet header + context, bytes */
 /*
  * Space kept allocated past the end of every stream file (fallocate,
@@ -62,6 +65,22 @@
 
 #define TR_DEFAULT_SUBBUF (256u << 10)
 #define TR_DEFAULT_NSUBBUFS 8
+
+/*
+ * One thread that recorded, in the session's thread table.  The thread
+ * appends its entry the first time it records (claiming a slot with an
+ * atomic add, then release-storing @tid); the consumer refreshes @name
+ * when the thread renames itself (session.c); the metadata writer lists
+ * the newest entry of each tid.  A tid the kernel reuses gets a new entry.
+ */
+#define TR_MAX_THREADS 4096
+#define TR_THREAD_NAME 16 /* TASK_COMM_LEN */
+struct tr_thread_ent {
+	int32_t tid;   /* 0 until published */
+	uint32_t gone; /* consumer: the thread has exited, no more refreshes */
+	uint64_t pad;
+	char name[TR_THREAD_NAME];
+};
 
 /* A declaration record in the arena: header, then name\0types\0format\0file\0. */
 struct tr_decl {
@@ -96,6 +115,11 @@ struct tr_session_hdr {
 	uint32_t arena_used; /* atomic: bytes of the arena taken */
 	uint32_t ndecl;      /* atomic: declarations published */
 	uint32_t write_err;  /* errno of the first failed trace write, 0: none (flush.c) */
+	/* The thread table. */
+	uint32_t nthreads;     /* atomic: entries claimed (may exceed TR_MAX_THREADS) */
+	uint32_t threads_gen;  /* atomic: bumped by every new entry or renamed thread */
+	uint32_t pad1;
+	struct tr_thread_ent threads[TR_MAX_THREADS];
 	uint64_t slots[TR_NSLOTS]; /* 0, or (hash48 << 16) | id */
 	uint32_t rec_off[TR_MAX_IDS]; /* id -> arena offset + 1 of its record, 0: none */
 	char arena[TR_ARENA_SIZE];
@@ -153,6 +177,7 @@ struct tr_cache_ent {
 
 struct tr_session {
 	int active; /* 0 in a forked child: the probe returns */
+	uint32_t gen; /* unique per session in this process: threads announce themselves once */
 	char *dir;
 	int dir_fd, lock_fd;
 	uint8_t tag[8]; /* names the buffer files in /dev/shm */
@@ -172,6 +197,8 @@ struct tr_session {
 	pthread_t consumer;
 	int consumer_running, consumer_stop;
 	uint32_t metadata_ndecl; /* declarations in the metadata file */
+	uint32_t metadata_threads_gen; /* threads_gen the metadata file lists */
+	uint32_t name_poll;            /* next thread table entry to check for a rename */
 	uint64_t stream_bytes;
 	uint64_t packet_events;  /* events written to stream files */
 	const char *state;
@@ -209,8 +236,34 @@ static inline unsigned marker__tr_sb_index(const struct tr_session *s, uint64_t 
 							     : n % s->nsubbufs);
 }
 
+/* ---- thread identity (threads.c) ---- */
+/*
+ * What this thread knows of itself, per thread (initial-exec: one load, no
+ * call).  @tid is gettid(), read once; @session is the gen of the session
+ * this thread has announced itself in (its table entry written).
+ */
+struct tr_self {
+	int32_t tid;
+	uint32_t session;
+	uint32_t busy; /* announcing: a signal handler that records meanwhile skips it */
+};
+extern __thread struct tr_self marker__tr_self __attribute__((tls_model("initial-exec")));
+/* Slow path of marker__tr_tid(): read the tid, enter the thread table. */
+int32_t marker__tr_announce(struct tr_session *s);
+/* The calling thread's id, announced in @s's thread table. */
+static inline int32_t marker__tr_tid(struct tr_session *s)
+{
+	if (__builtin_expect(marker__tr_self.session == s->gen, 1))
+		return marker__tr_self.tid;
+	return marker__tr_announce(s);
+}
+
 /* ---- recording (ring.c) ---- */
 void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_list *args);
+/* Forget this thread's cached id (the child of fork() is a new thread). */
+void marker__tr_thread_forget(void);
+/* Re-read the names of up to @budget threads of the table; returns 1 if one changed. */
+int marker__tr_poll_names(struct tr_session *s, unsigned budget);
 /* Payload bytes of one argument of type code @c, 0 for strings and unknown. */
 unsigned marker__tr_type_size(char c);
 
