@@ -74,6 +74,79 @@ static void case_chain(void)
 	_exit(0);
 }
 
+/*
+ * A crash reporter's handler, installed after the library's: it records the
+ * trap (a byte into a pipe the parent counts), then chains to the handler it
+ * replaced, as crash reporters do.
+ */
+static int reporter_pipe[2] = {-1, -1};
+static struct sigaction reporter_old;
+
+static void reporter(int sig, siginfo_t *si, void *uc)
+{
+	if (write(reporter_pipe[1], "t", 1) < 0)
+		_exit(3);
+	if (reporter_old.sa_flags & SA_SIGINFO) {
+		reporter_old.sa_sigaction(sig, si, uc);
+	} else if (reporter_old.sa_handler == SIG_DFL) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+	} else if (reporter_old.sa_handler != SIG_IGN) {
+		reporter_old.sa_handler(sig);
+	}
+}
+
+static void install_reporter(void)
+{
+	struct sigaction sa = {0};
+
+	sa.sa_sigaction = reporter;
+	sa.sa_flags = SA_SIGINFO;
+	sigfillset(&sa.sa_mask);
+	sigaction(SIGTRAP, &sa, &reporter_old);
+}
+
+/*
+ * The library's handler is installed, the reporter chains to it, a switch
+ * puts the library's back in front (chaining to the reporter): a trap must
+ * run the reporter once, then the default action, never loop between the two.
+ * @how: 0 raise(), 1 a foreign int3, 2 raise() with no switch after the
+ * reporter came.
+ */
+static void chain_loop(int how)
+{
+	long hits = 0;
+
+	CHECK(marker_probe_register("trap_j", "i %d", pu_count_probe, &hits) == 0, "register");
+	install_reporter();
+	CHECK(reporter_old.sa_flags & SA_SIGINFO, "the library's handler was installed");
+	if (how != 2) {
+		CHECK(marker_probe_unregister("trap_j", pu_count_probe, &hits) == 0, "switch");
+		fire_j(1);
+		CHECK(hits == 0, "hits %ld", hits);
+	}
+	if (how == 1)
+		__asm__ volatile("int3");
+	else
+		raise(SIGTRAP);
+	_exit(0); /* not reached: the default action ends the process */
+}
+
+static void case_chain_loop_raise(void)
+{
+	chain_loop(0);
+}
+
+static void case_chain_loop_int3(void)
+{
+	chain_loop(1);
+}
+
+static void case_chain_loop_noswitch(void)
+{
+	chain_loop(2);
+}
+
 /* No handler of the program: raise(SIGTRAP) ends the process as it would without us. */
 static void case_default(void)
 {
@@ -188,6 +261,7 @@ static void case_fork(void)
 	_exit(0);
 }
 
+/* The status of @fn run in a child; -1 if it was still running after 10 s (then killed). */
 static int run(void (*fn)(void))
 {
 	int status = 0;
@@ -197,18 +271,48 @@ static int run(void (*fn)(void))
 	pid = fork();
 	if (pid == 0)
 		fn();
-	waitpid(pid, &status, 0);
+	for (int ms = 0; waitpid(pid, &status, WNOHANG) == 0; ms += 10) {
+		if (ms >= 10000) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			printf("# the child hung: killed\n");
+			return -1;
+		}
+		usleep(10000);
+	}
 	return status;
+}
+
+/* Run a chain_loop case: it must die of SIGTRAP after one call of the reporter. */
+static void check_chain_loop(void (*fn)(void), const char *what)
+{
+	char buf[64];
+	ssize_t n;
+	int st;
+
+	if (pipe(reporter_pipe) < 0)
+		abort();
+	st = run(fn);
+	close(reporter_pipe[1]);
+	n = read(reporter_pipe[0], buf, sizeof(buf));
+	close(reporter_pipe[0]);
+	ok(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGTRAP && n == 1,
+	   "a chaining handler installed after ours, %s: it ran %zd time(s), then the "
+	   "default action (status %#x)",
+	   what, n, st);
 }
 
 int main(void)
 {
 	int st;
 
-	plan(4);
+	plan(7);
 	st = run(case_chain);
 	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	   "raise(SIGTRAP) and a foreign int3 reach the program's handler");
+	check_chain_loop(case_chain_loop_raise, "raise()");
+	check_chain_loop(case_chain_loop_int3, "a foreign int3");
+	check_chain_loop(case_chain_loop_noswitch, "raise() before the next switch");
 	st = run(case_default);
 	ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGTRAP,
 	   "without a handler of the program, raise(SIGTRAP) still ends it");

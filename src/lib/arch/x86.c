@@ -113,44 +113,90 @@ static void emulate(const struct x86_site *e, ucontext_t *uc, int want)
 /* ---- the handler ---- */
 
 /*
- * The handler that was installed before ours, in two slots so that a
- * replacement (marker__x86_handler_ensure_locked) never changes the one a
- * handler may be reading.
+ * The handlers our own displaced, oldest first: [0] is what was installed
+ * before the library, [1..] the program's handlers that replaced ours later
+ * (each time, we put ours back in front and keep theirs).  Entries are
+ * appended under marker__lock and never change once published through
+ * ndisplaced, so a handler reads them without a lock.
  */
-static struct sigaction prev[2];
-static int prev_idx;
-static int installed;
+#define NDISPLACED 16
+static struct sigaction displaced[NDISPLACED];
+static unsigned ndisplaced;
 
-/* Hand a trap that is not ours to the previous handler, as if we were not here. */
-static void chain(int sig, siginfo_t *si, void *uc)
+/*
+ * A handler of the program that replaced ours usually chains to the one it
+ * replaced, which is ours: we call it, it calls us.  Each thread remembers
+ * the trap it is chaining (@si) and the frame of the handler that chains
+ * (@frame); a call of our handler with the same siginfo from deeper in the
+ * stack is that chain coming back, and goes one handler further back
+ * (@level), down to what was there before the library.  A new signal
+ * delivered by the kernel has its siginfo at a fixed distance above the
+ * handler's frame, so even at the same address as a chain a program left
+ * with siglongjmp() it is never deeper than that chain's frame.
+ */
+struct chaining {
+	const void *si;
+	const void *frame;
+	unsigned level;
+};
+static __thread struct chaining chaining __attribute__((tls_model("initial-exec")));
+
+/* The default action of SIGTRAP: end the process (with a core dump). */
+static void default_action(int sig)
 {
-	const struct sigaction *p = &prev[__atomic_load_n(&prev_idx, __ATOMIC_ACQUIRE)];
+	/*
+	 * Restore it and send the signal again: it is blocked in this
+	 * handler, so it arrives (and ends the process as it would have)
+	 * when the handlers return.
+	 */
+	struct sigaction dfl;
 
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigaction(sig, &dfl, NULL);
+	raise(sig);
+}
+
+/*
+ * Hand a trap that is not ours to the displaced handler @level steps back
+ * from the newest, as if we were not here; past the oldest, the default.
+ */
+static void chain(int sig, siginfo_t *si, void *uc, unsigned level, const void *frame)
+{
+	unsigned n = __atomic_load_n(&ndisplaced, __ATOMIC_ACQUIRE);
+	struct chaining saved = chaining;
+	const struct sigaction *p;
+
+	if (level >= n) {
+		default_action(sig);
+		return;
+	}
+	p = &displaced[n - 1 - level];
 	if (p->sa_flags & SA_SIGINFO) {
+		chaining = (struct chaining){si, frame, level};
 		p->sa_sigaction(sig, si, uc);
+		chaining = saved;
 	} else if (p->sa_handler == SIG_IGN) {
 		/* nothing */
 	} else if (p->sa_handler == SIG_DFL) {
-		/*
-		 * The default action is to dump core.  Restore it and send the
-		 * signal again: it is blocked in this handler, so it arrives
-		 * (and ends the process as it would have) when we return.
-		 */
-		struct sigaction dfl;
-
-		memset(&dfl, 0, sizeof(dfl));
-		dfl.sa_handler = SIG_DFL;
-		sigaction(sig, &dfl, NULL);
-		raise(sig);
+		default_action(sig);
 	} else {
+		chaining = (struct chaining){si, frame, level};
 		p->sa_handler(sig);
+		chaining = saved;
 	}
 }
 
 static void trap_handler(int sig, siginfo_t *si, void *ucv)
 {
+	const void *frame = __builtin_frame_address(0);
 	ucontext_t *uc = ucv;
 
+	/* Called back by a handler we chained to: further back, never a site. */
+	if (chaining.si == si && (uintptr_t)frame < (uintptr_t)chaining.frame) {
+		chain(sig, si, ucv, chaining.level + 1, frame);
+		return;
+	}
 	/* An int3 is SI_KERNEL; raise(), kill() and friends are not ours. */
 	if (si->si_code == SI_KERNEL) {
 		uintptr_t pc = get_pc(uc) - 1; /* the trap reports the byte after int3 */
@@ -180,34 +226,37 @@ static void trap_handler(int sig, siginfo_t *si, void *ucv)
 		if (e)
 			return;
 	}
-	chain(sig, si, ucv);
+	chain(sig, si, ucv, 0, frame);
 }
 
 int marker__x86_handler_ensure_locked(void)
 {
+	unsigned n = ndisplaced;
 	struct sigaction sa, cur;
-	int idx = prev_idx;
 
 	if (sigaction(SIGTRAP, NULL, &cur) < 0)
 		return -errno;
-	if (installed && (cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == trap_handler)
+	if (n && (cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == trap_handler)
 		return 0;
 	/*
 	 * First time, or the program installed its own handler since: keep
-	 * theirs as the one we chain to (in the slot no handler reads), then
-	 * put ours back.  Every signal is blocked while ours runs, so that no
-	 * other handler can reach a site's int3 inside it.
+	 * theirs as the one we chain to first, then put ours back.  Every
+	 * signal is blocked while ours runs, so that no other handler can
+	 * reach a site's int3 inside it.  The same handler installed again
+	 * is kept once.  A program that has replaced ours NDISPLACED times
+	 * gets no more patching (-ENOSPC: sites work from the flag).
 	 */
-	if (installed)
-		idx = !idx;
-	prev[idx] = cur;
-	__atomic_store_n(&prev_idx, idx, __ATOMIC_RELEASE);
+	if (!n || memcmp(&cur, &displaced[n - 1], sizeof(cur))) {
+		if (n == NDISPLACED)
+			return -ENOSPC;
+		displaced[n] = cur;
+		__atomic_store_n(&ndisplaced, n + 1, __ATOMIC_RELEASE);
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = trap_handler;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
 	sigfillset(&sa.sa_mask);
 	if (sigaction(SIGTRAP, &sa, NULL) < 0)
 		return -errno;
-	installed = 1;
 	return 0;
 }
