@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "patch.h"
 #include "registry.h"
 
 static int collect(struct marker__entry *e, void *arg)
@@ -65,6 +66,7 @@ int marker_foreach(marker_foreach_func *cb, void *arg)
 
 	marker__init();
 	marker__lock_acquire();
+	marker__patch_adopt_deferred_locked(); /* list what the sites will stay */
 	n = marker__entry_count_locked();
 	all = p = calloc(n ? n : 1, sizeof(*all));
 	if (!all) {

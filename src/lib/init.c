@@ -15,9 +15,11 @@
 #include <unistd.h>
 
 #include "hooks.h"
+#include "patch.h"
 #include "print_probe.h"
 #include "rcu.h"
 #include "registry.h"
+#include "thread.h"
 #include "warn.h"
 
 int marker__verbose;
@@ -61,6 +63,7 @@ static void after_fork_parent(void)
 
 static void after_fork_child(void)
 {
+	marker__thread_after_fork_child();
 	urcu_bp_after_fork_child();
 	marker__lock_release();
 }
@@ -72,6 +75,7 @@ static void core_init(void)
 	const char *v = getenv("MARKERS_VERBOSE");
 
 	marker__verbose = v && *v && strcmp(v, "0");
+	marker__patch_init(); /* before any thread of ours */
 	if (pthread_atfork(before_fork, after_fork_parent, after_fork_child))
 		marker__warn("pthread_atfork failed: fork() while markers change may deadlock");
 }

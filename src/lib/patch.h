@@ -9,7 +9,7 @@
  * marker->state.  A site whose code cannot be patched stays taken and
  * works from the flag (MARKER_MODE_FALLBACK, with a reason).
  *
- * All functions are called with marker__lock held.  Where patching does not
+ * All functions but marker__patch_init() are called with marker__lock held.  Where patching does not
  * exist (other architectures) they only set the modes.
  */
 #ifndef MARKERS_PATCH_H
@@ -19,11 +19,28 @@
 #include "registry.h"
 
 /*
+ * Start-up, before the library starts any thread of its own: what is cheap
+ * only while the process has one thread (registering for membarrier
+ * SYNC_CORE waits for an RCU grace period of the kernel, milliseconds, once
+ * a second thread exists).  Not under marker__lock; idempotent.
+ */
+void marker__patch_init(void);
+
+/*
  * New optimized sites of a loading object: verify their bytes, adopt them,
  * set each mode (PATCHED or FALLBACK).  A site already REFUSED keeps that
  * mode; its state stays 0, so either code form keeps it off.
  */
 void marker__patch_adopt_locked(struct marker__site **sites, size_t n);
+
+/*
+ * Adopt now what marker__patch_adopt_locked() put off while a thread of the
+ * library was starting (waiting for it would cost every short-lived program
+ * its start-up time): called when that thread runs, before a switch, before
+ * a listing.  The _locked form with marker__lock held, the other without.
+ */
+void marker__patch_adopt_deferred(void);
+void marker__patch_adopt_deferred_locked(void);
 
 /* Bring the code of these adopted sites in line with marker->state. */
 void marker__patch_apply_locked(struct marker__site **sites, size_t n);

@@ -145,6 +145,8 @@ void marker__batch_add_entry(struct marker__batch *b, struct marker__entry *e)
 
 void marker__batch_flush_locked(struct marker__batch *b)
 {
+	/* Sites whose adoption was put off were not in the batch: their turn now. */
+	marker__patch_adopt_deferred_locked();
 	if (b->n)
 		marker__patch_apply_locked(b->v, b->n);
 	free(b->v);

@@ -1,14 +1,53 @@
 /* thread.c - starting the library's own threads. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/futex.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "patch.h"
 #include "thread.h"
 
-int marker__thread_start(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
-			 void *arg)
+/*
+ * Threads of ours created but not yet running their function: glibc starts
+ * a thread with every signal blocked and sets its mask just before calling
+ * the function, so until then the patcher would see a thread that blocks
+ * SIGTRAP.  A futex word: the patcher sleeps on it instead of polling.
+ */
+static unsigned starting;
+
+struct start {
+	void *(*fn)(void *);
+	void *arg;
+	int adopt; /* adopt the deferred sites before fn */
+};
+
+static void *trampoline(void *p)
 {
+	struct start st = *(struct start *)p;
+
+	free(p);
+	/* Our mask is in force now; pairs with the acquire load in the waiter. */
+	__atomic_sub_fetch(&starting, 1, __ATOMIC_RELEASE);
+	syscall(SYS_futex, &starting, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL, NULL, 0);
+	if (st.adopt)
+		marker__patch_adopt_deferred();
+	return st.fn(st.arg);
+}
+
+static int start(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg,
+		 int adopt)
+{
+	struct start *st = malloc(sizeof(*st));
 	sigset_t all, old;
 	int err;
 
+	if (!st)
+		return -ENOMEM;
+	*st = (struct start){fn, arg, adopt};
 	/* The new thread inherits the mask in force at pthread_create(). */
 	sigfillset(&all);
 	sigdelset(&all, SIGTRAP);
@@ -16,8 +55,47 @@ int marker__thread_start(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(
 	sigdelset(&all, SIGBUS);
 	sigdelset(&all, SIGILL);
 	sigdelset(&all, SIGFPE);
+	__atomic_add_fetch(&starting, 1, __ATOMIC_RELAXED);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	err = pthread_create(th, attr, fn, arg);
+	err = pthread_create(th, attr, trampoline, st);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		free(st);
+		__atomic_sub_fetch(&starting, 1, __ATOMIC_RELEASE);
+		syscall(SYS_futex, &starting, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL, NULL, 0);
+	}
 	return -err;
+}
+
+int marker__thread_start(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
+			 void *arg)
+{
+	return start(th, attr, fn, arg, 1);
+}
+
+int marker__thread_start_lazy(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
+			      void *arg)
+{
+	return start(th, attr, fn, arg, 0);
+}
+
+unsigned marker__thread_starting(void)
+{
+	return __atomic_load_n(&starting, __ATOMIC_ACQUIRE);
+}
+
+void marker__thread_wait_started(void)
+{
+	struct timespec step = {0, 10 * 1000 * 1000};
+	unsigned v;
+
+	/* At most ~100 ms: a thread that does not run by then is the patcher's problem. */
+	for (int i = 0; i < 10 && (v = __atomic_load_n(&starting, __ATOMIC_ACQUIRE)); i++)
+		syscall(SYS_futex, &starting, FUTEX_WAIT_PRIVATE, v, &step, NULL, 0);
+}
+
+void marker__thread_after_fork_child(void)
+{
+	/* The threads the parent was starting are not ours to wait for. */
+	__atomic_store_n(&starting, 0, __ATOMIC_RELAXED);
 }

@@ -4,12 +4,24 @@
  */
 #include "patch.h"
 
+void marker__patch_init(void)
+{
+}
+
 void marker__patch_adopt_locked(struct marker__site **sites, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		sites[i]->mode = MARKER_MODE_FALLBACK;
 		sites[i]->reason = "no code patching on this architecture";
 	}
+}
+
+void marker__patch_adopt_deferred(void)
+{
+}
+
+void marker__patch_adopt_deferred_locked(void)
+{
 }
 
 void marker__patch_apply_locked(struct marker__site **sites, size_t n)

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "patch.h"
+#include "thread.h"
 #include "warn.h"
 #include "x86.h"
 
@@ -50,6 +51,7 @@ static const char *R_BYTES = "unexpected instruction bytes at the site";
 static const char *R_ADDR = "site address outside its object's code";
 static const char *R_DUP = "another site record has this address";
 static const char *R_NOMEM = "out of memory";
+static const char *R_STARTING = "not rewritten yet: the library's thread is starting";
 
 static int sys_membarrier(int cmd, unsigned flags)
 {
@@ -179,8 +181,10 @@ static const char *ready_locked(void)
 	 * Many blocks are short: a thread being created runs with every
 	 * signal blocked until it sets its own mask (which may take a while
 	 * on a loaded machine), liburcu blocks them during a grace period,
-	 * our own handler while it runs.  Look again for up to ~100 ms.
+	 * our own handler while it runs.  Our own new threads say when they
+	 * run; the others: look again for up to ~100 ms.
 	 */
+	marker__thread_wait_started();
 	for (useconds_t wait = 50, total = 0; (why = other_threads()); wait *= 2) {
 		if (why == R_TRACED || total > 100000)
 			return why;
@@ -457,7 +461,21 @@ static int in_code(const struct find_obj *fo, const void *addr, size_t len)
 
 /* ---- the interface of patch.h ---- */
 
-void marker__patch_adopt_locked(struct marker__site **sites, size_t n)
+void marker__patch_init(void)
+{
+	/*
+	 * Registering is cheap in a process of one thread, a grace period of
+	 * the kernel's RCU (5-10 ms measured) in one of more; the first is
+	 * usually the case before the library starts its own threads.  The
+	 * registration is kept across fork().  Failing here is not final:
+	 * ready_locked() tries again, and says why.
+	 */
+	if (!__atomic_load_n(&barrier_ok, __ATOMIC_RELAXED) &&
+	    sys_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0) == 0)
+		__atomic_store_n(&barrier_ok, 1, __ATOMIC_RELAXED);
+}
+
+static void adopt_now_locked(struct marker__site **sites, size_t n)
 {
 	struct x86_table *old = marker__x86_table, *t;
 	size_t nold = old ? old->n : 0, k = 0;
@@ -545,6 +563,75 @@ void marker__patch_adopt_locked(struct marker__site **sites, size_t n)
 	free(todo);
 }
 
+/*
+ * Objects whose adoption waits for a thread of ours to start (see patch.h):
+ * each a copy of the sites handed to marker__patch_adopt_locked, in
+ * FALLBACK mode (taken, working from the flag) until then.
+ */
+struct deferred {
+	struct marker__site **v;
+	size_t n;
+	struct deferred *next;
+};
+static struct deferred *deferred;
+
+void marker__patch_adopt_locked(struct marker__site **sites, size_t n)
+{
+	struct deferred *d = NULL;
+
+	/*
+	 * A thread of ours that does not run yet blocks every signal (glibc
+	 * starts threads so) and would make ready_locked() wait until it is
+	 * scheduled: tens of microseconds to milliseconds, at the start-up of
+	 * every program, as the library starts its threads just before the
+	 * program's markers register.  That thread adopts them instead.
+	 */
+	if (n && marker__thread_starting() && (d = malloc(sizeof(*d))))
+		d->v = malloc(n * sizeof(*d->v));
+	if (!d || !d->v) {
+		free(d);
+		adopt_now_locked(sites, n);
+		return;
+	}
+	memcpy(d->v, sites, n * sizeof(*d->v));
+	d->n = n;
+	d->next = deferred;
+	deferred = d;
+	for (size_t i = 0; i < n; i++)
+		if (sites[i]->mode != MARKER_MODE_REFUSED) {
+			sites[i]->mode = MARKER_MODE_FALLBACK;
+			sites[i]->reason = R_STARTING;
+		}
+}
+
+void marker__patch_adopt_deferred_locked(void)
+{
+	struct deferred *d = deferred, *rev = NULL, *next;
+
+	deferred = NULL;
+	/* In the order the objects loaded. */
+	for (; d; d = next) {
+		next = d->next;
+		d->next = rev;
+		rev = d;
+	}
+	for (d = rev; d; d = next) {
+		next = d->next;
+		adopt_now_locked(d->v, d->n);
+		free(d->v);
+		free(d);
+	}
+}
+
+void marker__patch_adopt_deferred(void)
+{
+	if (!__atomic_load_n(&deferred, __ATOMIC_RELAXED))
+		return;
+	marker__lock_acquire();
+	marker__patch_adopt_deferred_locked();
+	marker__lock_release();
+}
+
 /* The sites among @in whose code differs from their state, into @out; checks every byte. */
 static size_t select_changes(struct marker__site **in, size_t n, struct marker__site **out)
 {
@@ -576,10 +663,12 @@ static size_t select_changes(struct marker__site **in, size_t n, struct marker__
 
 void marker__patch_apply_locked(struct marker__site **sites, size_t n)
 {
-	const char *why = ready_locked();
+	const char *why;
 	struct marker__site **v;
 	size_t m;
 
+	marker__patch_adopt_deferred_locked();
+	why = ready_locked();
 	if (why) {
 		defer_all(sites, select_changes(sites, n, sites), why);
 		return;
@@ -625,6 +714,17 @@ void marker__patch_forget_locked(struct marker__site *sites, size_t n)
 	uintptr_t *gone;
 	size_t k = 0, ngone = 0;
 
+	/* Sites of this object whose adoption waits: forget them. */
+	for (struct deferred **pp = &deferred, *d; (d = *pp);) {
+		if (d->n && (uintptr_t)d->v[0] >= (uintptr_t)sites &&
+		    (uintptr_t)d->v[0] < (uintptr_t)(sites + n)) {
+			*pp = d->next;
+			free(d->v);
+			free(d);
+		} else {
+			pp = &d->next;
+		}
+	}
 	/* Sites of this object left behind by a batch are gone with it. */
 	for (size_t i = 0; i < npending; i++)
 		if ((uintptr_t)pending[i] < (uintptr_t)sites ||

@@ -2,8 +2,14 @@
  * control.c - the control channel's listener thread.
  *
  * Cheap and invisible to the program: one thread that sleeps in poll(),
- * the program's signals blocked in it, every descriptor close-on-exec, nothing done
- * at start-up but creating the thread.  At most MAX_CONN connections at
+ * the program's signals blocked in it, every descriptor close-on-exec.  At
+ * start-up the caller binds the socket (so that `markers list -p` can
+ * connect from the first instant) and creates the thread, which goes to
+ * sleep at once: a short-lived program pays a few system calls, and its
+ * exit finds the thread asleep.  The rewrite of the sites of objects that
+ * loaded while the thread was starting waits for it (see patch.h): the
+ * thread does it after ADOPT_DELAY_MS, unless a switch or a listing did it
+ * first, so that a program that lives a few milliseconds never pays it.  At most MAX_CONN connections at
  * once, each answered once and closed, except the one that started a
  * recording (see proto.h); a connection that sends no complete request
  * within IDLE_MS is dropped, and a reply is written with a send timeout,
@@ -30,14 +36,16 @@
 #include <unistd.h>
 
 #include "control.h"
-#include "thread.h"
 #include "hooks.h"
+#include "patch.h"
+#include "thread.h"
 #include "proto.h"
 #include "warn.h"
 
 #define MAX_CONN 8
 #define IDLE_MS 5000
 #define SEND_TIMEOUT_S 2
+#define ADOPT_DELAY_MS 20
 
 struct conn {
 	int fd;
@@ -261,16 +269,18 @@ static void *listener(void *arg)
 	struct pollfd pfd[MAX_CONN + 1];
 	int idx[MAX_CONN + 1];
 
+	long long adopt_at = now_ms() + ADOPT_DELAY_MS;
+
 	(void)arg;
-	pthread_mutex_lock(&ctl_lock);
-	listen_fd = open_socket();
-	pthread_mutex_unlock(&ctl_lock);
-	if (listen_fd < 0)
-		return NULL;
 	for (;;) {
-		long long now = now_ms(), wait = -1;
+		long long now = now_ms(), wait = adopt_at ? adopt_at - now : -1;
 		int n = 1;
 
+		if (adopt_at && wait <= 0) {
+			marker__patch_adopt_deferred();
+			adopt_at = 0;
+			wait = -1;
+		}
 		pfd[0] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
 		for (int i = 0; i < MAX_CONN; i++) {
 			if (conns[i].fd < 0)
@@ -313,6 +323,7 @@ static void *listener(void *arg)
 	return NULL;
 }
 
+/* The socket, then the thread.  Called with no thread of ours listening. */
 static void start_listener(void)
 {
 	pthread_attr_t attr;
@@ -320,11 +331,20 @@ static void start_listener(void)
 
 	for (int i = 0; i < MAX_CONN; i++)
 		conns[i].fd = -1;
+	listen_fd = open_socket();
+	if (listen_fd < 0)
+		return;
 	/* This thread never runs a marker site; see marker__thread_start. */
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (marker__thread_start(&th, &attr, listener, NULL))
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	if (marker__thread_start_lazy(&th, &attr, listener, NULL)) {
 		marker__warn("control channel off: cannot start its thread");
+		close(listen_fd);
+		listen_fd = -1;
+		unlink(sock_path);
+		sock_path[0] = 0;
+	}
 	pthread_attr_destroy(&attr);
 }
 
