@@ -13,7 +13,8 @@ BENCH_CFLAGS = -std=gnu11 -O2 -g $(WARN) -Ibench -I$(BB) $(shell $(BENCH_PKG) --
 BENCH_LIBS = $(shell $(BENCH_PKG) --libs markers 2>/dev/null) -lpthread
 LTTNG_LIBS := -llttng-ust -ldl
 BENCH_KINDS := none flag sdt sdtsem lttng generic immediate jump
-BENCH_BINS := $(BB)/off $(BB)/off-lttng $(BB)/on $(BB)/on-lttng $(BB)/switch
+STARTUP_KINDS := none ours sdt lttng
+BENCH_BINS := $(BB)/off $(BB)/off-lttng $(BB)/on $(BB)/on-lttng $(BB)/switch $(BB)/startup $(patsubst %,$(BB)/startup-%,$(STARTUP_KINDS))
 
 bench:
 	./scripts/deps.sh base bench
@@ -58,3 +59,13 @@ $(BB)/switch: bench/switch.c bench/bench_util.h $(patsubst %,$(BB)/sites_%.o,gen
 	$(CC) $(BENCH_CFLAGS) -o $@ $(filter %.c %.o,$^) $(BENCH_LIBS)
 
 .PHONY: bench bench-bins
+
+# Start and exit of a program with one instrumentation point, each way.
+$(BB)/startup-%: bench/startup_prog.c bench/bench_tp.h $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -DKIND_$* -o $@ $(filter %.c,$^) \
+		$(if $(filter ours,$*),$(BENCH_LIBS)) $(if $(filter lttng,$*),$(BB)/bench_tp.o $(LTTNG_LIBS))
+$(BB)/startup-lttng: $(BB)/bench_tp.o
+
+$(BB)/startup: bench/startup.c bench/bench_util.h
+	$(CC) $(BENCH_CFLAGS) -o $@ $<
