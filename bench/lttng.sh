@@ -1,5 +1,5 @@
 #!/bin/sh
-# lttng.sh BUILD_DIR TMPDIR ROUNDS EVENTS - the LTTng-UST half of the benchmark.
+# lttng.sh BUILD_DIR TMPDIR ROUNDS EVENTS STARTS - the LTTng-UST half of the benchmark.
 #
 # Starts its own lttng-sessiond (root; kernel tracing off) and stops it at
 # the end.  run.sh runs us in a private mount namespace with a fresh /run,
@@ -7,7 +7,7 @@
 # to this run alone and a sessiond of the machine, if any, is left alone.
 # Prints name=... lines like the other benchmarks.
 set -u
-bb=$1 tmp=$2 rounds=$3 events=$4
+bb=$1 tmp=$2 rounds=$3 events=$4 starts=${5:-100}
 export LTTNG_HOME=$tmp/lttng-home
 # The application waits this long at start-up for the daemon to enable its events.
 export LTTNG_UST_REGISTER_TIMEOUT=5000
@@ -91,6 +91,11 @@ if command -v valgrind >/dev/null; then
 		lttng destroy cg$n >>"$log" 2>&1
 	done
 fi
+
+# Start and exit with the daemon running (and its default registration
+# timeout: the application waits until the daemon has registered it).
+env -u LTTNG_UST_REGISTER_TIMEOUT "$bb/startup" -n "$starts" daemon_none="$bb/startup-none" \
+	lttng_daemon="$bb/startup-lttng"
 
 # Switching: the app runs with bench:on enabled (so it is registered and
 # the session is live); it times `lttng enable-event bench:sw` until it sees it.

@@ -209,6 +209,27 @@ def main():
     p("ours / LTTng-UST, one marker on: %s." % f(ratio(best1, lon), "%.4f"))
     p("")
 
+    # ---- start-up ----
+    p("## Start and exit of a program with one instrumentation point")
+    p("")
+    p("bench/startup.c: the variants spawned in turn, each run timed from posix_spawn")
+    p("to the end of wait4; median of rounds [quartiles], and the CPU time the")
+    p("process used (all threads).  LTTng-UST with its session daemon: its own run,")
+    p("with the uninstrumented program measured again beside it.")
+    p("")
+    p("| program | ms per start+exit [q1-q3] | extra ms | CPU ms | extra CPU ms |")
+    p("|---|---|---|---|---|")
+    for k, label in (("none", "uninstrumented"), ("ours", "ours, default (control channel on)"),
+                     ("ours_noctl", "ours, MARKERS_CONTROL=0"), ("sdt", "SDT `sys/sdt.h`"),
+                     ("lttng", "LTTng-UST 2.13, no session daemon"),
+                     ("daemon_none", "uninstrumented (run beside LTTng's daemon)"),
+                     ("lttng_daemon", "LTTng-UST 2.13, session daemon running")):
+        n = "startup." + k
+        ms = lambda key: f(None if num(r, n, key) is None else num(r, n, key) / 1e6, "%.3f")
+        p("| %s | %s [%s-%s] | %s | %s | %s |" % (label, ms("ns_per_op"), ms("q1_ns"), ms("q3_ns"),
+                                                  ms("extra_ns"), ms("cpu_ns"), ms("cpu_extra_ns")))
+    p("")
+
     # ---- targets ----
     p("## Targets")
     p("")
@@ -241,6 +262,12 @@ def main():
         v = num(r, "switch.%s.10000.on" % k, "ns_per_op")
         ok = None if v is None or on.get("mode") != "patched" else v <= 5000000
         p("| 10,000 %s sites switched: <= 5 ms | %s (%s) | %s |" % (k, us(v), on.get("mode", "?"), verdict(ok)))
+    v = num(r, "startup.ours", "extra_ns")
+    p("| start+exit with one marker, control channel on: <= +0.2 ms | %s ms (CPU %s ms) | %s |" % (
+        f(None if v is None else v / 1e6, "%+.3f"),
+        f(None if num(r, "startup.ours", "cpu_extra_ns") is None else
+          num(r, "startup.ours", "cpu_extra_ns") / 1e6, "%+.3f"),
+        verdict(None if v is None else v <= 200000)))
     ok = None if o1 is None or l1 is None else o1 <= 0.3 * l1
     p("| on: <= 0.3 x LTTng-UST ns per event (1 thread) | %s vs %s ns | %s |" % (f(o1), f(l1), verdict(ok)))
     ok = None if o1 is None or floor is None else o1 <= 2.5 * floor

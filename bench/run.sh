@@ -14,9 +14,9 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/markers-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
-	rounds=5 off_iters=1000000 events=20000
+	rounds=5 off_iters=1000000 events=20000 starts=30
 else
-	rounds=21 off_iters=4000000 events=50000
+	rounds=21 off_iters=4000000 events=50000 starts=300
 fi
 : >"$results"
 emit() { tee -a "$results"; }
@@ -95,19 +95,26 @@ fi
 note "switching ours: 1, 100, 10,000 sites with a busy thread"
 "$bb/switch" -r $(( rounds / 2 + 1 )) | emit
 
+note "start and exit: none, ours, SDT, LTTng-UST without a session daemon"
+# No daemon can answer LTTng-UST here: a HOME of its own, and root's /run/lttng
+# only exists while lttng.sh runs (in its own mount namespace when possible).
+HOME=$tmp/no-lttng-home "$bb/startup" -n $starts none="$bb/startup-none" ours="$bb/startup-ours" \
+	ours_noctl="$bb/startup-ours,MARKERS_CONTROL=0" sdt="$bb/startup-sdt" \
+	lttng="$bb/startup-lttng,LTTNG_HOME=$tmp/no-lttng-home" | emit
+
 note "LTTng-UST: own session daemon, private /run"
 mkdir -p "$tmp/run"
 if [ "$(id -u)" != 0 ]; then
 	echo "name=lttng status=n/a (needs root for lttng-sessiond)" | emit
 elif unshare -m sh -c "mount --bind '$tmp/run' /run" 2>/dev/null; then
-	unshare -m sh -c "mount --bind '$tmp/run' /run && exec '$here/lttng.sh' '$bb' '$tmp' $rounds $events" |
+	unshare -m sh -c "mount --bind '$tmp/run' /run && exec '$here/lttng.sh' '$bb' '$tmp' $rounds $events $starts" |
 		emit
 else
 	# No mount namespace here: use the machine's /run, unless a daemon is there.
 	if [ -e /run/lttng/lttng-sessiond.pid ]; then
 		echo "name=lttng status=n/a (a session daemon is already running)" | emit
 	else
-		"$here/lttng.sh" "$bb" "$tmp" $rounds $events | emit
+		"$here/lttng.sh" "$bb" "$tmp" $rounds $events $starts | emit
 	fi
 fi
 

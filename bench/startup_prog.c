@@ -11,8 +11,7 @@
 #include <sys/sdt.h>
 #define POINT(a) DTRACE_PROBE1(bench, startup_point, a)
 #elif defined(KIND_lttng)
-#define TRACEPOINT_DEFINE
-#include "bench_tp.h"
+#include "bench_tp.h" /* the probes: bench_tp.o */
 #define POINT(a) tracepoint(bench, on, a, a, "")
 #else
 #define POINT(a) ((void)(a))
