@@ -31,6 +31,7 @@
 #include "attach.h"
 #include "commands.h"
 #include "progress.h"
+#include "relay_record.h"
 #include "trace_summary.h"
 
 extern char **environ;
@@ -43,6 +44,7 @@ struct record_opts {
 	uint64_t buffer_size, subbuf_size;
 	double duration;
 	pid_t pid;
+	struct relay_record relay; /* --relay, --live, --name: relay_record.c */
 };
 
 static void usage(FILE *f)
@@ -71,6 +73,7 @@ static void usage(FILE *f)
 		"\n"
 		"Then: markers view DIR, markers stats DIR, markers export --format=chrome DIR.\n",
 		cli_progname, cli_progname);
+	relay_record_usage(f);
 }
 
 /* "64K", "2M", "1G", "4096" -> bytes; 0 on error. */
@@ -250,6 +253,8 @@ static char **child_env(const struct record_opts *o, const char *dir)
 		snprintf(buf, sizeof(buf), "MARKERS_RECORD_SUBBUF_SIZE=%" PRIu64, o->subbuf_size);
 		env[k++] = strdup(buf);
 	}
+	if ((env[k] = relay_record_env(&o->relay)))
+		k++;
 	env[k] = NULL;
 	return env;
 }
@@ -500,7 +505,7 @@ static int run(const struct record_opts *o, char **argv, const char *dir, int ma
 			fprintf(stderr, "%s record: %s exited with status %d\n", cli_progname,
 				argv[0], exit_status);
 	}
-	if (!o->quiet)
+	if (!o->quiet && (!o->relay.url || o->relay.local))
 		summary(dir, argv[0], now_s() - t0, failed);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	/* CMD's own failure first; else the trace's. */
@@ -519,6 +524,7 @@ int cmd_record(int argc, char **argv)
 		{"duration", required_argument, NULL, 'd'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
+		RELAY_RECORD_OPTIONS,
 		{0},
 	};
 	struct record_opts o = {.globs = calloc(argc + 1, sizeof(char *))};
@@ -571,6 +577,12 @@ int cmd_record(int argc, char **argv)
 		case 'q':
 			o.quiet = 1;
 			break;
+		case RELAY_OPT_RELAY:
+		case RELAY_OPT_LIVE:
+		case RELAY_OPT_NAME:
+			if (relay_record_option(&o.relay, opt, optarg))
+				goto usage_error;
+			break;
 		case 'h':
 			usage(stdout);
 			free(o.globs);
@@ -592,9 +604,15 @@ int cmd_record(int argc, char **argv)
 			cli_progname);
 		goto usage_error;
 	}
+	rc = relay_record_dir(&o.relay, &o.dir, o.overwrite, o.pid ? NULL : argv[optind], o.pid);
+	if (rc) {
+		free(o.globs);
+		return rc;
+	}
 	if (!o.dir)
 		default_dir(defdir, sizeof(defdir));
-	if (prepare_dir(o.dir ? o.dir : defdir, !o.dir, abs, sizeof(abs), &made)) {
+	if (prepare_dir(o.dir ? o.dir : defdir, !o.dir, abs, sizeof(abs), &made) ||
+	    relay_record_start(&o.relay, abs)) {
 		free(o.globs);
 		return 1;
 	}
@@ -621,6 +639,7 @@ int cmd_record(int argc, char **argv)
 	} else {
 		rc = run(&o, argv + optind, abs, made);
 	}
+	rc = relay_record_finish(&o.relay, abs, o.quiet, rc);
 	free(o.globs);
 	return rc;
 usage_error:
