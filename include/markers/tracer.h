@@ -32,6 +32,9 @@ struct marker_tracer_options {
 			       >= 4096; 0: 256 KiB */
 	unsigned nsubbufs;  /* sub-buffers per CPU, >= 2; 0: 8 */
 	int overwrite;      /* 0: discard new events when full (counted); 1: flight recorder */
+	unsigned live_period_ms; /* 0: a packet is written when its sub-buffer is full;
+				    else also every this many ms, full or not (live readers;
+				    discard mode only) */
 };
 
 /*

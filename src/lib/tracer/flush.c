@@ -249,8 +249,9 @@ long marker__tr_drain(struct tr_session *s, struct tr_buf *b)
 
 		if ((uint32_t)c != s->sbsize + 1)
 			break;
+		/* A packet that live.c opened starts with sb->skip bytes of nothing. */
 		err = write_packet(s, b, pos / s->sbsize - h->dropped, sb->ts_begin, sb->ts_end,
-				   sb_data(s, b, pos), sb->data_end,
+				   sb_data(s, b, pos) + sb->skip, sb->data_end - sb->skip,
 				   __atomic_load_n(&h->discarded, __ATOMIC_RELAXED));
 		if (err) {
 			/*
@@ -266,6 +267,7 @@ long marker__tr_drain(struct tr_session *s, struct tr_buf *b)
 			moved += (long)(c >> 32);
 		}
 		__atomic_store_n(&sb->commit, 0, __ATOMIC_RELAXED);
+		sb->skip = 0; /* a writer that opens it next knows nothing of skip */
 		/* Hand the sub-buffer back: pairs with the writers' acquire of consumed. */
 		__atomic_store_n(&h->consumed, pos + s->sbsize, __ATOMIC_RELEASE);
 		/*
@@ -399,7 +401,10 @@ int marker__tr_drain_final(struct tr_session *s, struct tr_buf *b)
 		 */
 		if (!s->overwrite && (uint32_t)c < len)
 			len = (uint32_t)c;
-		left[i].len = walk(s->sh, sb_data(s, b, pos), len, &left[i].n, &left[i].ts);
+		if (sb->skip > len)
+			len = sb->skip; /* opened by live.c, nothing after */
+		left[i].len = walk(s->sh, sb_data(s, b, pos) + sb->skip, len - sb->skip, &left[i].n,
+				   &left[i].ts);
 		survivors += left[i].n;
 		if (!s->overwrite && (c >> 32) > left[i].n)
 			lost += (c >> 32) - left[i].n;
@@ -413,7 +418,7 @@ int marker__tr_drain_final(struct tr_session *s, struct tr_buf *b)
 		struct tr_sb *sb = &h->sb[left[i].pos / s->sbsize % s->nsubbufs];
 
 		err = write_packet(s, b, seq, sb->ts_begin, left[i].ts,
-				   sb_data(s, b, left[i].pos), left[i].len, final);
+				   sb_data(s, b, left[i].pos) + sb->skip, left[i].len, final);
 		if (err) {
 			note_error(s, err);
 			unwritten += left[i].n;

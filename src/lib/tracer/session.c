@@ -119,7 +119,7 @@ void marker__tr_stats(struct tr_session *s, struct marker_tracer_stats *st)
 static void *consumer(void *arg)
 {
 	struct tr_session *s = arg;
-	unsigned tick = 0;
+	unsigned tick = 0, live_ticks = 0;
 
 	lock();
 	while (!s->consumer_stop) {
@@ -135,6 +135,12 @@ static void *consumer(void *arg)
 		if (s->consumer_stop)
 			break;
 		unlock();
+		/* Live: close the packets being filled, then the drain below writes them (live.c). */
+		if (s->live_period_ms && ++live_ticks * 10 >= s->live_period_ms) {
+			live_ticks = 0;
+			for (unsigned i = 0; i < s->nbufs; i++)
+				marker__tr_live_flush(s, &s->bufs[i]);
+		}
 		for (unsigned i = 0; i < s->nbufs; i++) {
 			long n = marker__tr_drain(s, &s->bufs[i]);
 
@@ -196,6 +202,7 @@ int marker_tracer_start(const struct marker_tracer_options *opts)
 	s->sbsize = sb;
 	s->nsubbufs = (unsigned)n;
 	s->overwrite = !!o.overwrite;
+	s->live_period_ms = o.live_period_ms;
 	s->nbufs = (unsigned)get_nprocs_conf();
 	if (!s->nbufs)
 		s->nbufs = 1;

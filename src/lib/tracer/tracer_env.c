@@ -64,6 +64,7 @@ void marker__tracer_init_from_env(void)
 {
 	const char *globs = getenv("MARKERS_RECORD");
 	const char *mode = getenv("MARKERS_RECORD_MODE");
+	const char *live;
 	struct marker_tracer_options o = {.size = sizeof(o)};
 	size_t sb, n, total;
 	char *copy, *save = NULL;
@@ -94,6 +95,16 @@ void marker__tracer_init_from_env(void)
 		else if (strcasecmp(mode, "discard"))
 			marker__warn("MARKERS_RECORD_MODE=%s: not discard or overwrite; discarding",
 				     mode);
+	}
+	live = getenv("MARKERS_RECORD_LIVE_PERIOD");
+	if (live && *live) {
+		char *end;
+		unsigned long ms = strtoul(live, &end, 10);
+
+		if (*end || !ms || ms > 3600000)
+			marker__warn("MARKERS_RECORD_LIVE_PERIOD=%s: not milliseconds; not live", live);
+		else
+			o.live_period_ms = (unsigned)ms;
 	}
 	err = marker_tracer_start(&o);
 	if (err) {

@@ -130,6 +130,7 @@ struct tr_sb {
 	uint64_t ts_begin, ts_end;
 	uint64_t data_end; /* bytes of events in the closed sub-buffer */
 	uint64_t pos;      /* position of its first byte, for this cycle */
+	uint64_t skip;     /* bytes at its start that hold no event (live.c), reset by the drain */
 } __attribute__((aligned(64)));
 
 struct tr_buf_hdr {
@@ -203,6 +204,7 @@ struct tr_session {
 	uint64_t packet_events;  /* events written to stream files */
 	const char *state;
 	uint64_t final_discarded; /* sum of the streams' final counts, after stop */
+	unsigned live_period_ms;  /* 0, or close packets this often (live.c) */
 };
 
 /* ---- clock (clock.c) ---- */
@@ -280,6 +282,8 @@ void marker__tr_stats(struct tr_session *s, struct marker_tracer_stats *st);
 int marker__tr_map(struct tr_session *s, int create);
 void marker__tr_unmap(struct tr_session *s);
 int marker__tr_remove_buffers(struct tr_session *s);
+/* Close the packet being filled in @b, events or not (live.c; consumer thread only). */
+void marker__tr_live_flush(struct tr_session *s, struct tr_buf *b);
 /* Count and validate the events in @len bytes of @data; returns the valid prefix's length. */
 size_t marker__tr_walk(const struct tr_session *s, const char *data, size_t len,
 		       uint64_t *events);
