@@ -44,9 +44,16 @@ static unsigned parse_period(const char *s)
 int relay_record_option(struct relay_record *rr, int opt, const char *arg)
 {
 	switch (opt) {
-	case RELAY_OPT_RELAY:
+	case RELAY_OPT_RELAY: {
+		char err[300];
+
+		if (relay_url_parse(arg, &rr->where, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s record: %s\n", cli_progname, err);
+			return 2;
+		}
 		rr->url = arg;
 		return 0;
+	}
 	case RELAY_OPT_LIVE:
 		rr->live_period_ms = arg ? parse_period(arg) : DEFAULT_LIVE_MS;
 		if (!rr->live_period_ms) {
@@ -161,10 +168,7 @@ int relay_record_start(struct relay_record *rr, const char *dir)
 
 	if (!rr->url)
 		return 0;
-	if (relay_url_parse(rr->url, &fo.url, err, sizeof(err)) < 0) {
-		fprintf(stderr, "%s record: %s\n", cli_progname, err);
-		goto fail;
-	}
+	fo.url = rr->where;
 	rc = relay_feed_start(&fo, dir, &rr->feed, err, sizeof(err));
 	if (rc == 0)
 		return 0;
@@ -175,7 +179,6 @@ int relay_record_start(struct relay_record *rr, const char *dir)
 		return 0;
 	}
 	fprintf(stderr, "%s record: %s\n", cli_progname, err);
-fail:
 	if (rr->tmpdir[0])
 		remove_tree(rr->tmpdir);
 	return 1;

@@ -17,6 +17,8 @@
 #include <limits.h>
 #include <stdio.h>
 
+#include "relay.h"
+
 #define RELAY_OPT_RELAY 0x1001
 #define RELAY_OPT_LIVE 0x1002
 #define RELAY_OPT_NAME 0x1003
@@ -31,6 +33,7 @@ struct relay_feed;
 
 struct relay_record {
 	const char *url;         /* --relay; NULL: not streaming */
+	struct relay_url where;  /* parsed */
 	unsigned live_period_ms; /* --live; 0: not live */
 	const char *name;        /* --name */
 	int local;               /* -o was given: the local copy stays */

@@ -1,0 +1,183 @@
+#!/bin/bash
+# cli_relay.t - `markers record --relay` against a real lttng-relayd (Debian's
+# lttng-tools), started here on free loopback ports with its own home and
+# output directory: the relayd's copy holds every event the program emitted
+# (babeltrace2 counts them), a running recording is read live through
+# babeltrace2's lttng-live source, an unreachable or incompatible relayd is
+# one clear line, and a relayd killed mid-recording costs the program
+# nothing while record reports what was lost.
+set -u
+export LC_ALL=C
+M=${MARKERS_STAGE:?}/bin/markers
+W=$(mktemp -d)
+RELAYD_PID=
+cleanup() {
+	[ -n "$RELAYD_PID" ] && kill -9 "$RELAYD_PID" 2>/dev/null
+	rm -rf "$W"
+}
+trap cleanup EXIT
+. "$(dirname "$0")/tap.sh"
+
+if ! command -v lttng-relayd >/dev/null || ! command -v babeltrace2 >/dev/null; then
+	echo "1..0 # SKIP lttng-relayd or babeltrace2 is not installed (scripts/deps.sh installs lttng-tools)"
+	exit 0
+fi
+
+cat >"$W/emit.c" <<'EOF'
+/* emit N [wait FILE MS]: N rounds of 3 markers; "wait": then one round every
+ * MS ms until SIGTERM (FILE appears after the first), exit 7; prints rounds. */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <markers.h>
+
+static volatile sig_atomic_t term;
+static void on_term(int sig) { term = sig; }
+
+int main(int argc, char **argv)
+{
+	int n = atoi(argv[1]), wait = argc > 2 && !strcmp(argv[2], "wait"), i;
+
+	signal(SIGTERM, on_term);
+	for (i = 0; i < n || (wait && !term); i++) {
+		trace_mark(r_pair, "i %d sq %llu", i, (unsigned long long)i * i);
+		trace_mark(r_str, "i %d name %s", i, i % 2 ? "odd" : "even");
+		trace_mark(r_dbl, "x %f", i * 0.5);
+		if (wait && i >= n) {
+			if (i == n)
+				close(creat(argv[3], 0644));
+			usleep(atoi(argv[4]) * 1000);
+		}
+	}
+	printf("%d\n", i);
+	return wait ? (term == SIGTERM ? 7 : 1) : 0;
+}
+EOF
+${MARKERS_CC:-cc} -O2 -I"$MARKERS_STAGE/include" -o "$W/emit" "$W/emit.c" \
+	-L"$MARKERS_STAGE/lib" -Wl,-rpath,"$MARKERS_STAGE/lib" -lmarkers || { echo "Bail out! cannot build emit"; exit 1; }
+
+# Three free loopback ports (bound then released: the relayd takes them next).
+read -r CP DP LP < <(python3 -c '
+import socket
+ss = [socket.socket() for _ in range(3)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in ss])')
+URL=net://127.0.0.1:$CP:$DP
+LIVE=net://127.0.0.1:$LP
+HOST=$(hostname)
+
+start_relayd() {
+	mkdir -p "$W/home" "$W/out"
+	LTTNG_HOME=$W/home lttng-relayd -C tcp://127.0.0.1:$CP -D tcp://127.0.0.1:$DP \
+		-L tcp://127.0.0.1:$LP -o "$W/out" >"$W/relayd.log" 2>&1 &
+	RELAYD_PID=$!
+	for _ in $(seq 100); do
+		(exec 3<>/dev/tcp/127.0.0.1/$CP) 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+# The relayd's copy of session NAME (its newest).
+relay_copy() { ls -d "$W/out/$HOST/$1"-* 2>/dev/null | tail -1; }
+bt_count() { babeltrace2 "$1" 2>"$W/bt.err" | grep -c ' r_'; }
+# wait_for TEST SECONDS
+wait_for() { for _ in $(seq $(($2 * 20))); do eval "$1" && return 0; sleep 0.05; done; return 1; }
+
+echo "1..16"
+
+start_relayd
+ok $? "lttng-relayd $(lttng-relayd --version 2>/dev/null | head -1) listens on loopback ports $CP $DP $LP"
+
+# 1. A whole recording through the relay: every event, no warning.
+"$M" record --relay "$URL" --name plain -- "$W/emit" 3000 >"$W/out1" 2>"$W/sum1"
+ok $? "record --relay -- emit 3000: status 0"
+d=$(relay_copy plain)
+cnt=$(bt_count "$d/trace")
+[ "$cnt" = 9000 ] && [ ! -s "$W/bt.err" ]
+ok $? "babeltrace2 reads the relayd's copy ($d): $cnt of 9000 events, no warning"
+grep -q "9,000 events .* reached the relay, session $HOST/plain-.* (protocol 2\.1[1-9])" "$W/sum1"
+ok $? "the summary says what reached the relay: $(head -1 "$W/sum1")"
+
+# 2. With -o, a local copy too: the same events in both.
+"$M" record -q -o "$W/local2" --relay "$URL" --name both -- "$W/emit" 500 >/dev/null 2>"$W/sum2"
+[ $? = 0 ] && [ "$(bt_count "$W/local2")" = 1500 ] && [ "$(bt_count "$(relay_copy both)/trace")" = 1500 ]
+ok $? "-o DIR --relay: 1500 events in the local copy and in the relayd's"
+
+# 3. Usage and faults at start.
+"$M" record --relay "ftp://x" -- true 2>"$W/err3"
+[ $? = 2 ] && [ "$(wc -l <"$W/err3")" = 1 ]
+ok $? "a bad URL is a usage error: $(cat "$W/err3")"
+"$M" record --live -- true 2>/dev/null
+ok $([ $? = 2 ]; echo $?) "--live without --relay is a usage error"
+# A closed port: the data port of nobody.
+read -r FREE < <(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$M" record --relay "net://127.0.0.1:$FREE" -- "$W/emit" 10 >"$W/out4" 2>"$W/err4"
+[ $? = 1 ] && [ "$(wc -l <"$W/err4")" = 1 ] && [ ! -s "$W/out4" ]
+ok $? "unreachable relayd: one line, status 1, the program not run: $(cat "$W/err4")"
+"$M" record -q -o "$W/local5" --relay "net://127.0.0.1:$FREE" -- "$W/emit" 100 >/dev/null 2>"$W/err5"
+[ $? = 0 ] && grep -q "WARNING.*recording into .*local5 only" "$W/err5" && [ "$(bt_count "$W/local5")" = 300 ]
+ok $? "unreachable relayd with -o: a loud fallback to the local copy (300 events)"
+# An incompatible relayd: answers the version check with 2.4.
+python3 - "$FREE" >"$W/fake.log" 2>&1 <<'EOF' &
+import socket, struct, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); print("listening", flush=True)
+c, _ = s.accept(); c.recv(32); c.sendall(struct.pack(">II", 2, 4)); c.recv(1)
+EOF
+FAKE=$!
+wait_for "grep -q listening '$W/fake.log'" 5
+"$M" record --relay "net://127.0.0.1:$FREE" -- "$W/emit" 10 >/dev/null 2>"$W/err6"
+[ $? = 1 ] && [ "$(wc -l <"$W/err6")" = 1 ] && grep -q "protocol 2.4; markers needs 2.11" "$W/err6"
+ok $? "an incompatible relayd is refused in one line: $(cat "$W/err6")"
+kill $FAKE 2>/dev/null; wait $FAKE 2>/dev/null
+
+# 4. Live: the session is listed, and babeltrace2 -i lttng-live prints events while it runs.
+"$M" record -q --relay "$URL" --live=0.2 --name livetest -- "$W/emit" 10 wait "$W/started7" 20 \
+	>"$W/out7" 2>"$W/err7" &
+REC=$!
+wait_for "[ -e '$W/started7' ]" 10
+wait_for "babeltrace2 query src.ctf.lttng-live sessions --params='url=\"$LIVE\"' 2>/dev/null | grep -q 'session-name: livetest'" 10
+ok $? "babeltrace2 query src.ctf.lttng-live sessions lists the running session"
+babeltrace2 -i lttng-live "$LIVE/host/$HOST/livetest" >"$W/live7" 2>"$W/live7.err" &
+BT=$!
+wait_for "[ \$(grep -c ' r_pair' '$W/live7') -ge 3 ]" 15
+got=$?
+app=$(pgrep -P $REC)
+kill -0 "$app" 2>/dev/null
+ok $((got + $?)) "babeltrace2 -i lttng-live prints events while the program runs ($(grep -c ' r_' "$W/live7") so far)"
+kill -TERM "$app"
+wait $REC
+rc=$?
+wait_for "! kill -0 $BT 2>/dev/null" 10 || kill $BT
+cnt=$(bt_count "$(relay_copy livetest)/trace")
+[ $rc = 7 ] && [ "$cnt" = $(( $(cat "$W/out7") * 3 )) ]
+ok $? "the live session's copy has every event ($cnt), and record passes the program's status ($rc)"
+
+# 5. The relayd killed mid-recording: the program runs on, the loss is reported.
+"$M" record -o "$W/local8" --relay "$URL" --live=0.1 --name killed -- "$W/emit" 10 wait "$W/started8" 5 \
+	>"$W/out8" 2>"$W/err8" &
+REC=$!
+wait_for "[ -e '$W/started8' ]" 10
+wait_for "ls '$W/out/$HOST'/killed-*/trace/index/*.idx >/dev/null 2>&1" 10
+sleep 0.3
+kill -9 "$RELAYD_PID"
+wait "$RELAYD_PID" 2>/dev/null
+RELAYD_PID=
+sleep 0.5
+app=$(pgrep -P $REC)
+kill -0 "$app" 2>/dev/null
+ok $? "the program still runs after the relayd died"
+kill -TERM "$app"
+wait $REC
+rc=$?
+[ $rc = 7 ]
+ok $? "the program ended by itself on SIGTERM, status 7 ($rc): the dead relayd never blocked it"
+grep -q "relay: LOST [0-9,]* events .* that did not reach the relay: .*; they are in .*local8" "$W/err8"
+ok $? "record reports the events that did not reach the relay: $(grep LOST "$W/err8")"
+[ "$(bt_count "$W/local8")" = $(( $(cat "$W/out8") * 3 )) ]
+ok $? "the local copy keeps every event"
+
+exit $((fails > 0))
