@@ -86,7 +86,7 @@ bt_count() { babeltrace2 "$1" 2>"$W/bt.err" | grep -c ' r_'; }
 # wait_for TEST SECONDS
 wait_for() { for _ in $(seq $(($2 * 20))); do eval "$1" && return 0; sleep 0.05; done; return 1; }
 
-echo "1..16"
+echo "1..17"
 
 start_relayd
 ok $? "lttng-relayd $(lttng-relayd --version 2>/dev/null | head -1) listens on loopback ports $CP $DP $LP"
