@@ -78,7 +78,8 @@ int relay_record_option(struct relay_record *rr, int opt, const char *arg)
 
 void relay_record_usage(FILE *f)
 {
-	fputs("      --relay URL        stream the recording to an lttng-relayd at URL:\n"
+	fputs("\nStreaming to an lttng-relayd (LTTng's collector; README: tracing a fleet):\n"
+	      "      --relay URL        stream the recording to an lttng-relayd at URL:\n"
 	      "                         net://HOST[:CONTROL_PORT[:DATA_PORT]] (5342, 5343),\n"
 	      "                         net6://[ADDR]... for IPv6; with -o a local copy too\n"
 	      "      --live[=PERIOD]    with --relay: close packets every PERIOD seconds\n"
