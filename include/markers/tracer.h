@@ -42,8 +42,11 @@ struct marker_tracer_options {
  * (one per possible CPU) and start the consumer thread.  Records nothing
  * until marker_tracer_enable().  A previous trace in @dir is replaced.
  * Returns 0, -EBUSY (a session runs in this process, or another process
- * records into @dir), -EINVAL (sizes), -ENOMEM, or -errno of the I/O
- * (-ENOSPC: no room for the buffers, which are allocated in full here).
+ * records into @dir), -EINVAL (sizes), -ENOMEM, -EPERM (@dir belongs to
+ * another user, or others may write into it and it has no sticky bit: they
+ * could plant links where the trace's files go), -ELOOP (@dir is a
+ * symbolic link), or -errno of the I/O (-ENOSPC: no room for the buffers,
+ * which are allocated in full here).
  */
 MARKER_API int marker_tracer_start(const struct marker_tracer_options *opts);
 
@@ -72,7 +75,9 @@ MARKER_API int marker_tracer_stop(void);
  * while recording (even by kill -9): every event it committed is written.
  * Returns 0 (also when there was nothing to recover), -EBUSY (a live
  * process still records there), -ENOENT (no such directory), -EINVAL (not
- * a trace of ours), or -errno of the I/O.
+ * a trace of ours, or a buffer link that the tracer did not make), -EPERM
+ * (@dir or its files are not the caller's, as for marker_tracer_start), or
+ * -errno of the I/O.
  */
 MARKER_API int marker_tracer_recover(const char *dir);
 

@@ -136,7 +136,39 @@ static int mkdir_p(char *path)
 		}
 		*p = '/';
 	}
-	return mkdir(path, 0777) < 0 && errno != EEXIST ? -1 : 0;
+	/* The trace directory itself: closed to others, as the tracer requires. */
+	return mkdir(path, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+/*
+ * The tracer refuses a directory that another user owns, or that others
+ * may write into without the sticky bit: they could plant links under the
+ * names it creates (docs/trace-format.md).  Say so before running CMD.
+ * Returns 0, or 1 after printing why not.
+ */
+static int dir_is_safe(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		fprintf(stderr, "%s record: %s: %m\n", cli_progname, path);
+		return 1;
+	}
+	if (st.st_uid != geteuid()) {
+		fprintf(stderr,
+			"%s record: %s belongs to another user (uid %u); a trace goes only into a "
+			"directory of yours\n",
+			cli_progname, path, (unsigned)st.st_uid);
+		return 1;
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
+		fprintf(stderr,
+			"%s record: %s can be written by other users (mode %04o, no sticky bit); a "
+			"trace goes only into a directory they cannot write\n",
+			cli_progname, path, (unsigned)(st.st_mode & 07777));
+		return 1;
+	}
+	return 0;
 }
 
 /*
@@ -173,6 +205,11 @@ static int prepare_dir(const char *dir, int is_default, char *abs, size_t len, i
 			return 1;
 		}
 		made = 1;
+	}
+	if (dir_is_safe(path)) {
+		if (made)
+			rmdir(path);
+		return 1;
 	}
 	if (access(path, W_OK | X_OK) < 0) {
 		fprintf(stderr, "%s record: cannot write into %s: %m\n", cli_progname, path);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "print_probe.h"
@@ -52,20 +53,41 @@ void marker__print_probe(const struct marker *marker, void *priv, const char *fm
 		;
 }
 
+/*
+ * Open MARKERS_PRINT_FILE for appending, never through a symbolic link (one
+ * planted in a shared directory would make us append to a file of the
+ * victim's), and never into a regular file that is not ours alone (a hard
+ * link, or another user's file in /tmp).  A device or a FIFO is fine.
+ * Returns the descriptor or -errno.
+ */
+static int open_print_file(const char *file)
+{
+	struct stat st;
+	int fd = open(file, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 ||
+	    (S_ISREG(st.st_mode) && (st.st_uid != geteuid() || st.st_nlink != 1))) {
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
 int marker__print_probe_setup(const char *globs, const char *file)
 {
 	char *copy, *save = NULL;
 	int count = 0;
 
 	if (file && *file) {
-		int fd = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		int fd = open_print_file(file);
 
-		if (fd < 0) {
+		if (fd < 0)
 			marker__warn("MARKERS_PRINT_FILE=%s: %s; printing to stderr", file,
-				     strerror(errno));
-		} else {
+				     fd == -ELOOP ? "a symbolic link, not followed" : strerror(-fd));
+		else
 			print_fd = fd;
-		}
 	}
 	copy = strdup(globs);
 	if (!copy)

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "trace_dir.h"
 #include "tracer_int.h"
 
 static size_t buf_data_offset(unsigned nsubbufs)
@@ -97,51 +98,67 @@ static void *map_file(int fd, size_t size, int populate)
  * written through a shared mapping takes no write-protect fault for dirty
  * tracking, and is never written back to a disk (measured: 56 -> 34 ns per
  * event).  It survives the process all the same: recovery follows the link.
- * A new file has its @size bytes allocated; -1 and errno when it cannot.
+ * A new file has its @size bytes allocated.  Returns a descriptor or -errno.
  */
 static int open_buffer_file(struct tr_session *s, const char *name, int create, size_t size)
 {
-	char path[64], shm[128];
+	char shm[128], target[256];
+	ssize_t n;
 	int fd, err;
 
-	snprintf(path, sizeof(path), ".buffers/%s", name);
-	if (!create)
-		return openat(s->dir_fd, path, O_RDWR | O_CLOEXEC);
-	unlinkat(s->dir_fd, path, 0);
+	if (!create) {
+		/* Recovery: follow the link only to where the tracer puts buffers. */
+		n = readlinkat(s->bufs_fd, name, target, sizeof(target) - 1);
+		if (n < 0)
+			return errno == EINVAL ? marker__tr_open_own(s->bufs_fd, name, O_RDWR) : -errno;
+		target[n] = 0;
+		if (!marker__tr_shm_target_ok(target, name))
+			return -EINVAL;
+		fd = open(target, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		if ((err = marker__tr_check_own(fd)) < 0) {
+			close(fd);
+			return err;
+		}
+		return fd;
+	}
+	if (unlinkat(s->bufs_fd, name, 0) < 0 && errno != ENOENT)
+		return -errno;
 	snprintf(shm, sizeof(shm), "/dev/shm/markers-%02x%02x%02x%02x%02x%02x%02x%02x-%s",
 		 s->tag[0], s->tag[1], s->tag[2], s->tag[3], s->tag[4], s->tag[5], s->tag[6],
 		 s->tag[7], name);
-	fd = open(shm, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	/* O_EXCL: a name planted in /dev/shm (random as it is) is never followed. */
+	fd = open(shm, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd >= 0) {
 		/* /dev/shm too full for it: the trace directory's file system may have room. */
-		if (!allocate(fd, size) && !symlinkat(shm, s->dir_fd, path))
+		if (!allocate(fd, size) && !symlinkat(shm, s->bufs_fd, name))
 			return fd;
 		close(fd);
 		unlink(shm);
 	}
-	fd = openat(s->dir_fd, path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = marker__tr_create(s->bufs_fd, name, O_RDWR, 0600);
 	if (fd >= 0 && (err = allocate(fd, size)) < 0) {
 		close(fd);
-		unlinkat(s->dir_fd, path, 0);
-		errno = -err;
-		return -1;
+		unlinkat(s->bufs_fd, name, 0);
+		return err;
 	}
 	return fd;
 }
 
-/* Unlink .buffers/@name, and the file it links to. */
+/* Unlink .buffers/@name, and the file it links to if the tracer made that link. */
 static void remove_buffer_file(struct tr_session *s, const char *name)
 {
-	char path[64], target[256];
+	char target[256];
 	ssize_t n;
 
-	snprintf(path, sizeof(path), ".buffers/%s", name);
-	n = readlinkat(s->dir_fd, path, target, sizeof(target) - 1);
+	n = readlinkat(s->bufs_fd, name, target, sizeof(target) - 1);
 	if (n > 0) {
 		target[n] = 0;
-		unlink(target);
+		if (marker__tr_shm_target_ok(target, name))
+			unlink(target);
 	}
-	unlinkat(s->dir_fd, path, 0);
+	unlinkat(s->bufs_fd, name, 0);
 }
 
 /* Write @len bytes as DIR/@name, atomically (a temporary file, then rename). */
@@ -151,9 +168,9 @@ static int replace_file(struct tr_session *s, const char *name, const char *text
 	int fd, err = 0;
 
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", name[0] == '.' ? name + 1 : name);
-	fd = openat(s->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = marker__tr_create(s->dir_fd, tmp, O_WRONLY, 0644);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	while (len) {
 		ssize_t w = write(fd, text, len);
 
@@ -199,12 +216,14 @@ int marker__tr_map(struct tr_session *s, int create)
 
 	if (create && (err = mkdir_p(s->dir)) < 0)
 		return err;
-	s->dir_fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* Ours, closed to others, never through a symbolic link (trace_dir.c). */
+	s->dir_fd = marker__tr_open_dir(s->dir);
 	if (s->dir_fd < 0)
-		return -errno;
-	if (create && mkdirat(s->dir_fd, ".buffers", 0700) && errno != EEXIST)
-		return -errno;
-	s->lock_fd = openat(s->dir_fd, ".buffers/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		return s->dir_fd;
+	s->bufs_fd = marker__tr_open_private_dir(s->dir_fd, ".buffers", create);
+	if (s->bufs_fd < 0)
+		return s->bufs_fd;
+	s->lock_fd = openat(s->bufs_fd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (s->lock_fd < 0)
 		return -errno;
 	/* One live session per directory: a second one, or a recovery, waits its turn. */
@@ -226,7 +245,7 @@ static int map_buffers(struct tr_session *s, int create)
 	s->sh_size = sizeof(struct tr_session_hdr);
 	fd = open_buffer_file(s, "session", create, s->sh_size);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (!create) {
 		struct stat st;
 
@@ -274,7 +293,7 @@ static int map_buffers(struct tr_session *s, int create)
 		snprintf(name, sizeof(name), "cpu%u", i);
 		fd = open_buffer_file(s, name, create, b->map_size);
 		if (fd < 0)
-			return -errno;
+			return fd;
 		if (!create) {
 			struct stat st;
 
@@ -300,10 +319,10 @@ static int map_buffers(struct tr_session *s, int create)
 		}
 		b->data = (char *)b->h + off;
 		snprintf(name, sizeof(name), "cpu%u", i);
-		b->stream_fd = openat(s->dir_fd, name, O_RDWR | O_CREAT | O_CLOEXEC |
-				      (create ? O_TRUNC : 0), 0644);
+		b->stream_fd = create ? marker__tr_create(s->dir_fd, name, O_RDWR, 0644)
+				      : marker__tr_open_own(s->dir_fd, name, O_RDWR | O_CREAT);
 		if (b->stream_fd < 0)
-			return -errno;
+			return b->stream_fd;
 		/* Room for the final counts, whatever happens later (flush.c). */
 		if (create && fallocate(b->stream_fd, FALLOC_FL_KEEP_SIZE, 0, TR_TAIL_RESERVE)) {
 			if (errno != EOPNOTSUPP && errno != ENOSYS)
@@ -330,6 +349,9 @@ void marker__tr_unmap(struct tr_session *s)
 	if (s->lock_fd >= 0)
 		close(s->lock_fd); /* releases the flock */
 	s->lock_fd = -1;
+	if (s->bufs_fd >= 0)
+		close(s->bufs_fd);
+	s->bufs_fd = -1;
 	if (s->dir_fd >= 0)
 		close(s->dir_fd);
 	s->dir_fd = -1;
@@ -344,7 +366,7 @@ int marker__tr_remove_buffers(struct tr_session *s)
 		remove_buffer_file(s, name);
 	}
 	remove_buffer_file(s, "session");
-	unlinkat(s->dir_fd, ".buffers/lock", 0);
+	unlinkat(s->bufs_fd, "lock", 0);
 	return unlinkat(s->dir_fd, ".buffers", AT_REMOVEDIR) ? -errno : 0;
 }
 
@@ -642,10 +664,10 @@ int marker__tr_write_metadata(struct tr_session *s)
 /* Rewrite DIR/@name in place: on a full disk, its block is still there to write into. */
 static int rewrite_in_place(struct tr_session *s, const char *name, const char *text, size_t len)
 {
-	int fd = openat(s->dir_fd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC), err = 0;
+	int fd = marker__tr_open_own(s->dir_fd, name, O_WRONLY), err = 0;
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (pwrite(fd, text, len, 0) != (ssize_t)len || ftruncate(fd, (off_t)len))
 		err = errno ? -errno : -ENOSPC;
 	close(fd);

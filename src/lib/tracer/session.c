@@ -198,7 +198,7 @@ int marker_tracer_start(const struct marker_tracer_options *opts)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	s->dir_fd = s->lock_fd = -1;
+	s->dir_fd = s->lock_fd = s->bufs_fd = -1;
 	s->sbsize = sb;
 	s->nsubbufs = (unsigned)n;
 	s->overwrite = !!o.overwrite;
@@ -458,7 +458,7 @@ int marker_tracer_recover(const char *dir)
 		free(s);
 		return -ENOMEM;
 	}
-	s->dir_fd = s->lock_fd = -1;
+	s->dir_fd = s->lock_fd = s->bufs_fd = -1;
 	s->active = 1;
 	lock();
 	err = marker__tr_map(s, 0);

@@ -181,6 +181,7 @@ struct tr_session {
 	uint32_t gen; /* unique per session in this process: threads announce themselves once */
 	char *dir;
 	int dir_fd, lock_fd;
+	int bufs_fd; /* DIR/.buffers (trace_dir.c: everything relative to checked descriptors) */
 	uint8_t tag[8]; /* names the buffer files in /dev/shm */
 	int overwrite;
 	uint64_t sbsize;
