@@ -54,8 +54,9 @@ run() {
 	"$M" record -q -o "$W/$name.mnt/t" "$@" >"$W/$name.out" 2>"$W/$name.err" </dev/null
 	echo $? >"$W/$name.rc"
 	ls -A /dev/shm >"$W/$name.shm"
-	ls -A "$W/$name.mnt/t" >"$W/$name.ls" 2>&1
-	cp "$W/$name.mnt/t/.stats" "$W/$name.stats" 2>/dev/null
+	# One process: its trace is the one directory below the recording's.
+	ls -A "$W/$name.mnt/t"/*/ >"$W/$name.ls" 2>&1
+	cp "$W/$name.mnt/t"/*/.stats "$W/$name.stats" 2>/dev/null
 	"$M" view "$W/$name.mnt/t" 2>"$W/$name.view.err" | grep -c ' t_fill ' >"$W/$name.view"
 	echo "${PIPESTATUS[0]}" >"$W/$name.view.rc"
 	"$M" stats "$W/$name.mnt/t" >"$W/$name.stats.out" 2>&1
@@ -81,7 +82,7 @@ ls -A /dev/shm >"$W/lib.shm"
 # /dev/shm too small for the buffers: they go to the trace directory, which has room.
 umount /dev/shm && mount -t tmpfs -o size=64k tmpfs /dev/shm || exit 10
 run shm 32 -- "$W/emit" 30000
-ls -A "$W/shm.mnt/t/.buffers" >"$W/shm.buffers" 2>&1
+ls -A "$W/shm.mnt/t"/*/.buffers >"$W/shm.buffers" 2>&1
 # ... and when neither has room, the start fails cleanly.
 MARKERS_RECORD='*' MARKERS_RECORD_DIR="$W/full.mnt/lib2" "$W/emit" 100000
 echo $? >"$W/lib2.rc"

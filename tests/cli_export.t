@@ -103,7 +103,7 @@ ok $? "--no-pairs and -o FILE"
 
 # A damaged trace: status 1, one line, and still a valid JSON of what came before.
 cp -r "$W/t" "$W/bad"
-for f in "$W"/bad/cpu*; do [ -s "$f" ] && truncate -s $(($(stat -c %s "$f") - 7)) "$f"; done
+for f in "$W"/bad/*/cpu*; do [ -s "$f" ] && truncate -s $(($(stat -c %s "$f") - 7)) "$f"; done
 "$M" export --format=chrome "$W/bad" >"$W/bad.json" 2>"$W/err"
 rc=$?
 [ $rc = 1 ] && [ "$(wc -l <"$W/err")" = 1 ] && python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$W/bad.json"

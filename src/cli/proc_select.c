@@ -83,7 +83,7 @@ int recording_state(const char *dir, long *pid)
 		if (sscanf(line, "recorder %ld", pid) == 1)
 			continue;
 		if (sscanf(line, "state %63s", val) == 1)
-			state = strcmp(val, "finished") ? 1 : 0;
+			state = !strcmp(val, "recording");
 	}
 	fclose(f);
 	if (state != 1)

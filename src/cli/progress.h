@@ -17,6 +17,7 @@ struct live_stats {
 			   "failed" (could not start), or "" */
 	char error[32]; /* errno name of the first failed write ("ENOSPC"), or "" */
 	long pid;
+	uint64_t buffers; /* bytes of buffer memory the session holds while it records */
 };
 
 /* Read DIR/.stats.  Returns 0, or -errno (no such file yet: -ENOENT). */

@@ -1,17 +1,18 @@
 /*
  * record.c - `markers record -- CMD`: run CMD with the tracer configured by
- * its environment, so that markers record from CMD's first instruction,
- * and finish the trace however CMD ends.  `-p PID` attaches instead
- * (attach.c).
+ * its environment, so that markers record from CMD's first instruction in
+ * CMD and in every process of its tree that loads libmarkers, and finish
+ * the traces however they end.  `-p PID` attaches instead (attach.c).
  *
- * No daemon: CMD's own libmarkers records into DIR.  This process only
- * sets the environment, forwards signals, shows the live counters that the
- * tracer publishes in DIR/.stats, and after CMD is gone calls
- * marker_tracer_recover(), which writes out what a CMD killed mid-way
- * (even by SIGKILL) had committed to its buffers.
+ * No daemon: each process's own libmarkers records into a trace of its own
+ * below DIR (DIR/NAME-PID-DATE/, tracer_env.c).  This process only sets the
+ * environment, forwards signals, becomes the subreaper of CMD's tree (so
+ * that daemons that double-fork stay its children), shows the live counters
+ * that the tracers publish in their .stats, finishes the trace of every
+ * process that died without finishing it (even by SIGKILL: record_tree.c),
+ * and waits until the whole tree is gone.
  */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
@@ -31,6 +33,8 @@
 #include "attach.h"
 #include "commands.h"
 #include "progress.h"
+#include "record_summary.h"
+#include "record_tree.h"
 #include "relay_record.h"
 #include "trace_summary.h"
 
@@ -41,7 +45,7 @@ struct record_opts {
 	size_t nglobs;
 	const char *dir;
 	int overwrite, quiet;
-	uint64_t buffer_size, subbuf_size;
+	uint64_t buffer_size, subbuf_size, child_buffer_size;
 	double duration;
 	pid_t pid;
 	struct relay_record relay; /* --relay, --live, --name: relay_record.c */
@@ -51,28 +55,36 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: %s record [OPTIONS] -- CMD [ARGS...]\n"
-		"       %s record [OPTIONS] -p PID [--duration SECONDS]\n"
+		"       %s record [OPTIONS] -p PID[,PID...] [--duration SECONDS]\n"
+		"       %s record --recover DIR\n"
 		"\n"
-		"Record a trace of CMD, its markers on from its first instruction, or of the\n"
-		"running process PID until Ctrl-C.  No daemon, no root: the traced process's\n"
-		"libmarkers writes the trace (CTF 1.8) into DIR.  Shows live counters on a\n"
-		"terminal and a summary at the end; returns CMD's exit status.\n"
+		"Record a trace of CMD and of every process of its tree that uses libmarkers\n"
+		"(the programs it runs, the children it forks, daemons), markers on from their\n"
+		"first instruction; or of running processes until Ctrl-C.  No daemon, no root:\n"
+		"each traced process's libmarkers writes its own trace (CTF 1.8) into\n"
+		"DIR/NAME-PID-DATE/.  Shows live counters on a terminal and a summary per\n"
+		"process at the end; waits for the whole tree; returns CMD's exit status.\n"
 		"\n"
 		"  -e, --event GLOB       record the markers matching GLOB (fnmatch; default '*');\n"
 		"                         repeatable\n"
-		"  -o, --output DIR       the trace directory; a new or empty one\n"
+		"  -o, --output DIR       the recording's directory; a new or empty one\n"
 		"                         (default ./markers-trace-YYYYMMDD-HHMMSS)\n"
 		"      --overwrite        flight recorder: keep the newest events when the buffers\n"
 		"                         are full (default: keep the oldest, count the others)\n"
-		"  -b, --buffer-size SIZE buffer bytes per CPU (suffix K, M, G)\n"
+		"  -b, --buffer-size SIZE buffer bytes per CPU of CMD (suffix K, M, G; default 2M)\n"
+		"      --child-buffer-size SIZE\n"
+		"                         buffer bytes per CPU of every other process of the tree\n"
+		"                         (default 256K, or -b if smaller)\n"
 		"      --subbuf-size SIZE bytes per sub-buffer, one CTF packet (suffix K, M)\n"
-		"  -p, --pid PID          attach to a running process instead of running CMD\n"
+		"  -p, --pid PID[,PID...] attach to running processes instead of running CMD\n"
 		"  -d, --duration SECS    with -p: stop after SECS seconds (default: Ctrl-C)\n"
+		"      --recover DIR      finish the traces in DIR of processes that died while\n"
+		"                         nobody recorded them (the recorder was killed)\n"
 		"  -q, --quiet            no progress line and no summary\n"
 		"  -h, --help             this help\n"
 		"\n"
 		"Then: markers view DIR, markers stats DIR, markers export --format=chrome DIR.\n",
-		cli_progname, cli_progname);
+		cli_progname, cli_progname, cli_progname);
 	relay_record_usage(f);
 }
 
@@ -241,6 +253,14 @@ static int prepare_dir(const char *dir, int is_default, char *abs, size_t len, i
 	return 0;
 }
 
+static void unlink_record_file(const char *dir)
+{
+	char path[PATH_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s/.record", dir);
+	unlink(path);
+}
+
 static void default_dir(char *buf, size_t len)
 {
 	time_t now = time(NULL);
@@ -252,6 +272,22 @@ static void default_dir(char *buf, size_t len)
 
 /* ---- the child's environment ---- */
 
+#define DEFAULT_CHILD_BUFFER (256u << 10)
+
+/*
+ * Per CPU, the buffers of each process but CMD itself: --child-buffer-size,
+ * else 256 KiB, or -b if smaller.  A tree of many processes then costs
+ * 256 KiB x CPUs each, not 2 MiB x CPUs (docs/trace-format.md).
+ */
+static uint64_t child_buffer_size(const struct record_opts *o)
+{
+	if (o->child_buffer_size)
+		return o->child_buffer_size;
+	if (o->buffer_size && o->buffer_size < DEFAULT_CHILD_BUFFER)
+		return o->buffer_size;
+	return DEFAULT_CHILD_BUFFER;
+}
+
 static char **child_env(const struct record_opts *o, const char *dir)
 {
 	size_t n = 0, k = 0;
@@ -260,7 +296,7 @@ static char **child_env(const struct record_opts *o, const char *dir)
 
 	while (environ[n])
 		n++;
-	env = calloc(n + 8, sizeof(*env));
+	env = calloc(n + 12, sizeof(*env));
 	for (size_t i = 0; i < o->nglobs; i++)
 		glen += strlen(o->globs[i]) + 1;
 	globs = malloc(glen + sizeof("MARKERS_RECORD="));
@@ -292,7 +328,17 @@ static char **child_env(const struct record_opts *o, const char *dir)
 	}
 	if ((env[k] = relay_record_env(&o->relay)))
 		k++;
-	env[k] = NULL;
+	/*
+	 * Every process of the tree in a trace of its own below DIR; the
+	 * others' buffers smaller.  The relay streams one trace: CMD's alone.
+	 */
+	if (!o->relay.url) {
+		env[k++] = strdup("MARKERS_RECORD_LAYOUT=process");
+		snprintf(buf, sizeof(buf), "MARKERS_RECORD_CHILD_BUFFER_SIZE=%" PRIu64,
+			 child_buffer_size(o));
+		env[k++] = strdup(buf);
+	}
+	env[k] = NULL; /* spawn() adds MARKERS_RECORD_ROOT_PID here, in the child */
 	return env;
 }
 
@@ -307,65 +353,25 @@ static void free_child_env(char **env)
 
 /* ---- signals ---- */
 
-static volatile sig_atomic_t child_pid;
+static volatile sig_atomic_t child_pid, stop_waiting;
 
 /*
  * A signal that a process sent us (kill, a supervisor) goes on to CMD.  One
  * from the terminal (Ctrl-C) reached CMD already, as it is in our process
  * group: sending it again would count twice for a program that stops on a
- * second Ctrl-C.  Either way we stay, to finish the trace after CMD.
+ * second Ctrl-C.  Either way we stay, to finish the traces after CMD.  Once
+ * CMD is gone, any of them ends the wait for the rest of its tree.
  */
 static void forward(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
 	if (child_pid > 0 && si->si_code != SI_KERNEL)
 		kill(child_pid, sig);
+	else if (child_pid == 0)
+		stop_waiting = 1;
 }
 
 static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-
-/* ---- recovery, from the library, loaded only when needed ---- */
-
-typedef int recover_fn(const char *dir);
-
-/*
- * marker_tracer_recover() lives in libmarkers.  The CLI does not link it:
- * its constructors would start a recording or a control channel in every
- * `markers` command.  Load it from ../lib beside this executable (as
- * installed), else from the loader's path.
- */
-static int recover(const char *dir, const char **why)
-{
-	char exe[PATH_MAX], lib[PATH_MAX + 32];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	void *h = NULL;
-	recover_fn *fn;
-
-	if (n > 0) {
-		char *slash;
-
-		exe[n] = 0;
-		slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = 0;
-			snprintf(lib, sizeof(lib), "%s/../lib/libmarkers.so.1", exe);
-			h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
-		}
-	}
-	if (!h)
-		h = dlopen("libmarkers.so.1", RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		*why = "libmarkers.so.1 not found";
-		return -ENOENT;
-	}
-	fn = (recover_fn *)dlsym(h, "marker_tracer_recover");
-	if (!fn) {
-		*why = "this libmarkers has no marker_tracer_recover()";
-		return -ENOSYS;
-	}
-	/* Leave the handle open: the library's threads may still be running. */
-	return fn(dir);
-}
 
 /* ---- running CMD ---- */
 
@@ -377,20 +383,17 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void show_progress(const char *dir, double t0)
+static void show_progress(const struct rt_totals *t, double t0)
 {
-	struct live_stats ls;
 	char ev[32], lost[32], size[32];
 
-	if (live_stats_read(dir, &ls) < 0) {
-		fprintf(stderr, "\r\033[Krecording... %.1f s", now_s() - t0);
-		return;
-	}
-	format_count(ls.recorded, ev, sizeof(ev));
-	format_count(ls.discarded, lost, sizeof(lost));
-	format_size(ls.bytes, size, sizeof(size));
+	format_count(t->recorded, ev, sizeof(ev));
+	format_count(t->discarded, lost, sizeof(lost));
+	format_size(t->bytes, size, sizeof(size));
 	fprintf(stderr, "\r\033[Krecording... %.1f s: %s events, %s, %s lost", now_s() - t0, ev,
 		size, lost);
+	if (t->procs > 1 || t->live > 1)
+		fprintf(stderr, ", %u processes (%u live)", t->procs, t->live);
 }
 
 /* Fork and exec; returns the child's pid, or -1 after printing why. */
@@ -418,6 +421,13 @@ static pid_t spawn(char **argv, char **env)
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
 			signal(forwarded[i], SIG_DFL);
+		char root[64];
+		size_t k = 0;
+
+		while (env[k])
+			k++;
+		snprintf(root, sizeof(root), "MARKERS_RECORD_ROOT_PID=%d", (int)getpid());
+		env[k] = root;
 		environ = env;
 		execvp(argv[0], argv);
 		err = errno;
@@ -440,51 +450,25 @@ static pid_t spawn(char **argv, char **env)
 	return pid;
 }
 
-static void summary(const char *dir, const char *cmd, double secs, int incomplete)
-{
-	struct tr_trace *t;
-	struct tr_summary s;
-	char err[600], count[32], lost[32], size[32];
-
-	if (tr_open(dir, &t, err, sizeof(err)) < 0) {
-		fprintf(stderr,
-			"%s record: no trace in %s: %s does not use libmarkers, or none of its "
-			"markers matched\n",
-			cli_progname, dir, cmd);
-		return;
-	}
-	if (tr_summarize(t, &s) < 0)
-		fprintf(stderr, "%s record: the trace is damaged: %s\n", cli_progname, tr_error(t));
-	format_count(s.events, count, sizeof(count));
-	format_count(s.lost_events, lost, sizeof(lost));
-	format_size(tr_size(t), size, sizeof(size));
-	fprintf(stderr, "%s record: %s events, %s lost, %.3f s, %s in %s\n", cli_progname, count,
-		lost, secs, size, dir);
-	if (s.lost_events && !incomplete)
-		fprintf(stderr,
-			"%s record: events were lost: a bigger --buffer-size, or fewer markers "
-			"(-e), would keep them\n",
-			cli_progname);
-	if (s.events)
-		print_marker_table(stderr, &s, 15);
-	fprintf(stderr, "%s record: see the events with: %s view %s\n", cli_progname,
-		cli_progname, dir);
-	tr_summary_free(&s);
-	tr_close(t);
-}
-
 static int run(const struct record_opts *o, char **argv, const char *dir, int made)
 {
 	struct sigaction sa = {.sa_sigaction = forward, .sa_flags = SA_SIGINFO | SA_RESTART};
-	int progress = !o->quiet && isatty(STDERR_FILENO), status, rc, exit_status, failed;
-	const char *why = NULL;
+	int progress = !o->quiet && isatty(STDERR_FILENO), status = 0, exit_status, failed;
+	int cmd_done = 0, announced = 0, rec_fd;
 	sigset_t chld, old;
 	char **env = child_env(o, dir);
-	double t0 = now_s(), next = t0 + 0.25;
+	double t0 = now_s(), next = t0;
+	struct rt_totals tot = {0};
+	uint64_t peak = 0;
 	pid_t pid;
 
 	if (!env) {
 		fprintf(stderr, "%s record: out of memory\n", cli_progname);
+		return 1;
+	}
+	rec_fd = rt_begin(dir, argv);
+	if (rec_fd < 0) {
+		free_child_env(env);
 		return 1;
 	}
 	sigemptyset(&chld);
@@ -493,9 +477,13 @@ static int run(const struct record_opts *o, char **argv, const char *dir, int ma
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
 		sigaction(forwarded[i], &sa, NULL);
+	/* Orphans of CMD's tree (daemons that double-fork) become our children, to wait for. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	pid = spawn(argv, env);
 	free_child_env(env);
 	if (pid < 0) {
+		close(rec_fd);
+		unlink_record_file(dir);
 		if (made && dir_is_empty(dir) == 1)
 			rmdir(dir);
 		return 1;
@@ -503,35 +491,54 @@ static int run(const struct record_opts *o, char **argv, const char *dir, int ma
 	child_pid = pid;
 	for (;;) {
 		struct timespec ts = {0, 250 * 1000 * 1000};
+		int st, descendants = 1;
+		pid_t w;
 
-		rc = waitpid(pid, &status, WNOHANG);
-		if (rc == pid)
-			break;
-		if (rc < 0 && errno != EINTR) {
-			fprintf(stderr, "%s record: waitpid: %m\n", cli_progname);
-			return 1;
+		while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
+			if (w == pid) {
+				status = st;
+				cmd_done = 1;
+				child_pid = 0;
+			}
 		}
-		if (progress && now_s() >= next) {
-			show_progress(dir, t0);
+		if (w < 0 && errno == ECHILD)
+			descendants = 0;
+		else if (w < 0 && errno != EINTR) {
+			fprintf(stderr, "%s record: waitpid: %m\n", cli_progname);
+			break;
+		}
+		if (now_s() >= next || (cmd_done && !descendants)) {
+			/* Finish the traces of the processes that are gone; count the rest. */
+			rt_finish_dead(dir, &tot);
+			if (tot.live_buffers > peak)
+				peak = tot.live_buffers;
+			if (progress)
+				show_progress(&tot, t0);
 			next = now_s() + 0.25;
+		}
+		if (cmd_done && (!descendants || stop_waiting))
+			break;
+		if (cmd_done && !announced && !o->quiet) {
+			announced = 1;
+			fprintf(stderr,
+				"%s%s record: %s exited; waiting for the rest of its processes "
+				"(Ctrl-C stops waiting)\n",
+				progress ? "\r\033[K" : "", cli_progname, argv[0]);
 		}
 		/* Wakes on SIGCHLD, on a forwarded signal, or for the next progress line. */
 		sigtimedwait(&chld, NULL, &ts);
 	}
-	child_pid = 0;
 	if (progress)
 		fprintf(stderr, "\r\033[K");
-	rc = recover(dir, &why);
-	/* A full disk: the trace is whole up to where it stopped, and the losses are counted. */
-	failed = trace_incomplete(dir);
-	if (rc == -EBUSY)
+	rt_finish_dead(dir, &tot);
+	failed = tot.failed;
+	if (tot.live)
 		fprintf(stderr,
-			"%s record: a process started by %s still records into %s; it finishes the "
-			"trace when it exits\n",
-			cli_progname, argv[0], dir);
-	else if (rc < 0 && rc != -ENOENT && rc != -EINVAL && !failed)
-		failed = fprintf(stderr, "%s record: cannot finish the trace in %s: %s\n",
-				 cli_progname, dir, why ? why : strerror(-rc)) > 0;
+			"%s record: %u process%s of the tree still record%s into %s (pid %ld%s); each "
+			"finishes its trace when it exits\n",
+			cli_progname, tot.live, tot.live == 1 ? "" : "es", tot.live == 1 ? "s" : "",
+			dir, tot.live_pids[0], tot.live > 1 ? ", ..." : "");
+	rt_end(rec_fd, dir, "finished");
 	if (WIFSIGNALED(status)) {
 		exit_status = 128 + WTERMSIG(status);
 		fprintf(stderr, "%s record: %s was killed by signal %d (%s)\n", cli_progname,
@@ -542,8 +549,10 @@ static int run(const struct record_opts *o, char **argv, const char *dir, int ma
 			fprintf(stderr, "%s record: %s exited with status %d\n", cli_progname,
 				argv[0], exit_status);
 	}
+	/* A full disk: the trace is whole up to where it stopped, and the losses are counted. */
+	failed |= record_incomplete(dir);
 	if (!o->quiet && (!o->relay.url || o->relay.local))
-		summary(dir, argv[0], now_s() - t0, failed);
+		record_summary(dir, argv[0], now_s() - t0, failed, peak);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	/* CMD's own failure first; else the trace's. */
 	return exit_status ? exit_status : failed;
@@ -557,6 +566,8 @@ int cmd_record(int argc, char **argv)
 		{"overwrite", no_argument, NULL, 'O'},
 		{"buffer-size", required_argument, NULL, 'b'},
 		{"subbuf-size", required_argument, NULL, 'S'},
+		{"child-buffer-size", required_argument, NULL, 'C'},
+		{"recover", required_argument, NULL, 'R'},
 		{"pid", required_argument, NULL, 'p'},
 		{"duration", required_argument, NULL, 'd'},
 		{"quiet", no_argument, NULL, 'q'},
@@ -589,13 +600,24 @@ int cmd_record(int argc, char **argv)
 			break;
 		case 'b':
 		case 'S':
+		case 'C':
 			if (!parse_size(optarg)) {
 				fprintf(stderr, "%s record: bad size '%s' (like 4M, 256K)\n",
 					cli_progname, optarg);
 				goto usage_error;
 			}
-			*(opt == 'b' ? &o.buffer_size : &o.subbuf_size) = parse_size(optarg);
+			*(opt == 'b' ? &o.buffer_size
+				     : opt == 'S' ? &o.subbuf_size : &o.child_buffer_size) =
+				parse_size(optarg);
 			break;
+		case 'R':
+			free(o.globs);
+			if (optind != argc) {
+				fprintf(stderr, "%s record: --recover DIR takes nothing else\n",
+					cli_progname);
+				return 2;
+			}
+			return rt_recover_cmd(optarg);
 		case 'p':
 			errno = 0;
 			o.pid = (pid_t)strtol(optarg, &end, 10);

@@ -841,9 +841,10 @@ static int add_proc(struct tr_trace *t, const char *dir, const char *base)
 		snprintf(t->err, sizeof(t->err), "%.200s: %s", path, merr);
 		return -1;
 	}
-	p->info.meta = &p->meta;
+	/* info.meta and a fallback name are set once t->procs stops moving (tr_open). */
+	(void)base;
 	e = tm_env_find(&p->meta, "procname");
-	p->info.name = e && e->str ? e->str : base;
+	p->info.name = e && e->str ? e->str : NULL;
 	e = tm_env_find(&p->meta, "vpid");
 	if (e && !e->str)
 		p->info.pid = e->num;
@@ -851,9 +852,34 @@ static int add_proc(struct tr_trace *t, const char *dir, const char *base)
 	return 0;
 }
 
+/* Names with numbers in numeric order: "app-998-..." before "app-1001-...". */
 static int cmp_str(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+
+	while (*x && *y) {
+		if (*x >= '0' && *x <= '9' && *y >= '0' && *y <= '9') {
+			size_t nx = strspn(x, "0123456789"), ny = strspn(y, "0123456789");
+			int c;
+
+			while (*x == '0' && nx > 1)
+				x++, nx--;
+			while (*y == '0' && ny > 1)
+				y++, ny--;
+			if (nx != ny)
+				return nx < ny ? -1 : 1;
+			c = strncmp(x, y, nx);
+			if (c)
+				return c;
+			x += nx;
+			y += ny;
+			continue;
+		}
+		if (*x != *y)
+			return (unsigned char)*x < (unsigned char)*y ? -1 : 1;
+		x++, y++;
+	}
+	return (unsigned char)*x - (unsigned char)*y;
 }
 
 /*
@@ -936,6 +962,14 @@ int tr_open(const char *dir, struct tr_trace **out, char *err, size_t errlen)
 		goto fail;
 	}
 	for (unsigned p = 0; p < t->nprocs; p++) {
+		struct tr_process *pi = &t->procs[p].info;
+
+		pi->meta = &t->procs[p].meta;
+		if (!pi->name) {
+			const char *slash = strrchr(pi->dir, '/');
+
+			pi->name = slash && slash[1] ? slash + 1 : pi->dir;
+		}
 		if (map_streams(t, p) < 0) {
 			snprintf(err, errlen, "%s", t->err);
 			goto fail;

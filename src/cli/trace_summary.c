@@ -47,7 +47,7 @@ static void hist_add(struct tr_summary *s, int64_t ts, uint64_t events, uint64_t
 
 int tr_proc_unfinished(const struct tr_process *p)
 {
-	return p->has_stats && strcmp(p->state, "stopped") && strcmp(p->state, "recovered");
+	return p->has_stats && !strcmp(p->state, "recording");
 }
 
 int tr_summarize(struct tr_trace *t, struct tr_summary *s)

@@ -53,11 +53,10 @@ int tr_summarize(struct tr_trace *t, struct tr_summary *s);
 void tr_summary_free(struct tr_summary *s);
 
 /*
- * Is the end of process trace @p unknown?  True when its tracer (ours: a
- * trace with a .stats file) neither
- * stopped nor was recovered (the process, and whoever should have finished
- * its trace, died): what it committed after the last packet written out,
- * and how many events it dropped since, nobody counted.
+ * Is the end of process trace @p unknown?  True when its .stats (our
+ * tracer's) still says "recording": its process died, or is still running,
+ * and nobody finished its trace: what it committed after the last packet
+ * written out, and how many events it dropped since, nobody counted.
  */
 int tr_proc_unfinished(const struct tr_process *p);
 

@@ -482,6 +482,8 @@ static void after_fork_parent(void)
 	unlock();
 }
 
+void marker__tracer_env_after_fork(void);
+
 static void after_fork_child(void)
 {
 	marker__tr_thread_forget(); /* the child's one thread has a tid of its own */
@@ -490,6 +492,8 @@ static void after_fork_child(void)
 		cur->consumer_running = 0; /* threads do not survive fork */
 	}
 	unlock();
+	/* In a recorded process tree, the child's own trace from here (tracer_env.c). */
+	marker__tracer_env_after_fork();
 }
 
 void marker__tracer_atfork(void)
