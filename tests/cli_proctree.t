@@ -237,8 +237,7 @@ ok $? "export: a named Chrome process per traced process"
 PT_LOG=$W/rk.log "$M" record -q -o "$W/rk" -- sh -c "'$P' emit 10; sleep 0.7; '$P' emit 20" >/dev/null 2>&1 &
 rpid=$!
 sleep 0.3
-kill -9 $rpid
-wait $rpid 2>/dev/null
+{ kill -9 $rpid; wait $rpid; } 2>/dev/null
 sleep 1.2
 "$M" view "$W/rk" >/dev/null 2>"$W/rk.err"
 [ $? = 0 ] && grep -q "the recorder (pid $rpid) died before it finished: the recording's end is unknown" "$W/rk.err" && same rk
@@ -249,8 +248,7 @@ ok $? "the recorder killed: what was committed reads, and the recording's end is
 PT_LOG=$W/all.log "$M" record -q -o "$W/all" -- "$P" wait 4321 "$W/all.ready" >/dev/null 2>&1 &
 rpid=$!
 for i in $(seq 100); do [ -e "$W/all.ready" ] && break; sleep 0.05; done
-kill -9 $rpid $(cut -d' ' -f1 "$W/all.log")
-wait $rpid 2>/dev/null
+{ kill -9 $rpid $(cut -d' ' -f1 "$W/all.log"); wait $rpid; } 2>/dev/null
 sleep 0.2
 "$M" stats "$W/all" >"$W/all.stats" 2>"$W/all.err"
 grep -qE '^ +[0-9]+  pt +[0-9,]+ +\? ' "$W/all.stats" && grep -q 'lost + unknown' "$W/all.stats" &&
