@@ -34,7 +34,13 @@ typedef void marker_probe_func(const struct marker *marker, void *probe_private,
  * any loaded object has the marker: it is kept and connected when one loads.
  * Several probes per marker; the same (probe, private) pair once per marker.
  * Returns 0, -EINVAL (NULL name or probe), -EPERM (@format differs from the
- * marker's; nothing changes), -EEXIST (already registered), -ENOMEM.
+ * marker's; nothing changes), -EEXIST (already registered), -ENOMEM, or
+ * -EAGAIN: the probe is connected, but some site of the marker cannot be
+ * switched on yet (a thread keeps SIGTRAP blocked by means the library
+ * cannot see, see the README); marker_foreach() gives each such site's
+ * reason, and the library switches it as soon as it can (a thread of the
+ * library tries every 100 ms; any later switch tries too).  Unregister to
+ * give up.
  */
 MARKER_API int marker_probe_register(const char *name, const char *format,
 				     marker_probe_func *probe, void *probe_private);
@@ -52,7 +58,9 @@ MARKER_API int marker_probe_unregister(const char *name, marker_probe_func *prob
  * marker_probe_register_glob - connect @probe to every marker whose name
  * matches the fnmatch(3) pattern @glob, now and as objects load, adopting
  * each marker's format.  Returns the number of markers connected now (>= 0),
- * -EINVAL, -EEXIST (same glob, probe and private already registered), -ENOMEM.
+ * -EINVAL, -EEXIST (same glob, probe and private already registered), -ENOMEM,
+ * or -EAGAIN (connected, some site not switched on yet: as for
+ * marker_probe_register()).
  */
 MARKER_API int marker_probe_register_glob(const char *glob, marker_probe_func *probe,
 					  void *probe_private);

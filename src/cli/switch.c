@@ -85,6 +85,15 @@ static int run(int argc, char **argv, int on)
 			free(r.text);
 			return 1;
 		}
+		if (r.status == -EAGAIN) {
+			fprintf(stderr,
+				"%s %s: process %d: '%s': on, but some sites cannot be switched yet "
+				"(a thread keeps SIGTRAP blocked; '%s list -p %d' shows which and "
+				"why); they switch as soon as they can\n",
+				cli_progname, cmd, (int)pid, argv[i], cli_progname, (int)pid);
+			free(r.text);
+			return 1;
+		}
 		if (r.status < 0) {
 			fprintf(stderr, "%s %s: process %d: '%s': %s\n", cli_progname, cmd, (int)pid,
 				argv[i], strerror(-r.status));

@@ -64,6 +64,7 @@ static void after_fork_parent(void)
 static void after_fork_child(void)
 {
 	marker__thread_after_fork_child();
+	marker__patch_after_fork_child();
 	urcu_bp_after_fork_child();
 	marker__lock_release();
 }

@@ -42,8 +42,20 @@ void marker__patch_adopt_locked(struct marker__site **sites, size_t n);
 void marker__patch_adopt_deferred(void);
 void marker__patch_adopt_deferred_locked(void);
 
-/* Bring the code of these adopted sites in line with marker->state. */
-void marker__patch_apply_locked(struct marker__site **sites, size_t n);
+/*
+ * Bring the code of these adopted sites in line with marker->state.  A
+ * switch that cannot be done now (a thread blocks SIGTRAP: see
+ * ready_locked in arch/x86_patch.c) is put off: the sites keep their
+ * code, say why (marker__site::reason), and switch at the next call that
+ * can, or when a thread of the patcher tries them again (every 100 ms
+ * while any wait).  Returns how many of these sites are
+ * on but not in their taken form (their probes do not run there yet).
+ * @sites is reordered.
+ */
+size_t marker__patch_apply_locked(struct marker__site **sites, size_t n);
+
+/* In the child of fork(), with marker__lock held (see init.c). */
+void marker__patch_after_fork_child(void);
 
 /*
  * Sites of an unloading object (the whole array; generic sites included):

@@ -192,7 +192,8 @@ int marker_probe_register(const char *name, const char *format, marker_probe_fun
 		}
 	}
 	err = add_probe_locked(e, probe, probe_private, NULL, &batch, &old);
-	marker__batch_flush_locked(&batch);
+	if (marker__batch_flush_locked(&batch) && !err)
+		err = -EAGAIN;
 out_put:
 	marker__entry_put_locked(e);
 out:
@@ -304,7 +305,8 @@ int marker_probe_register_glob(const char *glob, marker_probe_func *probe, void 
 	marker__globs = g;
 	op.g = g;
 	marker__entry_foreach_locked(glob_connect, &op);
-	marker__batch_flush_locked(&op.batch);
+	if (marker__batch_flush_locked(&op.batch) && !op.err)
+		op.err = -EAGAIN;
 	marker__lock_release();
 	marker__probe_array_reclaim();
 	return op.err ? op.err : op.count;

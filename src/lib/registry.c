@@ -143,15 +143,18 @@ void marker__batch_add_entry(struct marker__batch *b, struct marker__entry *e)
 			batch_push(b, s);
 }
 
-void marker__batch_flush_locked(struct marker__batch *b)
+size_t marker__batch_flush_locked(struct marker__batch *b)
 {
+	size_t bad = 0;
+
 	/* Sites whose adoption was put off were not in the batch: their turn now. */
 	marker__patch_adopt_deferred_locked();
 	if (b->n)
-		marker__patch_apply_locked(b->v, b->n);
+		bad = marker__patch_apply_locked(b->v, b->n);
 	free(b->v);
 	b->v = NULL;
 	b->n = b->cap = 0;
+	return bad;
 }
 
 /* ---- objects ---- */

@@ -118,7 +118,11 @@ struct marker__batch {
 	int nomem;
 };
 void marker__batch_add_entry(struct marker__batch *b, struct marker__entry *e);
-void marker__batch_flush_locked(struct marker__batch *b);
+/*
+ * Returns how many sites are on but could not be switched yet (see
+ * marker__patch_apply_locked): the public calls then return -EAGAIN.
+ */
+size_t marker__batch_flush_locked(struct marker__batch *b);
 
 /*
  * Replace @e's probe array by @next (may be NULL), publish it to every

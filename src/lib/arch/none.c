@@ -24,10 +24,15 @@ void marker__patch_adopt_deferred_locked(void)
 {
 }
 
-void marker__patch_apply_locked(struct marker__site **sites, size_t n)
+size_t marker__patch_apply_locked(struct marker__site **sites, size_t n)
 {
 	(void)sites;
 	(void)n;
+	return 0;
+}
+
+void marker__patch_after_fork_child(void)
+{
 }
 
 void marker__patch_forget_locked(struct marker__site *sites, size_t n)

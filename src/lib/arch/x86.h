@@ -26,12 +26,18 @@
 #define X86_INT3 0xcc
 #define X86_MAXLEN 6
 
+enum {
+	X86_Q_NONE,    /* on no list */
+	X86_Q_PENDING, /* its switch was put off: on the pending list */
+	X86_Q_BATCH,   /* in the batch being built (marker__patch_apply_locked) */
+};
+
 /* The two code forms of a site, decoded once at adoption; kept in marker__site::arch. */
 struct x86_form {
 	uint8_t len;  /* 5, or 6 for movl with a REX prefix */
 	uint8_t kind; /* MARKER_KIND_IMMEDIATE or MARKER_KIND_JUMP */
 	uint8_t reg;  /* immediate: the destination register, 0-15 in encoding order */
-	uint8_t pad;
+	uint8_t queue; /* X86_Q_*: where the patcher keeps it (x86_patch.c) */
 	uint8_t taken[X86_MAXLEN]; /* movl $1,%reg / jmp rel32 */
 	uint8_t off[X86_MAXLEN];   /* movl $0,%reg / 5-byte nop */
 };

@@ -21,11 +21,13 @@
 #include <fcntl.h>
 #include <link.h>
 #include <linux/membarrier.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "patch.h"
@@ -276,10 +278,59 @@ static void fallback_all(struct marker__site **v, size_t n, const char *why)
  * longer than we wait): their code may not match their state.  They stay
  * PATCHED, so that the registry hands them to every later switch of their
  * marker, with @why as their reason until then; and every later batch of
- * any marker that can patch takes them along.  x86_form::pad marks them.
+ * any marker that can patch takes them along, and so does
+ * marker__patch_retry() (the control thread calls it while any wait).
+ * x86_form::queue says which sites are on the list.
  */
 static struct marker__site **pending;
 static size_t npending, cap_pending;
+
+/*
+ * While switches are put off, a thread of ours tries them again every
+ * RETRY_MS, and ends when none is left: the reason may go away without any
+ * call of the program (the thread that blocked SIGTRAP exits).
+ */
+#define RETRY_MS 100
+static int retrier_running;
+
+static void *retrier(void *arg)
+{
+	struct timespec ts = {0, RETRY_MS * 1000000L};
+
+	(void)arg;
+	for (;;) {
+		nanosleep(&ts, NULL);
+		marker__lock_acquire();
+		if (npending)
+			marker__patch_apply_locked(NULL, 0);
+		if (!npending) {
+			retrier_running = 0;
+			marker__lock_release();
+			return NULL;
+		}
+		marker__lock_release();
+	}
+}
+
+static void retrier_start_locked(void)
+{
+	pthread_attr_t attr;
+	pthread_t th;
+
+	if (retrier_running || !npending)
+		return;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	/* If it cannot start, the next switch still tries. */
+	retrier_running = marker__thread_start(&th, &attr, retrier, NULL) == 0;
+	pthread_attr_destroy(&attr);
+}
+
+void marker__patch_after_fork_child(void)
+{
+	retrier_running = 0; /* the parent's; the child's next switch starts its own */
+}
 
 static void defer_all(struct marker__site **v, size_t n, const char *why)
 {
@@ -287,7 +338,7 @@ static void defer_all(struct marker__site **v, size_t n, const char *why)
 		struct x86_form *f = (void *)v[i]->arch;
 
 		v[i]->reason = why;
-		if (f->pad)
+		if (f->queue != X86_Q_NONE)
 			continue;
 		if (npending == cap_pending) {
 			size_t cap = cap_pending ? 2 * cap_pending : 64;
@@ -298,12 +349,13 @@ static void defer_all(struct marker__site **v, size_t n, const char *why)
 			pending = p;
 			cap_pending = cap;
 		}
-		f->pad = 1;
+		f->queue = X86_Q_PENDING;
 		pending[npending++] = v[i];
 	}
 	if (n)
 		marker__warn("%zu site(s) of marker %s...: %s; not switched yet", n,
 			     v[0]->desc->name, why);
+	retrier_start_locked();
 }
 
 static const uint8_t int3 = X86_INT3;
@@ -661,18 +713,31 @@ static size_t select_changes(struct marker__site **in, size_t n, struct marker__
 	return m;
 }
 
-void marker__patch_apply_locked(struct marker__site **sites, size_t n)
+/* Is @s's marker on while its code is not the taken form?  (Adopted sites.) */
+static int on_but_not_taken(const struct marker__site *s)
 {
-	const char *why;
+	const struct x86_form *f = (const void *)s->arch;
+
+	return s->mode != MARKER_MODE_REFUSED && s->addr && f->len &&
+	       __atomic_load_n(&s->desc->state, __ATOMIC_RELAXED) &&
+	       memcmp(s->addr, f->taken, f->len);
+}
+
+static size_t count_not_on(struct marker__site **v, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += on_but_not_taken(v[i]);
+	return k;
+}
+
+/* The protocol for @sites and the pending ones; ready_locked() said yes. */
+static void apply_ready_locked(struct marker__site **sites, size_t n)
+{
 	struct marker__site **v;
 	size_t m;
 
-	marker__patch_adopt_deferred_locked();
-	why = ready_locked();
-	if (why) {
-		defer_all(sites, select_changes(sites, n, sites), why);
-		return;
-	}
 	if (!npending) {
 		patch_batch_locked(sites, select_changes(sites, n, sites));
 		return;
@@ -684,22 +749,44 @@ void marker__patch_apply_locked(struct marker__site **sites, size_t n)
 		return;
 	}
 	for (size_t i = 0; i < npending; i++)
-		((struct x86_form *)(void *)pending[i]->arch)->pad = 0;
+		((struct x86_form *)(void *)pending[i]->arch)->queue = X86_Q_NONE;
 	for (size_t i = 0; i < n; i++)
-		((struct x86_form *)(void *)sites[i]->arch)->pad = 2; /* in this batch */
+		((struct x86_form *)(void *)sites[i]->arch)->queue = X86_Q_BATCH;
 	m = select_changes(sites, n, v);
 	for (size_t i = 0; i < npending; i++) {
 		struct x86_form *f = (void *)pending[i]->arch;
 
-		if (f->pad != 2)
+		if (f->queue != X86_Q_BATCH)
 			m += select_changes(&pending[i], 1, v + m);
 	}
 	for (size_t i = 0; i < n; i++)
-		((struct x86_form *)(void *)sites[i]->arch)->pad = 0;
+		((struct x86_form *)(void *)sites[i]->arch)->queue = X86_Q_NONE;
 	npending = 0;
 	patch_batch_locked(v, m);
 	free(v);
 }
+
+size_t marker__patch_apply_locked(struct marker__site **sites, size_t n)
+{
+	struct marker__site **all = n ? malloc(n * sizeof(*all)) : NULL;
+	const char *why;
+	size_t bad = 0;
+
+	marker__patch_adopt_deferred_locked();
+	/* The batch reorders and drops from @sites: what to count at the end. */
+	if (all)
+		memcpy(all, sites, n * sizeof(*all));
+	why = ready_locked();
+	if (why)
+		defer_all(sites, select_changes(sites, n, sites), why);
+	else
+		apply_ready_locked(sites, n);
+	if (all)
+		bad = count_not_on(all, n);
+	free(all);
+	return bad;
+}
+
 
 static int cmp_addr(const void *a, const void *b)
 {

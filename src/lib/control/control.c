@@ -268,7 +268,6 @@ static void *listener(void *arg)
 {
 	struct pollfd pfd[MAX_CONN + 1];
 	int idx[MAX_CONN + 1];
-
 	long long adopt_at = now_ms() + ADOPT_DELAY_MS;
 
 	(void)arg;

@@ -311,7 +311,7 @@ int marker_tracer_enable(const char *glob)
 	}
 	cur->globs = v;
 	n = marker_probe_register_glob(glob, marker__tr_probe, cur);
-	if (n >= 0)
+	if (n >= 0 || n == -EAGAIN) /* -EAGAIN: connected, some sites switch later */
 		cur->nglobs++;
 	else
 		free(v[cur->nglobs]);

@@ -1,0 +1,230 @@
+/*
+ * Threads that block every signal, the way programs do it, and markers
+ * that must fire anyway: a sigwait() signal thread, a thread created with
+ * every signal blocked, a handler whose sa_mask is full, sigprocmask().
+ * Exact counts, each case in a child process (a hang is killed and fails).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "patch_util.h"
+#include "tap.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+
+#define N 1000
+
+static __attribute__((noinline)) void fire_j(int i)
+{
+	trace_mark_jump(mask_j, "i %d", i);
+}
+
+static __attribute__((noinline)) void fire_i(int i)
+{
+	trace_mark_immediate(mask_i, "i %d", i);
+}
+
+static long hits;
+
+/* Switch both markers on (0 expected), fire each N times; return the hits. */
+static long on_and_fire(void)
+{
+	int ej = marker_probe_register("mask_j", "i %d", pu_count_probe, &hits);
+	int ei = marker_probe_register("mask_i", "i %d", pu_count_probe, &hits);
+
+	CHECK(ej == 0 && ei == 0, "register: %d, %d", ej, ei);
+	CHECK(pu_check_sites("mask_j", 1) == 0 && pu_check_sites("mask_i", 1) == 0,
+	      "both sites patched on");
+	hits = 0;
+	for (int i = 0; i < N; i++) {
+		fire_j(i);
+		fire_i(i);
+	}
+	marker_probe_unregister("mask_j", pu_count_probe, &hits);
+	marker_probe_unregister("mask_i", pu_count_probe, &hits);
+	CHECK(pu_check_sites("mask_j", 0) == 0 && pu_check_sites("mask_i", 0) == 0,
+	      "both sites patched off");
+	return hits;
+}
+
+static int waiter_ready;
+
+/* A signal thread: every signal blocked, sigwait() for SIGUSR1, then it exits. */
+static void *signal_thread(void *arg)
+{
+	sigset_t all, wait_for;
+	int sig;
+
+	(void)arg;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	sigemptyset(&wait_for);
+	sigaddset(&wait_for, SIGUSR1);
+	__atomic_store_n(&waiter_ready, 1, __ATOMIC_RELEASE);
+	sigwait(&wait_for, &sig);
+	return NULL;
+}
+
+static void case_sigwait(void)
+{
+	sigset_t usr1;
+	pthread_t th;
+	long n;
+
+	/* SIGUSR1 stays blocked here so that only the signal thread takes it. */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+	pthread_create(&th, NULL, signal_thread, NULL);
+	while (!__atomic_load_n(&waiter_ready, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	n = on_and_fire();
+	CHECK(n == 2 * N, "with the signal thread waiting: %ld of %d hits", n, 2 * N);
+	kill(getpid(), SIGUSR1);
+	pthread_join(th, NULL);
+	n = on_and_fire();
+	CHECK(n == 2 * N, "after the signal thread left: %ld of %d hits", n, 2 * N);
+	_exit(0);
+}
+
+static void *idle_thread(void *arg)
+{
+	sigset_t cur;
+
+	(void)arg;
+	pthread_sigmask(SIG_BLOCK, NULL, &cur);
+	__atomic_store_n(&waiter_ready, sigismember(&cur, SIGTRAP) ? 2 : 1, __ATOMIC_RELEASE);
+	pause();
+	return NULL;
+}
+
+/* A thread created while its creator blocked every signal (sigprocmask this time). */
+static void case_created_blocked(void)
+{
+	sigset_t all, old;
+	pthread_t th;
+	long n;
+
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pthread_create(&th, NULL, idle_thread, NULL);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	while (!__atomic_load_n(&waiter_ready, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	CHECK(waiter_ready == 1, "the new thread blocks SIGTRAP");
+	n = on_and_fire();
+	CHECK(n == 2 * N, "%ld of %d hits", n, 2 * N);
+	_exit(0);
+}
+
+static volatile sig_atomic_t in_handler;
+
+static void fire_in_handler(int sig)
+{
+	(void)sig;
+	in_handler++;
+	fire_j(-1);
+	fire_i(-1);
+}
+
+/* A handler installed with every signal in its mask fires both markers. */
+static void case_handler_mask(void)
+{
+	struct sigaction sa = {0};
+	int ej, ei;
+
+	sa.sa_handler = fire_in_handler;
+	sigfillset(&sa.sa_mask);
+	sigaction(SIGUSR2, &sa, NULL);
+	ej = marker_probe_register("mask_j", "i %d", pu_count_probe, &hits);
+	ei = marker_probe_register("mask_i", "i %d", pu_count_probe, &hits);
+	CHECK(ej == 0 && ei == 0, "register: %d, %d", ej, ei);
+	for (int i = 0; i < N; i++)
+		raise(SIGUSR2);
+	CHECK(in_handler == N && hits == 2 * N, "%d handler runs, %ld of %d hits", (int)in_handler,
+	      hits, 2 * N);
+	/* Switches while the handler runs, from another thread: int3 inside it. */
+	marker_probe_unregister("mask_j", pu_count_probe, &hits);
+	marker_probe_unregister("mask_i", pu_count_probe, &hits);
+	_exit(0);
+}
+
+static void *toggler(void *arg)
+{
+	long *stop = arg;
+
+	while (!__atomic_load_n(stop, __ATOMIC_ACQUIRE)) {
+		marker_probe_register("mask_j", "i %d", pu_count_probe, &hits);
+		marker_probe_unregister("mask_j", pu_count_probe, &hits);
+	}
+	return NULL;
+}
+
+/* Sites in a full-mask handler while another thread keeps switching them. */
+static void case_handler_switching(void)
+{
+	struct sigaction sa = {0};
+	long stop = 0;
+	pthread_t th;
+
+	sa.sa_handler = fire_in_handler;
+	sigfillset(&sa.sa_mask);
+	sigaction(SIGUSR2, &sa, NULL);
+	pthread_create(&th, NULL, toggler, &stop);
+	for (int i = 0; i < 20 * N; i++)
+		raise(SIGUSR2);
+	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	CHECK(in_handler == 20 * N, "%d handler runs", (int)in_handler);
+	_exit(0);
+}
+
+static int run(void (*fn)(void))
+{
+	int status = 0;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+		fn();
+	for (int ms = 0; waitpid(pid, &status, WNOHANG) == 0; ms += 10) {
+		if (ms >= 30000) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			printf("# the child hung: killed\n");
+			return -1;
+		}
+		usleep(10000);
+	}
+	return status;
+}
+
+#define RUN_OK(fn, what)                                                              \
+	do {                                                                          \
+		int st_ = run(fn);                                                    \
+		ok(st_ != -1 && WIFEXITED(st_) && WEXITSTATUS(st_) == 0, "%s (status %#x)", \
+		   what, st_);                                                        \
+	} while (0)
+
+int main(void)
+{
+	plan(4);
+	RUN_OK(case_sigwait, "a sigwait() thread blocks every signal: markers fire, "
+			     "before and after it exits");
+	RUN_OK(case_created_blocked, "a thread created with every signal blocked");
+	RUN_OK(case_handler_mask, "a handler whose sa_mask is full fires patched markers");
+	RUN_OK(case_handler_switching, "... while another thread switches them");
+	return done();
+}
+#else
+int main(void)
+{
+	printf("1..0 # SKIP no code patching on this architecture\n");
+	return 0;
+}
+#endif
