@@ -25,6 +25,15 @@
 extern "C" {
 #endif
 
+/*
+ * Bounds of the buffer sizes, per CPU (the buffers are files in /dev/shm,
+ * allocated in full at start): beyond them marker_tracer_start() answers
+ * -EINVAL at once, instead of taking seconds and gigabytes.
+ */
+#define MARKER_TRACER_MAX_SUBBUF_SIZE (64u << 20)  /* bytes per sub-buffer */
+#define MARKER_TRACER_MAX_NSUBBUFS 4096u           /* sub-buffers per CPU */
+#define MARKER_TRACER_MAX_BUFFER_SIZE (256u << 20) /* sub-buffer size x count, per CPU */
+
 struct marker_tracer_options {
 	size_t size;        /* sizeof(struct marker_tracer_options): lets the struct grow */
 	const char *dir;    /* trace directory, created if missing; NULL: ./markers-trace-PID */
@@ -42,7 +51,8 @@ struct marker_tracer_options {
  * (one per possible CPU) and start the consumer thread.  Records nothing
  * until marker_tracer_enable().  A previous trace in @dir is replaced.
  * Returns 0, -EBUSY (a session runs in this process, or another process
- * records into @dir), -EINVAL (sizes), -ENOMEM, -EPERM (@dir belongs to
+ * records into @dir), -EINVAL (sizes: see the bounds above), -ENOMEM (the
+ * buffers of all CPUs would take more than half the memory), -EPERM (@dir belongs to
  * another user, or others may write into it and it has no sticky bit: they
  * could plant links where the trace's files go), -ELOOP (@dir is a
  * symbolic link), or -errno of the I/O (-ENOSPC: no room for the buffers,

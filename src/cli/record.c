@@ -31,6 +31,7 @@
 #include <dirent.h>
 
 #include "attach.h"
+#include "markers/tracer.h"
 #include "commands.h"
 #include "progress.h"
 #include "record_summary.h"
@@ -71,11 +72,13 @@ static void usage(FILE *f)
 		"                         (default ./markers-trace-YYYYMMDD-HHMMSS)\n"
 		"      --overwrite        flight recorder: keep the newest events when the buffers\n"
 		"                         are full (default: keep the oldest, count the others)\n"
-		"  -b, --buffer-size SIZE buffer bytes per CPU of CMD (suffix K, M, G; default 2M)\n"
+		"  -b, --buffer-size SIZE buffer bytes per CPU of CMD (suffix K, M, G; default 2M,\n"
+		"                         at most 256M)\n"
 		"      --child-buffer-size SIZE\n"
 		"                         buffer bytes per CPU of every other process of the tree\n"
 		"                         (default 256K, or -b if smaller)\n"
-		"      --subbuf-size SIZE bytes per sub-buffer, one CTF packet (suffix K, M)\n"
+		"      --subbuf-size SIZE bytes per sub-buffer, one CTF packet (suffix K, M; at\n"
+		"                         most 64M, and 4096 sub-buffers)\n"
 		"  -p, --pid PID[,PID...] attach to running processes instead of running CMD\n"
 		"  -d, --duration SECS    with -p: stop after SECS seconds (default: Ctrl-C)\n"
 		"      --recover DIR      finish the traces in DIR of processes that died while\n"
@@ -661,6 +664,18 @@ int cmd_record(int argc, char **argv)
 	if (o.duration > 0 && !o.pid) {
 		fprintf(stderr, "%s record: --duration is for -p PID; CMD ends by itself\n",
 			cli_progname);
+		goto usage_error;
+	}
+	/* The tracer's bounds (markers/tracer.h): said here, not found missing after the run. */
+	if (o.subbuf_size > MARKER_TRACER_MAX_SUBBUF_SIZE ||
+	    o.buffer_size > MARKER_TRACER_MAX_BUFFER_SIZE ||
+	    o.child_buffer_size > MARKER_TRACER_MAX_BUFFER_SIZE ||
+	    o.buffer_size / (o.subbuf_size ? o.subbuf_size : 256 * 1024) > MARKER_TRACER_MAX_NSUBBUFS) {
+		fprintf(stderr,
+			"%s record: buffers too big: at most %uM per CPU, sub-buffers of at most "
+			"%uM, %u of them\n",
+			cli_progname, MARKER_TRACER_MAX_BUFFER_SIZE >> 20,
+			MARKER_TRACER_MAX_SUBBUF_SIZE >> 20, MARKER_TRACER_MAX_NSUBBUFS);
 		goto usage_error;
 	}
 	rc = relay_record_dir(&o.relay, &o.dir, o.overwrite, o.pid ? NULL : argv[optind], o.pid);

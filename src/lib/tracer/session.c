@@ -192,8 +192,17 @@ int marker_tracer_start(const struct marker_tracer_options *opts)
 	memcpy(&o, opts, opts->size < sizeof(o) ? opts->size : sizeof(o));
 	sb = parse_default(o.subbuf_size, TR_DEFAULT_SUBBUF);
 	n = parse_default(o.nsubbufs, TR_DEFAULT_NSUBBUFS);
-	if (sb < 4096 || sb > (1u << 30) || (sb & (sb - 1)) || n < 2 || n > (1u << 20))
+	/* Bounded: a request for 10^6 sub-buffers would take gigabytes and seconds. */
+	if (sb < 4096 || sb > MARKER_TRACER_MAX_SUBBUF_SIZE || (sb & (sb - 1)) || n < 2 ||
+	    n > MARKER_TRACER_MAX_NSUBBUFS || sb * n > MARKER_TRACER_MAX_BUFFER_SIZE)
 		return -EINVAL;
+	{
+		struct sysinfo si;
+		uint64_t total = (uint64_t)sb * n * (unsigned)get_nprocs_conf();
+
+		if (!sysinfo(&si) && total > (uint64_t)si.totalram * si.mem_unit / 2)
+			return -ENOMEM;
+	}
 	marker__init();
 	s = calloc(1, sizeof(*s));
 	if (!s)

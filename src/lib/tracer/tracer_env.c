@@ -43,13 +43,15 @@ static size_t env_size(const char *name)
 		return 0;
 	errno = 0;
 	n = strtoull(v, &end, 0);
-	if (*end == 'k' || *end == 'K')
-		n <<= 10, end++;
-	else if (*end == 'm' || *end == 'M')
-		n <<= 20, end++;
-	else if (*end == 'g' || *end == 'G')
-		n <<= 30, end++;
-	if (errno || *end || !n) {
+	if (*end && strchr("kKmMgG", *end)) {
+		unsigned shift = *end == 'k' || *end == 'K' ? 10 : *end == 'm' || *end == 'M' ? 20 : 30;
+
+		if (n > (~0ull >> shift)) /* would wrap to a small size */
+			errno = ERANGE;
+		n <<= shift;
+		end++;
+	}
+	if (errno || *end || !n || n > SIZE_MAX) {
 		marker__warn("%s=%s: not a size; using the default", name, v);
 		return 0;
 	}
@@ -101,10 +103,13 @@ static void sizes(struct marker_tracer_options *o, const char *total_var, const 
 	size_t sb = sb_var ? env_size(sb_var) : 0, n = n_var ? env_size(n_var) : 0;
 	size_t total = env_size(total_var);
 
+	size_t most;
+
 	if (sb)
 		o->subbuf_size = pow2_up(sb);
-	if (n)
-		o->nsubbufs = n < 2 ? 2 : (unsigned)n;
+	if (n) /* past the bound: clamped below, not cut to 32 bits */
+		o->nsubbufs = n < 2 ? 2 : n > MARKER_TRACER_MAX_NSUBBUFS ? MARKER_TRACER_MAX_NSUBBUFS + 1
+								: (unsigned)n;
 	if (total && !n) {
 		size_t s = o->subbuf_size ? o->subbuf_size : TR_DEFAULT_SUBBUF;
 
@@ -113,7 +118,26 @@ static void sizes(struct marker_tracer_options *o, const char *total_var, const 
 		/* A small total with the default sub-buffer: smaller sub-buffers, 2 at least. */
 		if (!o->subbuf_size && total / s < 2)
 			s = o->subbuf_size = pow2_up(total / 2 > 4096 ? total / 2 : 4096);
-		o->nsubbufs = total / s < 2 ? 2 : (unsigned)(total / s);
+		o->nsubbufs = total / s < 2 ? 2 : total / s > MARKER_TRACER_MAX_NSUBBUFS
+						   ? MARKER_TRACER_MAX_NSUBBUFS + 1
+						   : (unsigned)(total / s);
+	}
+	/* Within the tracer's bounds (markers/tracer.h), with a word when clamped. */
+	if (o->subbuf_size > MARKER_TRACER_MAX_SUBBUF_SIZE) {
+		marker__warn("%s: at most %u bytes; using that", sb_var ? sb_var : total_var,
+			     MARKER_TRACER_MAX_SUBBUF_SIZE);
+		o->subbuf_size = MARKER_TRACER_MAX_SUBBUF_SIZE;
+	}
+	sb = o->subbuf_size ? o->subbuf_size : TR_DEFAULT_SUBBUF;
+	most = MARKER_TRACER_MAX_BUFFER_SIZE / sb;
+	if (most > MARKER_TRACER_MAX_NSUBBUFS)
+		most = MARKER_TRACER_MAX_NSUBBUFS;
+	if ((o->nsubbufs ? o->nsubbufs : TR_DEFAULT_NSUBBUFS) > most) {
+		marker__warn("%s: buffers of at most %u bytes and %u sub-buffers per CPU; using %zu "
+			     "sub-buffers of %zu bytes",
+			     total_var, MARKER_TRACER_MAX_BUFFER_SIZE, MARKER_TRACER_MAX_NSUBBUFS, most,
+			     sb);
+		o->nsubbufs = (unsigned)most;
 	}
 }
 
