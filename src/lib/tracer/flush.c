@@ -328,6 +328,20 @@ static uint64_t cycle_bytes(struct tr_session *s, uint64_t p, uint64_t r)
 	return r > p + s->sbsize ? s->sbsize + 1 : r - p;
 }
 
+/*
+ * Overwrite mode: is every slice reserved in the lap of sub-buffer @pos
+ * committed, given its commit word @c and the final position @r?  Earlier
+ * laps of it are complete (ring.c opens a lap only then), each sbsize + 1
+ * bytes; this one holds r - pos bytes, or sbsize + 1 once closed.
+ */
+static int lap_committed(const struct tr_session *s, uint64_t c, uint64_t pos, uint64_t r)
+{
+	uint64_t n = pos / s->sbsize / s->nsubbufs;
+	uint64_t bytes = r > pos + s->sbsize ? s->sbsize + 1 : r - pos;
+
+	return (uint32_t)(c - n * (s->sbsize + 1)) == bytes;
+}
+
 int marker__tr_drain_final(struct tr_session *s, struct tr_buf *b)
 {
 	struct tr_buf_hdr *h = b->h;
@@ -389,6 +403,15 @@ int marker__tr_drain_final(struct tr_session *s, struct tr_buf *b)
 		if (sb->pos != pos) {
 			/* Its opener died before writing it down: nothing usable. */
 			lost += s->overwrite ? 0 : c >> 32;
+			continue;
+		}
+		if (s->overwrite && !lap_committed(s, c, pos, r)) {
+			/*
+			 * A writer died holding a slice here: its bytes are the
+			 * previous lap's, and what follows it cannot be told from
+			 * them.  Nothing of this sub-buffer is delivered; its
+			 * events count as lost (total - survivors).
+			 */
 			continue;
 		}
 		len = r > pos + s->sbsize ? sb->data_end : r - pos;

@@ -177,6 +177,29 @@ static struct tr_cache_ent *lookup(struct tr_session *s, const struct marker *m)
 	return NULL;
 }
 
+/*
+ * Overwrite mode: may the sub-buffer of @begin (its first byte) start a new
+ * lap?  Only once every slice of its previous lap is committed: a writer
+ * preempted (or interrupted by a signal handler that records) between its
+ * reservation and its commit still writes into that slice, and a new lap
+ * there would have it write over newer events (torn, stale, time going
+ * backwards).  Every complete lap added exactly sbsize + 1 bytes to the
+ * commit word (the close token included), and a lap opens only after the
+ * previous one is complete, so laps 0..n-1 are complete iff the bytes equal
+ * n (sbsize + 1): the low 32 bits of the difference are zero.  Once per
+ * sub-buffer, so the division does not matter.
+ */
+static int lap_done(const struct tr_session *s, struct tr_buf_hdr *h, uint64_t begin)
+{
+	uint64_t n = (begin >> s->sbshift) / s->nsubbufs;
+	uint64_t c;
+
+	if (!n)
+		return 1;
+	c = __atomic_load_n(&h->sb[marker__tr_sb_index(s, begin)].commit, __ATOMIC_ACQUIRE);
+	return (uint32_t)(c - n * (s->sbsize + 1)) == 0;
+}
+
 static inline void count_discard(struct tr_buf *b)
 {
 	__atomic_fetch_add(&b->h->discarded, 1, __ATOMIC_RELAXED);
@@ -462,6 +485,10 @@ void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_li
 		    begin - __atomic_load_n(&h->consumed, __ATOMIC_ACQUIRE) >=
 			    s->sbsize * s->nsubbufs) {
 			count_discard(b); /* discard mode, full */
+			return;
+		}
+		if (s->overwrite && (begin & mask) == 0 && !lap_done(s, h, begin)) {
+			count_discard(b); /* overwrite mode: a slower writer still holds a slice */
 			return;
 		}
 		end = begin + hsize + payload;
