@@ -88,6 +88,22 @@ MARKERS_RECORD='*' MARKERS_RECORD_DIR="$W/full.mnt/lib2" "$W/emit" 100000
 echo $? >"$W/lib2.rc"
 ls -A /dev/shm >"$W/lib2.shm"
 ls -A "$W/full.mnt/lib2" >"$W/lib2.ls" 2>&1
+# A write-back error: ext4 on a loop device whose backing file (in a 3 MiB tmpfs)
+# fills up.  write() succeeds into the page cache; the error comes at fdatasync.
+umount /dev/shm && mount -t tmpfs -o size=16m tmpfs /dev/shm || exit 10
+if [ -e /dev/loop-control ] && command -v losetup >/dev/null && command -v mkfs.ext4 >/dev/null &&
+	mkdir -p "$W/wb.back" && mount -t tmpfs -o size=3m tmpfs "$W/wb.back" &&
+	truncate -s 64M "$W/wb.back/img" && dev=$(losetup -f --show "$W/wb.back/img" 2>/dev/null); then
+	if mkfs.ext4 -q -F -O ^has_journal -E lazy_itable_init=1 "$dev" >/dev/null 2>&1 &&
+		mkdir -p "$W/wb.mnt" && mount -o errors=continue "$dev" "$W/wb.mnt"; then
+		"$M" record -q -o "$W/wb.mnt/t" -- "$W/emit" 400000 >/dev/null 2>"$W/wb.err" </dev/null
+		echo $? >"$W/wb.rc"
+		cp "$W/wb.mnt/t"/*/.stats "$W/wb.stats" 2>/dev/null
+		ls -A /dev/shm >"$W/wb.shm"
+		umount "$W/wb.mnt"
+	fi
+	losetup -d "$dev"
+fi
 exit 0
 EOF
 unshare -m bash "$W/inside.sh" "$W" "$M"
@@ -124,7 +140,7 @@ check() {
 	ok $? "$name: nothing left in /dev/shm ($(head -c 200 "$W/$name.shm")) nor in .buffers/"
 }
 
-echo "1..25"
+echo "1..27"
 check mid 1600000 1
 check ovw 1600000 1
 check kill 1600000 137
@@ -137,4 +153,15 @@ ok $? "full before the start, the library alone: no SIGBUS (status $(cat "$W/lib
 ok $? "/dev/shm too small: buffers in the trace directory, all 30000 events recorded ($(key shm recorded), view $(cat "$W/shm.view"), babeltrace2 $(cat "$W/shm.bt"))"
 [ "$(cat "$W/lib2.rc")" = 0 ] && [ ! -s "$W/lib2.shm" ] && ! grep -q '^\.buffers$' "$W/lib2.ls"
 ok $? "no room anywhere for the buffers: the start fails, no SIGBUS (status $(cat "$W/lib2.rc")), nothing left behind ($(cat "$W/lib2.ls" "$W/lib2.shm" | tr '\n' ' '))"
+if [ -e "$W/wb.rc" ]; then
+	[ "$(cat "$W/wb.rc")" = 1 ] && [ "$(wc -l <"$W/wb.err")" = 1 ] &&
+		grep -q "may be incomplete: a write failed" "$W/wb.err" && [ ! -s "$W/wb.shm" ]
+	ok $? "write-back error: status $(cat "$W/wb.rc"), one line: $(cat "$W/wb.err")"
+	[ "$(key wb state)" = write-error ] && [ -n "$(key wb error)" ] &&
+		[ $(($(key wb recorded) + $(key wb discarded))) = 400000 ]
+	ok $? "write-back error: .stats state $(key wb state), error $(key wb error), counts add up"
+else
+	echo "ok 26 # SKIP no loop device or mkfs.ext4: write-back errors not tested"
+	echo "ok 27 # SKIP no loop device or mkfs.ext4: write-back errors not tested"
+fi
 exit $((fails > 0))

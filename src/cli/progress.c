@@ -55,11 +55,17 @@ int trace_incomplete(const char *dir)
 		return 1;
 	}
 	format_count(ls.discarded, lost, sizeof(lost));
-	fprintf(stderr,
-		"%s record: the trace in %s is incomplete: %s (%s); %s events lost, counted, "
-		"including every event that could not be written\n",
-		cli_progname, dir, !strcmp(ls.state, "disk-full") ? "the disk is full" : "a write failed",
-		ls.error, lost);
+	if (!strcmp(ls.state, "disk-full"))
+		fprintf(stderr,
+			"%s record: the trace in %s is incomplete: the disk is full (%s); %s events "
+			"lost, every one counted\n",
+			cli_progname, dir, ls.error, lost);
+	else
+		fprintf(stderr,
+			"%s record: the trace in %s may be incomplete: a write failed (%s); %s events "
+			"counted as lost, and data the file system could not write back may be "
+			"missing\n",
+			cli_progname, dir, ls.error, lost);
 	return 1;
 }
 

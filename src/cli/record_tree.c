@@ -191,7 +191,11 @@ int rt_begin(const char *root, char *const *argv)
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/.record", root);
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* A new file, never through a link another user planted (docs/trace-format.md). */
+	if (unlink(path) < 0 && errno != ENOENT)
+		fd = -1;
+	else
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) || write_record(fd, "recording", argv)) {
 		fprintf(stderr, "%s record: cannot write %s: %m\n", cli_progname, path);
 		if (fd >= 0)
@@ -208,7 +212,7 @@ void rt_end(int fd, const char *root, const char *state)
 
 	if (own) {
 		snprintf(path, sizeof(path), "%s/.record", root);
-		fd = open(path, O_RDWR | O_CLOEXEC);
+		fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
 			return;
 	}

@@ -677,13 +677,15 @@ static int rewrite_in_place(struct tr_session *s, const char *name, const char *
 int marker__tr_write_stats(struct tr_session *s, const struct marker_tracer_stats *st)
 {
 	uint32_t werr = __atomic_load_n(&s->sh->write_err, __ATOMIC_RELAXED);
-	const char *state = s->state, *ename = werr ? strerrorname_np((int)werr) : NULL;
+	const char *state = s->state, *ename = werr ? strerrorname_np(TR_ERRNO(werr)) : NULL;
 	char text[512];
 	int n, err;
 
 	/* A finished trace that misses events tells why in its state (docs/trace-format.md). */
 	if (werr && strcmp(state, "recording"))
-		state = werr == ENOSPC || werr == EDQUOT ? "disk-full" : "write-error";
+		state = !(werr & TR_ERR_SYNC) && (TR_ERRNO(werr) == ENOSPC || TR_ERRNO(werr) == EDQUOT)
+				? "disk-full"
+				: "write-error";
 	n = snprintf(text, sizeof(text),
 		     "pid %lld\nstate %s\nmode %s\nrecorded %llu\ndiscarded %llu\nbytes %llu\n"
 		     "events %u\nbuffers %llu\n",

@@ -187,6 +187,13 @@ static void note_error(struct tr_session *s, int err)
 			     s->dir, strerror(-err));
 }
 
+/* A write-back error: what was written may not be on the disk, and no count says how much. */
+static void note_sync_error(struct tr_session *s, int err)
+{
+	note_error(s, err);
+	__atomic_fetch_or(&s->sh->write_err, TR_ERR_SYNC, __ATOMIC_RELAXED);
+}
+
 /* One CTF packet: header and context (docs/trace-format.md), then @len bytes of events. */
 static int write_packet(struct tr_session *s, struct tr_buf *b, uint64_t seq, uint64_t ts_begin,
 			uint64_t ts_end, const char *data, size_t len, uint64_t discarded)
@@ -470,7 +477,7 @@ int marker__tr_drain_final(struct tr_session *s, struct tr_buf *b)
 		fallocate(b->stream_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 			  (off_t)b->file_end, (off_t)(s->sbsize + 2 * TR_TAIL_RESERVE));
 	if (fdatasync(b->stream_fd) && errno != EINVAL)
-		note_error(s, -errno);
+		note_sync_error(s, -errno);
 	/*
 	 * A second run (recovery killed, run again) finds these packets beyond
 	 * `consumed`, cuts them and writes them again: the same result.

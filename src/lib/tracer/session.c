@@ -380,8 +380,12 @@ static int finish(struct tr_session *s, const char *state)
 	update_calibration(s);
 	/* On a full disk the previous metadata stays, and declares every event written. */
 	e = marker__tr_write_metadata(s);
-	if (!e)
-		e = sync_file(s, "metadata");
+	if (!e && (e = sync_file(s, "metadata")) < 0) {
+		uint32_t none = 0; /* a write-back error: .stats must say the trace is not whole */
+
+		__atomic_compare_exchange_n(&s->sh->write_err, &none, (uint32_t)-e | TR_ERR_SYNC, 0,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+	}
 	if (e && !err)
 		err = e;
 	s->state = state;
@@ -396,7 +400,7 @@ static int finish(struct tr_session *s, const char *state)
 	if (e && !err)
 		err = e;
 	if (!keep && s->sh->write_err)
-		err = -(int)s->sh->write_err; /* the cause, before its consequences */
+		err = -TR_ERRNO(s->sh->write_err); /* the cause, before its consequences */
 	if (!keep && (e = marker__tr_remove_buffers(s)) < 0 && !err)
 		err = e;
 	return err;

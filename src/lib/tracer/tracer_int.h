@@ -62,6 +62,9 @@
  * discarded count can be written when the disk is full.
  */
 #define TR_TAIL_RESERVE 4096
+/* In write_err: a write-back failed (fdatasync), so data may be missing that no count covers. */
+#define TR_ERR_SYNC (1u << 16)
+#define TR_ERRNO(w) ((int)((w) & 0xffff))
 
 #define TR_DEFAULT_SUBBUF (256u << 10)
 #define TR_DEFAULT_NSUBBUFS 8
@@ -114,7 +117,7 @@ struct tr_session_hdr {
 	uint32_t next_id;    /* atomic: ids handed out (some never declared) */
 	uint32_t arena_used; /* atomic: bytes of the arena taken */
 	uint32_t ndecl;      /* atomic: declarations published */
-	uint32_t write_err;  /* errno of the first failed trace write, 0: none (flush.c) */
+	uint32_t write_err;  /* errno of the first failed trace write, 0: none; | TR_ERR_SYNC (flush.c) */
 	/* The thread table. */
 	uint32_t nthreads;     /* atomic: entries claimed (may exceed TR_MAX_THREADS) */
 	uint32_t threads_gen;  /* atomic: bumped by every new entry or renamed thread */
