@@ -40,6 +40,7 @@ enum {
 	CMD_CLOSE_STREAM = 7,
 	CMD_SEND_INDEX = 13,
 	CMD_STREAMS_SENT = 16,
+	CMD_RESET_METADATA = 17,
 	CMD_CREATE_TRACE_CHUNK = 19,
 };
 
@@ -423,6 +424,16 @@ int relay_send_metadata(struct relay_conn *c, uint64_t handle, const void *buf, 
 
 	/* No reply: the relayd just appends the text to the stream's file. */
 	return command(c, CMD_SEND_METADATA, &m, sizeof(m), buf, len);
+}
+
+int relay_reset_metadata(struct relay_conn *c, uint64_t handle, uint64_t version)
+{
+	struct {
+		uint64_t stream_id, version;
+	} __attribute__((packed)) m = {htobe64(handle), htobe64(version)};
+	int err = command(c, CMD_RESET_METADATA, &m, sizeof(m), NULL, 0);
+
+	return err ? err : status_reply(c);
 }
 
 int relay_send_packet(struct relay_conn *c, uint64_t handle, uint64_t net_seq, const void *buf,

@@ -80,6 +80,13 @@ int relay_streams_sent(struct relay_conn *c);
 int relay_send_metadata(struct relay_conn *c, uint64_t handle, const void *buf, size_t len);
 
 /*
+ * relay_reset_metadata - the metadata stream @handle starts again, empty
+ * (its text @version, 1, 2...).  Refused (-EREMOTEIO) in a live session:
+ * live readers parse the text as it grows.
+ */
+int relay_reset_metadata(struct relay_conn *c, uint64_t handle, uint64_t version);
+
+/*
  * relay_send_packet - one whole CTF packet of stream @handle, numbered
  * @net_seq (0, 1, 2... per stream), on the data connection, then its
  * index on the control connection (the relayd pairs them by @net_seq).

@@ -62,6 +62,8 @@ struct feed_trace {
 	int meta_added;
 	uint64_t meta_handle;
 	char *meta_last; /* the metadata text as last read */
+	int meta_diverged; /* what the relayd has is not meta_last: an earlier part changed */
+	uint64_t meta_version;
 	size_t meta_blocks; /* event declarations sent */
 	struct feed_stream *streams;
 	size_t nstreams;
@@ -170,6 +172,7 @@ static int feed_metadata(struct relay_feed *f, struct feed_trace *t)
 		send = nth_block(text, t->meta_blocks, &blocks);
 		if (!send)
 			send = text + len;
+		t->meta_diverged = 1;
 	}
 	err = *send ? relay_send_metadata(f->conn, t->meta_handle, send, strlen(send)) : 0;
 	if (err) {
@@ -498,6 +501,16 @@ void relay_feed_finish(struct relay_feed *f, struct relay_feed_result *r)
 			    (err = relay_close_stream(f->conn, s->handle, s->net_seq - 1)))
 				fail(f, err, "closing a stream");
 		}
+		/*
+		 * Not live: the relayd's metadata can be the final text whole (a
+		 * live session's cannot be reset; its readers keep the first clock
+		 * calibration, which the final one refines by a few ppm).
+		 */
+		if (t->meta_diverged && !f->o.live_period_ms && f->conn &&
+		    ((err = relay_reset_metadata(f->conn, t->meta_handle, ++t->meta_version)) ||
+		     (err = relay_send_metadata(f->conn, t->meta_handle, t->meta_last,
+						strlen(t->meta_last)))))
+			fail(f, err, "sending the final metadata");
 		if (t->meta_added && f->conn && (err = relay_close_stream(f->conn, t->meta_handle, -1)))
 			fail(f, err, "closing the metadata stream");
 	}
