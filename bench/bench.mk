@@ -14,7 +14,8 @@ BENCH_LIBS = $(shell $(BENCH_PKG) --libs markers 2>/dev/null) -lpthread
 LTTNG_LIBS := -llttng-ust -ldl
 BENCH_KINDS := none flag sdt sdtsem lttng generic immediate jump
 STARTUP_KINDS := none ours sdt lttng
-BENCH_BINS := $(BB)/off $(BB)/off-lttng $(BB)/on $(BB)/on-lttng $(BB)/switch $(BB)/startup $(patsubst %,$(BB)/startup-%,$(STARTUP_KINDS))
+BENCH_BINS := $(BB)/off $(BB)/off-lttng $(BB)/on $(BB)/on-lttng $(BB)/switch $(BB)/startup $(patsubst %,$(BB)/startup-%,$(STARTUP_KINDS)) \
+	$(BB)/relay-emit
 
 bench:
 	./scripts/deps.sh base bench
@@ -69,3 +70,8 @@ $(BB)/startup-lttng: $(BB)/bench_tp.o
 
 $(BB)/startup: bench/startup.c bench/bench_util.h
 	$(CC) $(BENCH_CFLAGS) -o $@ $<
+
+# The workload of the relay rows (bench/relay.sh), recorded by `markers record`.
+$(BB)/relay-emit: bench/relay_emit.c bench/bench_util.h $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -o $@ $< $(BENCH_LIBS)

@@ -170,6 +170,33 @@ def main():
                 t, b.get("events"), c.get("recorded", "?"), b.get("warnings")))
     p("")
 
+    # ---- relay ----
+    p("## Streaming to lttng-relayd")
+    p("")
+    p("`markers record --relay` to an lttng-relayd (lttng-tools 2.13) on localhost, next to")
+    p("`markers record -o DIR`, same workload (bench/relay_emit.c: 2 ints and a 16-byte string")
+    p("per event) for a few seconds at 10^6 events/s and as fast as one thread can emit.")
+    p("Events and bytes are what the written trace holds (babeltrace2 counts the relayd's copy);")
+    p("the time runs from the start of `markers record` to its return, sending included;")
+    p("lost = emitted - events in that trace (the tracer's discards and what the relay missed).")
+    p("")
+    p("| rate | recording | emitted | events | lost | events/s | MB/s | vs local |")
+    p("|---|---|---|---|---|---|---|---|")
+    for rn, rl in (("1M", "10^6/s"), ("max", "flat out")):
+        base = num(r, "relay.local." + rn, "events_per_s")
+        for mode, ml in (("local", "local directory"), ("relay", "relayd"), ("live", "relayd, --live")):
+            k = "relay.%s.%s" % (mode, rn)
+            row = r.get(k, {})
+            if "events" not in row:
+                p("| %s | %s | %s | | | | | |" % (rl, ml, row.get("_line", NA) or NA))
+                continue
+            p("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                rl, ml, row["emitted"], row["events"], row["lost"],
+                f(num(r, k, "events_per_s"), "%.0f"),
+                f((num(r, k, "bytes_per_s") or 0) / 1e6, "%.1f"),
+                f(ratio(num(r, k, "events_per_s"), base))))
+    p("")
+
     # ---- switching ----
     p("## Switching with a busy thread")
     p("")

@@ -118,6 +118,9 @@ else
 	fi
 fi
 
+note "streaming to lttng-relayd on localhost, next to a local recording"
+"$here/relay.sh" "$bb" "$tmp" "$([ "${BENCH_QUICK:-0}" = 1 ] && echo 1 || echo 3)" | emit
+
 note "instructions per recorded event (callgrind, inclusive, two lengths)"
 for who in ours lttng; do
 	a=$(callgrind_cost -i "$tmp/cg-$who-10000.out" loop_$who 2>/dev/null | cut -d' ' -f1)

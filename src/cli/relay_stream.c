@@ -381,13 +381,17 @@ static void find_traces(struct relay_feed *f)
 	closedir(d);
 }
 
-static void pass(struct relay_feed *f)
+/* One pass over every trace; returns whether it sent any packet. */
+static int pass(struct relay_feed *f)
 {
+	uint64_t before = f->r.packets_sent;
+
 	if (!f->conn)
-		return;
+		return 0;
 	find_traces(f);
 	for (size_t i = 0; i < f->ntraces && f->conn; i++)
 		feed_trace(f, &f->traces[i]);
+	return f->r.packets_sent != before;
 }
 
 static void *feeder(void *arg)
@@ -404,7 +408,8 @@ static void *feeder(void *arg)
 	while (!f->stop) {
 		struct timespec ts;
 
-		pass(f);
+		if (pass(f))
+			continue; /* busy: look again at once, so as to keep up */
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += ms * 1000000;
 		ts.tv_sec += ts.tv_nsec / 1000000000;
