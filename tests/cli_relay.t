@@ -86,7 +86,7 @@ bt_count() { babeltrace2 "$1" 2>"$W/bt.err" | grep -c ' r_'; }
 # wait_for TEST SECONDS
 wait_for() { for _ in $(seq $(($2 * 20))); do eval "$1" && return 0; sleep 0.05; done; return 1; }
 
-echo "1..17"
+echo "1..19"
 
 start_relayd
 ok $? "lttng-relayd $(lttng-relayd --version 2>/dev/null | head -1) listens on loopback ports $CP $DP $LP"
@@ -156,15 +156,45 @@ cnt=$(bt_count "$(relay_copy livetest)/trace")
 [ $rc = 7 ] && [ "$cnt" = $(( $(cat "$W/out7") * 3 )) ]
 ok $? "the live session's copy has every event ($cnt), and record passes the program's status ($rc)"
 
-# 5. The relayd killed mid-recording: the program runs on, the loss is reported.
+# 5. -p PID: an attached recording streams too, live.
+"$W/emit" 10 wait "$W/started9" 10 >"$W/out9" &
+APP=$!
+wait_for "[ -e '$W/started9' ]" 10
+"$M" record -p $APP --duration 1 --relay "$URL" --live=0.2 --name attached >"$W/rec9" 2>"$W/err9"
+rc=$?
+kill -TERM $APP; wait $APP
+rec=$(sed -n 's/^recorded \([0-9]*\) events.*/\1/p' "$W/rec9")
+cnt=$(bt_count "$(relay_copy attached)/trace")
+[ $rc = 0 ] && [ -n "$rec" ] && [ "$rec" -gt 0 ] && [ "$cnt" = "$rec" ]
+ok $? "record -p PID --relay --live: the relayd's copy has the $rec events recorded ($cnt)"
+
+# 6. A relayd that stalls (SIGSTOP): the program runs on, record gives up on it in time.
+MARKERS_RELAY_TIMEOUT=1 "$M" record -o "$W/local10" --relay "$URL" --live=0.1 --name stalled -- "$W/emit" 10 wait "$W/started10" 1 \
+	>"$W/out10" 2>"$W/err10" &
+REC=$!
+wait_for "[ -e '$W/started10' ]" 10
+sleep 0.3
+kill -STOP "$RELAYD_PID"
+sleep 1
+app=$(pgrep -P $REC)
+kill -TERM "$app"
+t0=$(date +%s)
+wait $REC
+rc=$?
+t1=$(date +%s)
+kill -CONT "$RELAYD_PID"
+[ $rc = 7 ] && [ $((t1 - t0)) -le 10 ] && grep -q "relay: LOST .*timed out" "$W/err10" &&
+	[ "$(bt_count "$W/local10")" = $(( $(cat "$W/out10") * 3 )) ]
+ok $? "a stalled relayd: the program ends by itself (status $rc), record returns in $((t1 - t0)) s, reports the loss, the local copy is whole"
+
+# 7. The relayd killed mid-recording: the program runs on, the loss is reported.
 "$M" record -o "$W/local8" --relay "$URL" --live=0.1 --name killed -- "$W/emit" 10 wait "$W/started8" 5 \
 	>"$W/out8" 2>"$W/err8" &
 REC=$!
 wait_for "[ -e '$W/started8' ]" 10
 wait_for "ls '$W/out/$HOST'/killed-*/trace/index/*.idx >/dev/null 2>&1" 10
 sleep 0.3
-kill -9 "$RELAYD_PID"
-wait "$RELAYD_PID" 2>/dev/null
+{ kill -9 "$RELAYD_PID"; wait "$RELAYD_PID"; } 2>/dev/null
 RELAYD_PID=
 sleep 0.5
 app=$(pgrep -P $REC)

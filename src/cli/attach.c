@@ -180,8 +180,9 @@ static int wait_for_end(int owner, pid_t pid, const struct attach_options *o, in
 
 int attach_record(pid_t pid, const struct attach_options *o)
 {
-	char dir[PATH_MAX + 8], sub[48], nsub[48], ow[16], err[512], b[32];
-	const char *argv[5];
+	char dir[PATH_MAX + 8], sub[48], nsub[48], ow[16], live[32], err[512], b[32];
+	const char *argv[6];
+	int argc = 5;
 	struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term, old_hup;
 	struct ctl_reply r;
 	struct counts c = {0};
@@ -201,6 +202,10 @@ int attach_record(pid_t pid, const struct attach_options *o)
 	snprintf(nsub, sizeof(nsub), "nsubbufs=%u", o->nsubbufs);
 	snprintf(ow, sizeof(ow), "overwrite=%d", !!o->overwrite);
 	argv[0] = "trace-start", argv[1] = dir, argv[2] = sub, argv[3] = nsub, argv[4] = ow;
+	if (o->live_period_ms) { /* only then: a process of an older library refuses it */
+		snprintf(live, sizeof(live), "live=%u", o->live_period_ms);
+		argv[argc++] = live;
+	}
 
 	/* Until the recording starts, a failure leaves no empty directory behind. */
 	owner = ctl_connect(pid, err, sizeof(err));
@@ -209,7 +214,7 @@ int attach_record(pid_t pid, const struct attach_options *o)
 		rmdir(dir + 4);
 		return 1;
 	}
-	if (ctl_call(owner, pid, 5, argv, &r, err, sizeof(err)) < 0) {
+	if (ctl_call(owner, pid, argc, argv, &r, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s record: %s\n", cli_progname, err);
 		close(owner);
 		rmdir(dir + 4);

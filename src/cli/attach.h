@@ -20,6 +20,7 @@ struct attach_options {
 	int overwrite;            /* 1: flight recorder; 0: discard when full */
 	double duration;          /* seconds; <= 0: until Ctrl-C (SIGINT/SIGTERM) */
 	int progress;             /* -1: a live line when stderr is a terminal; 0 off; 1 on */
+	unsigned live_period_ms;  /* 0, or close packets this often (record --relay --live) */
 };
 
 /*

@@ -700,6 +700,7 @@ int cmd_record(int argc, char **argv)
 			.overwrite = o.overwrite,
 			.duration = o.duration,
 			.progress = o.quiet ? 0 : -1,
+			.live_period_ms = relay_record_live(&o.relay),
 		};
 
 		if (o.buffer_size) {

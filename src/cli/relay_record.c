@@ -164,11 +164,22 @@ static void remove_tree(const char *dir)
 int relay_record_start(struct relay_record *rr, const char *dir)
 {
 	struct relay_feed_opts fo = {.name = rr->name, .live_period_ms = rr->live_period_ms};
+	const char *timeout = getenv("MARKERS_RELAY_TIMEOUT");
 	char err[512];
 	int rc;
 
 	if (!rr->url)
 		return 0;
+	/* How long a stalled relayd may hold a send or a reply before it counts as gone. */
+	if (timeout && *timeout) {
+		double t = atof(timeout);
+
+		if (t >= 0.01 && t <= 3600)
+			fo.timeout_ms = (int)(t * 1000);
+		else
+			fprintf(stderr, "%s record: MARKERS_RELAY_TIMEOUT=%s is not seconds; using 5\n",
+				cli_progname, timeout);
+	}
 	fo.url = rr->where;
 	rc = relay_feed_start(&fo, dir, &rr->feed, err, sizeof(err));
 	if (rc == 0)
@@ -183,6 +194,11 @@ int relay_record_start(struct relay_record *rr, const char *dir)
 	if (rr->tmpdir[0])
 		remove_tree(rr->tmpdir);
 	return 1;
+}
+
+unsigned relay_record_live(const struct relay_record *rr)
+{
+	return rr->feed ? rr->live_period_ms : 0;
 }
 
 char *relay_record_env(const struct relay_record *rr)

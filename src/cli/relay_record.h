@@ -64,6 +64,9 @@ int relay_record_dir(struct relay_record *rr, const char **dir, int overwrite,
  */
 int relay_record_start(struct relay_record *rr, const char *dir);
 
+/* The live period to ask of the tracer (ms), 0 when not streaming live. */
+unsigned relay_record_live(const struct relay_record *rr);
+
 /* MARKERS_RECORD_LIVE_PERIOD=MS for the child, or NULL (malloc'ed). */
 char *relay_record_env(const struct relay_record *rr);
 

@@ -21,7 +21,7 @@
  *                              P description glob
  *   enable GLOB              markers matched; "recording" or "print", TAB, how
  *   disable GLOB             many changed state
- *   trace-start [dir=PATH] [subbuf=N] [nsubbufs=N] [overwrite=0|1]
+ *   trace-start [dir=PATH] [subbuf=N] [nsubbufs=N] [overwrite=0|1] [live=MS]
  *                            0; the connection that started a recording owns it:
  *                            when it closes, the recording stops
  *   trace-stats              0; "recorded N\ndiscarded N\nbytes N\n"

@@ -355,6 +355,8 @@ static int do_trace_start(const struct marker__ctl_req *req, int conn)
 			o.nsubbufs = (unsigned)v;
 		} else if (!strncmp(a, "overwrite=", 10) && !parse_num(a + 10, 1, &v)) {
 			o.overwrite = (int)v;
+		} else if (!strncmp(a, "live=", 5) && !parse_num(a + 5, 3600000, &v)) {
+			o.live_period_ms = (unsigned)v; /* record --relay --live */
 		} else {
 			return -EINVAL;
 		}
