@@ -1,6 +1,7 @@
 /*
  * export.c - `markers export --format=chrome DIR`: the Chrome trace-event
- * JSON that chrome://tracing, Perfetto (ui.perfetto.dev) and speedscope open.
+ * JSON that chrome://tracing, Perfetto (ui.perfetto.dev) and speedscope open;
+ * `--format=perfetto` is export_perfetto.c.
  *
  * Every event becomes an instant event ("ph":"i") with its fields as args,
  * on the track of its thread, inside its process (one Chrome "pid" per
@@ -18,8 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
+#include "export.h"
 #include "proc_select.h"
 #include "trace_format.h"
 #include "trace_reader.h"
@@ -27,15 +30,16 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: %s export --format=chrome [-o FILE] [--pid PIDS] [--no-pairs] DIR\n"
+	fprintf(f, "usage: %s export --format=chrome|perfetto [-o FILE] [--pid PIDS] [--no-pairs] DIR\n"
 		   "\n"
-		   "Convert the recording in DIR to Chrome trace-event JSON (chrome://tracing,\n"
-		   "ui.perfetto.dev), on standard output or into FILE.  Each event is an instant\n"
+		   "Convert the recording in DIR, on standard output or into FILE, to Chrome\n"
+		   "trace-event JSON (chrome://tracing, ui.perfetto.dev) or to Perfetto's own\n"
+		   "protobuf format (ui.perfetto.dev, trace_processor).  Each event is an instant\n"
 		   "event with its fields as args, on the track of its thread, grouped by\n"
 		   "process; NAME_start/NAME_done pairs (and _begin/_end, _enter/_exit...) also\n"
 		   "become slices named NAME.\n"
 		   "\n"
-		   "  -f, --format FMT  chrome (the only one for now)\n"
+		   "  -f, --format FMT  chrome (JSON) or perfetto (protobuf, binary)\n"
 		   "  -o, --output FILE write to FILE instead of standard output\n"
 		   "  -p, --pid PIDS    only these processes (comma-separated; repeatable)\n"
 		   "      --no-pairs    no slices, instant events only\n"
@@ -186,7 +190,7 @@ static void json_fields(FILE *f, const struct tr_event *ev, int first)
 	}
 }
 
-/* ---- pairing NAME_start with NAME_done ---- */
+/* ---- pairing NAME_start with NAME_done (export.h) ---- */
 
 static const char *const start_suffixes[] = {"_start", "_begin", "_enter", "_entry", NULL};
 static const char *const end_suffixes[] = {"_done", "_end", "_stop", "_exit", "_finish",
@@ -206,11 +210,19 @@ static size_t strip(const char *name, const char *const *list)
 	return 0;
 }
 
+enum pair_role pair_role(const char *name, size_t *prefix)
+{
+	if ((*prefix = strip(name, start_suffixes)))
+		return PAIR_START;
+	if ((*prefix = strip(name, end_suffixes)))
+		return PAIR_END;
+	return PAIR_NONE;
+}
+
 struct open_slice {
 	struct open_slice *next; /* in its bucket, newest first */
 	char *key;
-	int64_t ts;
-	int64_t pid, tid; /* its track */
+	struct slice_start start;
 };
 
 /* The Chrome process of @ev: its pid, else a number for its trace. */
@@ -225,15 +237,9 @@ static int64_t chrome_tid(const struct tr_event *ev)
 	return ev->tid >= 0 ? ev->tid : ev->cpu;
 }
 
-struct pairs {
-	struct open_slice **buckets;
-	size_t nbuckets;
-	uint64_t next_id, emitted;
-};
-
 /*
  * The key of a slice: its name, and the value of its first `id` or `*_id`
- * field, or failing that its CPU.
+ * field, or failing that its track.
  */
 static char *slice_key(const struct tr_event *ev, size_t prefix)
 {
@@ -273,7 +279,15 @@ static size_t hash(const char *s, size_t n)
 	return h % n;
 }
 
-static int pair_start(struct pairs *p, const struct tr_event *ev, size_t prefix)
+int pairs_init(struct pairs *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->nbuckets = 4096;
+	p->buckets = calloc(p->nbuckets, sizeof(*p->buckets));
+	return p->buckets ? 0 : -1;
+}
+
+int pair_start(struct pairs *p, const struct tr_event *ev, size_t prefix)
 {
 	struct open_slice *o = malloc(sizeof(*o));
 	size_t b;
@@ -282,29 +296,20 @@ static int pair_start(struct pairs *p, const struct tr_event *ev, size_t prefix)
 		free(o);
 		return -1;
 	}
-	o->ts = ev->ts;
-	o->pid = chrome_pid(ev);
-	o->tid = chrome_tid(ev);
+	o->start.ts = ev->ts;
+	o->start.pid = chrome_pid(ev);
+	o->start.tid = chrome_tid(ev);
+	o->start.proc = ev->proc;
 	b = hash(o->key, p->nbuckets);
 	o->next = p->buckets[b];
 	p->buckets[b] = o;
 	return 0;
 }
 
-static void ts_us(FILE *f, int64_t ns, int64_t t0)
-{
-	int64_t d = ns - t0;
-
-	fprintf(f, "%s%" PRId64 ".%03" PRId64, d < 0 ? "-" : "", (d < 0 ? -d : d) / 1000,
-		(d < 0 ? -d : d) % 1000);
-}
-
-static int pair_end(struct pairs *p, FILE *f, const struct tr_event *ev, size_t prefix,
-		    int64_t t0)
+int pair_end(struct pairs *p, const struct tr_event *ev, size_t prefix, struct slice_start *start)
 {
 	char *key = slice_key(ev, prefix);
 	struct open_slice **pp, *o;
-	uint64_t id;
 
 	if (!key)
 		return -1;
@@ -315,7 +320,39 @@ static int pair_end(struct pairs *p, FILE *f, const struct tr_event *ev, size_t 
 	if (!o)
 		return 0; /* its start is not in the trace */
 	*pp = o->next;
-	id = p->next_id++;
+	*start = o->start;
+	p->emitted++;
+	free(o->key);
+	free(o);
+	return 1;
+}
+
+void pairs_free(struct pairs *p)
+{
+	for (size_t i = 0; i < p->nbuckets; i++)
+		while (p->buckets[i]) {
+			struct open_slice *o = p->buckets[i];
+
+			p->buckets[i] = o->next;
+			free(o->key);
+			free(o);
+		}
+	free(p->buckets);
+	p->buckets = NULL;
+}
+
+static void ts_us(FILE *f, int64_t ns, int64_t t0)
+{
+	int64_t d = ns - t0;
+
+	fprintf(f, "%s%" PRId64 ".%03" PRId64, d < 0 ? "-" : "", (d < 0 ? -d : d) / 1000,
+		(d < 0 ? -d : d) % 1000);
+}
+
+/* An async slice from @o to @ev, which ends it. */
+static void chrome_slice(FILE *f, const struct tr_event *ev, size_t prefix,
+			 const struct slice_start *o, uint64_t id, int64_t t0)
+{
 	fprintf(f, ",\n{\"ph\":\"b\",\"cat\":\"markers\",\"name\":\"%.*s\",\"id\":%" PRIu64
 		   ",\"pid\":%" PRId64 ",\"tid\":%" PRId64 ",\"ts\":",
 		(int)prefix, ev->name, id, o->pid, o->tid);
@@ -328,23 +365,6 @@ static int pair_end(struct pairs *p, FILE *f, const struct tr_event *ev, size_t 
 	fprintf(f, ",\"args\":{");
 	json_fields(f, ev, 1);
 	fprintf(f, "}}");
-	p->emitted++;
-	free(o->key);
-	free(o);
-	return 0;
-}
-
-static void pairs_free(struct pairs *p)
-{
-	for (size_t i = 0; i < p->nbuckets; i++)
-		while (p->buckets[i]) {
-			struct open_slice *o = p->buckets[i];
-
-			p->buckets[i] = o->next;
-			free(o->key);
-			free(o);
-		}
-	free(p->buckets);
 }
 
 /* ---- the export ---- */
@@ -425,14 +445,13 @@ static void describe_track(struct tr_trace *t, FILE *f, const struct tr_event *e
 static int export_chrome(struct tr_trace *t, FILE *f, const char *dir, int pairs_on)
 {
 	int64_t t0 = 0;
-	struct pairs p = {.nbuckets = 4096};
+	struct pairs p;
 	struct tracks tracks = {0};
 	uint64_t nevents = 0, nlost = 0;
 	struct tr_event ev;
 	int rc, first = 1, status = 0;
 
-	p.buckets = calloc(p.nbuckets, sizeof(*p.buckets));
-	if (!p.buckets) {
+	if (pairs_init(&p) < 0) {
 		fprintf(stderr, "%s export: out of memory\n", cli_progname);
 		return 1;
 	}
@@ -442,6 +461,7 @@ static int export_chrome(struct tr_trace *t, FILE *f, const char *dir, int pairs
 	describe_processes(t, f);
 	while ((rc = tr_next(t, &ev)) > 0) {
 		int64_t pid = chrome_pid(&ev), tid = chrome_tid(&ev);
+		struct slice_start start;
 		size_t prefix;
 
 		if (first) {
@@ -471,10 +491,18 @@ static int export_chrome(struct tr_trace *t, FILE *f, const char *dir, int pairs
 		fprintf(f, "}}");
 		if (!pairs_on)
 			continue;
-		if ((prefix = strip(ev.name, start_suffixes)))
+		switch (pair_role(ev.name, &prefix)) {
+		case PAIR_START:
 			rc = pair_start(&p, &ev, prefix);
-		else if ((prefix = strip(ev.name, end_suffixes)))
-			rc = pair_end(&p, f, &ev, prefix, t0);
+			break;
+		case PAIR_END:
+			rc = pair_end(&p, &ev, prefix, &start);
+			if (rc > 0)
+				chrome_slice(f, &ev, prefix, &start, p.emitted - 1, t0);
+			break;
+		case PAIR_NONE:
+			break;
+		}
 		if (rc < 0) {
 			fprintf(stderr, "%s export: out of memory\n", cli_progname);
 			status = 1;
@@ -546,9 +574,15 @@ int cmd_export(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (!format || strcmp(format, "chrome")) {
-		fprintf(stderr, "%s export: %s (--format=chrome)\n", cli_progname,
-			format ? "unknown format" : "which format?");
+	if (!format || (strcmp(format, "chrome") && strcmp(format, "perfetto"))) {
+		fprintf(stderr, "%s export: %s (--format=chrome or --format=perfetto)\n",
+			cli_progname, format ? "unknown format" : "which format?");
+		goto out;
+	}
+	if (!strcmp(format, "perfetto") && !output && isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "%s export: the Perfetto format is binary: redirect standard "
+				"output or use -o FILE\n",
+			cli_progname);
 		goto out;
 	}
 	while (optind < argc) /* after "--" */
@@ -573,7 +607,10 @@ int cmd_export(int argc, char **argv)
 		goto out;
 	}
 	setvbuf(f, outbuf, _IOFBF, sizeof(outbuf));
-	status = export_chrome(t, f, pos[0], pairs_on);
+	if (!strcmp(format, "perfetto"))
+		status = export_perfetto(t, f, pos[0], pairs_on);
+	else
+		status = export_chrome(t, f, pos[0], pairs_on);
 	if ((fflush(f) || ferror(f) || (output && fclose(f))) && !status) {
 		fprintf(stderr, "%s export: cannot write %s\n", cli_progname,
 			output ? output : "the output");

@@ -36,6 +36,7 @@ struct stream {
 	const uint8_t *map;
 	size_t size;
 	size_t pkt_off, next_off; /* bytes: the current packet, the next one */
+	size_t dropped;           /* bytes before this are read and their pages given back */
 	const uint8_t *pkt;
 	uint64_t bit, content_end;  /* bits from pkt */
 	uint64_t pkt_index, npackets;
@@ -448,6 +449,17 @@ static int open_packet(struct tr_trace *t, struct stream *s, int *lost)
 	}
 	s->pkt_index = s->npackets++;
 	s->pkt_off = s->next_off;
+	/*
+	 * Packets behind us are never read again: give their pages back (they
+	 * come from the file again if they were), so that a trace of any size
+	 * is read in bounded memory.  A megabyte at a time.
+	 */
+	if (s->pkt_off - s->dropped >= (1u << 20)) {
+		size_t to = s->pkt_off & ~((size_t)sysconf(_SC_PAGESIZE) - 1);
+
+		madvise((void *)(s->map + s->dropped), to - s->dropped, MADV_DONTNEED);
+		s->dropped = to;
+	}
 	s->pkt = s->map + s->pkt_off;
 	s->bit = 0;
 	/* Until the context says how big the packet is: the rest of the file. */
