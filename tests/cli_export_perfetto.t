@@ -150,6 +150,13 @@ for p in pk:
 
 procs = [d for d in tracks.values() if "process" in d]
 assert len(procs) == 1 and procs[0]["process"][0]["process_name"] == ["jobs"], procs
+pid = procs[0]["process"][0]["pid"][0]
+threads = {u: d for u, d in tracks.items() if "thread" in d}
+for u, d in threads.items():
+    assert d["thread"][0]["pid"] == [pid] and d["parent_uuid"] == [procs[0]["uuid"][0]], d
+if threads:  # the tracer records thread ids: the two workers' events on two thread tracks
+    job_tracks = {u for name in ("job_start", "note", "job_done") for ts, a, u in inst.get(name, [])}
+    assert len(job_tracks) == 2 and job_tracks <= set(threads), job_tracks
 # Every event the program emitted: recorded here, or counted as lost.
 n = sum(len(v) for v in inst.values())
 want = {"job_start": jobs, "note": jobs, "job_done": jobs}
@@ -221,7 +228,9 @@ ok $? "--no-pairs and -o FILE: no slices"
 # A damaged trace: status 1, one line, and still a valid protobuf of what came
 # before (small packets, so that some come before the damage).
 "$M" record -q --subbuf-size 4K -b 1M -o "$W/bad" -- "$W/jobs" 500 >/dev/null 2>&1
-for f in "$W"/bad/cpu*; do [ -s "$f" ] && truncate -s $(($(stat -c %s "$f") - 7)) "$f"; done
+for f in $(find "$W/bad" -type f -name 'cpu*'); do
+	[ -s "$f" ] && truncate -s $(($(stat -c %s "$f") - 7)) "$f"
+done
 "$M" export --format=perfetto "$W/bad" >"$W/bad.pftrace" 2>"$W/err"
 rc=$?
 [ $rc = 1 ] && [ "$(wc -l <"$W/err")" = 1 ] && decode "$W/bad.pftrace" &&
