@@ -125,6 +125,12 @@ static void emit_types(void)
 	/* No word before the conversions: argK. */
 	trace_mark_generic(bt_anon, "%d/%d", 1, 2);
 	expect_add("bt_anon: { arg0 = 1, arg1 = 2 }");
+	/*
+	 * The letters of a conversion name nothing ("%d %s": not "d"); "%%" is
+	 * text; "%.*s" is two arguments, the precision (argK) and the string.
+	 */
+	trace_mark_generic(bt_names, "%d %s pct %d%% tag %.*s%d", 1, "a", 2, 3, "xyzw", 4);
+	expect_add("bt_names: { arg0 = 1, arg1 = \"a\", pct = 2, arg3 = 3, tag = \"xyzw\", arg5 = 4 }");
 }
 
 static int cmp(const void *a, const void *b)

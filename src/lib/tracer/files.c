@@ -391,12 +391,16 @@ static const char *type_name(char c)
 }
 
 /*
- * Field names from the format: for each argument, the identifier right
- * before its conversion ("len %zu from %s": len, from), else "argK".  A
- * '*' width or precision takes an argument of its own (named argK).
+ * Field names from the format (docs/trace-format.md, "Field names"): for
+ * each argument, the identifier right before its conversion, over spaces,
+ * '=' and ':' ("len %zu from %s": len, from), else "argK".  The identifier
+ * lies wholly in the literal text after the previous conversion: in
+ * "%d %s" the 'd' ends a conversion, it names nothing.  "%%" is literal
+ * text.  A '*' width or precision takes an argument of its own (argK).
  */
 static void field_names(const char *fmt, unsigned nargs, char names[][64])
 {
+	const char *text = fmt; /* where the literal text before the next conversion starts */
 	unsigned k = 0;
 
 	for (unsigned i = 0; i < nargs; i++)
@@ -409,14 +413,14 @@ static void field_names(const char *fmt, unsigned nargs, char names[][64])
 			continue;
 		if (p[1] == '%') {
 			p++;
-			continue;
+			continue; /* literal: the text goes on after it */
 		}
 		/* The identifier before it, over spaces, '=' and ':'. */
 		end = p;
-		while (end > fmt && (end[-1] == ' ' || end[-1] == '=' || end[-1] == ':'))
+		while (end > text && (end[-1] == ' ' || end[-1] == '=' || end[-1] == ':'))
 			end--;
 		q = end;
-		while (q > fmt && (isalnum((unsigned char)q[-1]) || q[-1] == '_'))
+		while (q > text && (isalnum((unsigned char)q[-1]) || q[-1] == '_'))
 			q--;
 		if (q < end && !isdigit((unsigned char)*q) && end - q < 60)
 			snprintf(word, sizeof(word), "%.*s", (int)(end - q), q);
@@ -428,6 +432,7 @@ static void field_names(const char *fmt, unsigned nargs, char names[][64])
 			p++;
 		if (!*p)
 			break;
+		text = p + 1;
 		if (k < nargs && word[0]) {
 			int dup = 0;
 
