@@ -44,6 +44,9 @@ unsigned marker__tr_type_size(char c)
 	}
 }
 
+/* The bits of the hash kept; a test sets fewer to force collisions (tracer_ids.c). */
+uint64_t marker__tr_hash_mask = (1ull << 48) - 1;
+
 static uint64_t hash48(const char *name, const char *types)
 {
 	uint64_t h = 1469598103934665603ull; /* FNV-1a */
@@ -53,7 +56,7 @@ static uint64_t hash48(const char *name, const char *types)
 	h = (h ^ 0xff) * 1099511628211ull; /* separator no name contains */
 	for (const char *p = types; *p; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	h &= (1ull << 48) - 1;
+	h &= marker__tr_hash_mask;
 	return h ? h : 1;
 }
 
@@ -71,8 +74,9 @@ static size_t put_str(char *dst, const char *src, size_t cap)
  * The event id of (name, types), declared in the session's table on first
  * use.  Lock-free: a thread takes a fresh id, then claims the hash slot
  * with a CAS of (hash, id); if another thread claimed it first with the same
- * hash, the winner's id is the event's and the fresh id is never declared
- * (a gap).  The winner writes the declaration record, then publishes its
+ * hash and the same (name, types), as its declaration says, the winner's id
+ * is the event's and the fresh id is never declared (a gap).  A hash is not
+ * an identity: a different pair with the same hash probes on.  The winner writes the declaration record, then publishes its
  * offset: until then the id is not usable by others (they drop the event,
  * counted), so that no committed event can precede its declaration.
  * Returns the id, or -1: table full, or declaration not yet published.
@@ -123,8 +127,20 @@ static long event_id(struct tr_session *s, const struct marker *m)
 		__atomic_fetch_add(&sh->ndecl, 1, __ATOMIC_RELEASE);
 		return id;
 found:
+		/*
+		 * Same hash: the same event only if its declaration says the
+		 * same (name, types); another pair whose hash collides probes on.
+		 * Until the declaration is published nobody can tell: -1.
+		 */
 		id = (uint32_t)(key & 0xffff);
-		return __atomic_load_n(&sh->rec_off[id], __ATOMIC_ACQUIRE) ? (long)id : -1;
+		off = __atomic_load_n(&sh->rec_off[id], __ATOMIC_ACQUIRE);
+		if (!off)
+			return -1;
+		d = (struct tr_decl *)(sh->arena + off - 1);
+		if (strcmp(d->strings, m->name) ||
+		    strcmp(d->strings + strlen(d->strings) + 1, m->types))
+			continue;
+		return id;
 	}
 	return -1;
 }

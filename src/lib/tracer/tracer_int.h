@@ -265,6 +265,7 @@ static inline int32_t marker__tr_tid(struct tr_session *s)
 }
 
 /* ---- recording (ring.c) ---- */
+extern uint64_t marker__tr_hash_mask; /* bits of the event-table hash kept; tests force collisions */
 void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_list *args);
 /* Forget this thread's cached id (the child of fork() is a new thread). */
 void marker__tr_thread_forget(void);
