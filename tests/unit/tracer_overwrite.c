@@ -77,6 +77,7 @@ static void on_signal(int sig)
 }
 
 static long per_thread;
+static int ready_fd; /* the recording process says on it that it records */
 
 static void *worker(void *arg)
 {
@@ -123,6 +124,8 @@ static void record(const char *dir, long events)
 	sigaction(SIGUSR1, &sa, NULL);
 	if (marker_tracer_start(&o) < 0 || marker_tracer_enable("ow_*") < 0)
 		_exit(3);
+	if (write(ready_fd, "r", 1) != 1)
+		_exit(5);
 	per_thread = events;
 	for (int t = 0; t < NTHREADS; t++)
 		pthread_create(&th[t], NULL, worker, (void *)(uintptr_t)(t + 1));
@@ -253,8 +256,8 @@ int main(void)
 	hogs[0] = hog();
 	hogs[1] = hog();
 	for (long r = 0; r < rounds; r++) {
-		char dir[] = "/tmp/markers-ow-XXXXXX", cmd[600];
-		int st;
+		char dir[] = "/tmp/markers-ow-XXXXXX", cmd[600], ready;
+		int st, pfd[2];
 		struct check c;
 		long errs;
 		pid_t p;
@@ -262,11 +265,21 @@ int main(void)
 		kind = (enum round_kind)(r % R_KINDS);
 		if (!mkdtemp(dir))
 			return 1;
+		if (pipe(pfd))
+			return 1;
 		p = fork();
-		if (p == 0)
+		if (p == 0) {
+			close(pfd[0]);
+			ready_fd = pfd[1];
 			record(dir, kind == R_STOP ? 6000 : 1000000);
+		}
+		close(pfd[1]);
+		/* Killed while it records, not while the session starts. */
+		if (read(pfd[0], &ready, 1) != 1)
+			diag("round %ld: the recording process did not start", r);
+		close(pfd[0]);
 		if (kind == R_KILL) {
-			struct timespec d = {0, (30 + (r * 37) % 60) * 1000000L};
+			struct timespec d = {0, (5 + (r * 37) % 60) * 1000000L};
 
 			nanosleep(&d, NULL);
 			kill(p, SIGKILL);
@@ -281,8 +294,11 @@ int main(void)
 			diag("round %ld: recording process status 0x%x", r, st);
 			rec_fail++;
 		}
-		if (check_trace(dir, &c, &errs))
+		if ((st = check_trace(dir, &c, &errs)) != 0) {
 			bt_fail++;
+			diag("round %ld (%s): babeltrace2 status 0x%x: %s", r, kind_names[kind], st,
+			     c.first_bad);
+		}
 		stderr_bytes += errs;
 		total += c.events;
 		sum.torn += c.torn;

@@ -65,6 +65,8 @@ void marker__tr_clock_params(const struct tr_session_hdr *sh, uint64_t *freq, in
 		f = (double)sh->nominal_freq;
 	else
 		f = (double)(c1 - c0) * 1e9 / (double)(r1 - r0);
+	if (f < 1) /* killed before its first calibration: no event; any valid clock */
+		f = 1e9;
 	*freq = (uint64_t)(f + 0.5);
 	/* Realtime at clock value 0, so that realtime = epoch + value / freq. */
 	epoch_ns = r0 - (int64_t)((double)c0 * 1e9 / f);
