@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "trace_dir.h"
+#include "field_names.h"
 #include "tracer_int.h"
 
 static size_t buf_data_offset(unsigned nsubbufs)
@@ -390,63 +391,6 @@ static const char *type_name(char c)
 	}
 }
 
-/*
- * Field names from the format (docs/trace-format.md, "Field names"): for
- * each argument, the identifier right before its conversion, over spaces,
- * '=' and ':' ("len %zu from %s": len, from), else "argK".  The identifier
- * lies wholly in the literal text after the previous conversion: in
- * "%d %s" the 'd' ends a conversion, it names nothing.  "%%" is literal
- * text.  A '*' width or precision takes an argument of its own (argK).
- */
-static void field_names(const char *fmt, unsigned nargs, char names[][64])
-{
-	const char *text = fmt; /* where the literal text before the next conversion starts */
-	unsigned k = 0;
-
-	for (unsigned i = 0; i < nargs; i++)
-		snprintf(names[i], 64, "arg%u", i);
-	for (const char *p = fmt; p && *p && k < nargs; p++) {
-		const char *q, *end;
-		char word[64] = "";
-
-		if (*p != '%')
-			continue;
-		if (p[1] == '%') {
-			p++;
-			continue; /* literal: the text goes on after it */
-		}
-		/* The identifier before it, over spaces, '=' and ':'. */
-		end = p;
-		while (end > text && (end[-1] == ' ' || end[-1] == '=' || end[-1] == ':'))
-			end--;
-		q = end;
-		while (q > text && (isalnum((unsigned char)q[-1]) || q[-1] == '_'))
-			q--;
-		if (q < end && !isdigit((unsigned char)*q) && end - q < 60)
-			snprintf(word, sizeof(word), "%.*s", (int)(end - q), q);
-		/* Its stars, then the conversion letter. */
-		for (p++; *p && !isalpha((unsigned char)*p) && *p != '%'; p++)
-			if (*p == '*' && k < nargs)
-				k++;
-		while (*p && strchr("hlLqjzt", *p))
-			p++;
-		if (!*p)
-			break;
-		text = p + 1;
-		if (k < nargs && word[0]) {
-			int dup = 0;
-
-			for (unsigned j = 0; j < k; j++)
-				dup |= !strcmp(names[j], word);
-			for (unsigned j = k + 1; j < nargs; j++)
-				dup |= !strcmp(names[j], word);
-			if (!dup)
-				snprintf(names[k], 64, "%s", word);
-		}
-		k++;
-	}
-}
-
 static void tsdl_string(FILE *f, const char *s)
 {
 	fputc('"', f);
@@ -624,7 +568,7 @@ int marker__tr_write_metadata(struct tr_session *s)
 		uint32_t off = __atomic_load_n(&sh->rec_off[id], __ATOMIC_ACQUIRE);
 		const struct tr_decl *d;
 		const char *name, *types, *format, *file;
-		char names[MARKER_MAX_ARGS][64];
+		char names[MARKER_MAX_ARGS][MARKER__FIELD_NAME_MAX];
 		unsigned nargs = 0;
 
 		if (!off || off - 1 + sizeof(*d) > TR_ARENA_SIZE)
@@ -637,7 +581,7 @@ int marker__tr_write_metadata(struct tr_session *s)
 		while (types[nargs] && types[nargs] != MARKER_TYPE_UNKNOWN &&
 		       nargs < MARKER_MAX_ARGS)
 			nargs++;
-		field_names(format, nargs, names);
+		marker__field_names(format, nargs, names);
 		fprintf(f, "\nevent {\n\tname = ");
 		tsdl_string(f, name);
 		fprintf(f, ";\n\tid = %u;\n\tstream_id = 0;\n\tloglevel = 13;\n\tmodel.emf.uri = ",
