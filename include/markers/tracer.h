@@ -66,7 +66,21 @@ MARKER_API int marker_tracer_start(const struct marker_tracer_options *opts);
  * -EINVAL, -ENOMEM.  Enabling the same glob twice is not an error.
  */
 MARKER_API int marker_tracer_enable(const char *glob);
-/* Undo marker_tracer_enable(@glob).  Returns 0 or -ENOENT. */
+/*
+ * marker_tracer_enable_filter - record the markers matching @glob whose
+ * events pass @filter, an expression on their fields (README.md, "Filters":
+ * `len > 512 && peer == "10.*"`), tested before the event takes room in a
+ * buffer; events that fail it are counted in marker_tracer_stats.filtered,
+ * not as discarded.  A marker that several enabled globs match is recorded
+ * when any of their filters (or a glob enabled without one) accepts the
+ * event.  @filter NULL or "": no filter.  Returns how many markers matched now (>= 0), -ENOENT (no
+ * session), -EINVAL (@filter does not parse, or names a field that a
+ * loaded marker matching @glob does not have, or compares it with the
+ * wrong type; a marker loaded later that lacks the field records nothing),
+ * -ENOSPC (1024 globs in the session), -ENOMEM.
+ */
+MARKER_API int marker_tracer_enable_filter(const char *glob, const char *filter);
+/* Undo marker_tracer_enable(@glob) (and every filter given with it).  Returns 0 or -ENOENT. */
 MARKER_API int marker_tracer_disable(const char *glob);
 
 /*
@@ -96,6 +110,7 @@ struct marker_tracer_stats {
 	uint64_t recorded;    /* events committed into buffers */
 	uint64_t discarded;   /* events lost (buffer full, or overwritten) */
 	uint64_t bytes;       /* trace bytes written to the stream files */
+	uint64_t filtered;    /* events that no filter accepted (not lost: not recorded by choice) */
 };
 /*
  * The counters of the running session, or the exact final ones of the

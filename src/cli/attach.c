@@ -124,20 +124,29 @@ static int enable_globs(pid_t pid, const struct attach_options *o)
 	int total = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		const char *argv[] = {"enable", globs[i]};
+		const char *filter = o->nglobs && o->filters ? o->filters[i] : NULL;
+		char *farg = NULL;
+		const char *argv[] = {"enable", globs[i], NULL};
 		struct ctl_reply r;
 		char err[512];
 
-		if (ctl_request(pid, 2, argv, &r, err, sizeof(err)) < 0) {
+		if (filter && asprintf(&farg, "filter=%s", filter) < 0)
+			return -1;
+		argv[2] = farg;
+		if (ctl_request(pid, filter ? 3 : 2, argv, &r, err, sizeof(err)) < 0) {
 			fprintf(stderr, "%s record: %s\n", cli_progname, err);
+			free(farg);
+			return -1;
+		}
+		free(farg);
+		if (r.status < 0) {
+			/* A filter's problem comes with its reason. */
+			fprintf(stderr, "%s record: process %d: '%s': %s\n", cli_progname, (int)pid,
+				globs[i], r.text && *r.text ? r.text : strerror(-r.status));
+			free(r.text);
 			return -1;
 		}
 		free(r.text);
-		if (r.status < 0) {
-			fprintf(stderr, "%s record: process %d: '%s': %s\n", cli_progname, (int)pid,
-				globs[i], strerror(-r.status));
-			return -1;
-		}
 		if (r.status == 0)
 			fprintf(stderr, "%s record: warning: no marker of process %d matches '%s'\n",
 				cli_progname, (int)pid, globs[i]);

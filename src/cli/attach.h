@@ -14,6 +14,7 @@ struct attach_options {
 	const char *dir;          /* trace directory; made absolute before it is sent,
 				   * since the target resolves it in its own cwd */
 	const char *const *globs; /* markers to record (fnmatch); NULL or none: "*" */
+	const char *const *filters; /* NULL, or for each glob its filter (NULL: none) */
 	size_t nglobs;
 	size_t subbuf_size;       /* bytes per sub-buffer; 0: the tracer's default */
 	unsigned nsubbufs;        /* sub-buffers per CPU; 0: the tracer's default */

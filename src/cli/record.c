@@ -33,6 +33,7 @@
 #include "attach.h"
 #include "markers/tracer.h"
 #include "commands.h"
+#include "filter_opts.h"
 #include "progress.h"
 #include "record_summary.h"
 #include "record_tree.h"
@@ -42,8 +43,7 @@
 extern char **environ;
 
 struct record_opts {
-	const char **globs;
-	size_t nglobs;
+	struct filter_set fs; /* -e and --filter */
 	const char *dir;
 	int overwrite, quiet;
 	uint64_t buffer_size, subbuf_size, child_buffer_size;
@@ -68,6 +68,9 @@ static void usage(FILE *f)
 		"\n"
 		"  -e, --event GLOB       record the markers matching GLOB (fnmatch; default '*');\n"
 		"                         repeatable\n"
+		"      --filter EXPR      record only the events that pass EXPR, e.g.\n"
+		"                         'len > 512 && peer == \"10.*\"'; it applies to the -e\n"
+		"                         given since the previous --filter (none: every marker)\n"
 		"  -o, --output DIR       the recording's directory; a new or empty one\n"
 		"                         (default ./markers-trace-YYYYMMDD-HHMMSS)\n"
 		"      --overwrite        flight recorder: keep the newest events when the buffers\n"
@@ -294,30 +297,20 @@ static uint64_t child_buffer_size(const struct record_opts *o)
 static char **child_env(const struct record_opts *o, const char *dir)
 {
 	size_t n = 0, k = 0;
-	char **env, *globs, buf[64];
-	size_t glen = 2;
+	char **env, buf[64];
 
 	while (environ[n])
 		n++;
-	env = calloc(n + 12, sizeof(*env));
-	for (size_t i = 0; i < o->nglobs; i++)
-		glen += strlen(o->globs[i]) + 1;
-	globs = malloc(glen + sizeof("MARKERS_RECORD="));
-	if (!env || !globs)
+	env = calloc(n + 12 + 2 * o->fs.n, sizeof(*env));
+	if (!env)
 		return NULL;
 	/* Our settings replace any the user had exported. */
 	for (size_t i = 0; i < n; i++)
 		if (strncmp(environ[i], "MARKERS_RECORD", 14))
 			env[k++] = environ[i];
-	strcpy(globs, "MARKERS_RECORD=");
-	for (size_t i = 0; i < o->nglobs; i++) {
-		if (i)
-			strcat(globs, ",");
-		strcat(globs, o->globs[i]);
-	}
-	if (!o->nglobs)
-		strcat(globs, "*");
-	env[k++] = globs;
+	/* MARKERS_RECORD, and with filters MARKERS_RECORD_FILTER and the numbered groups. */
+	if (filter_env(&o->fs, env, &k) < 0)
+		return NULL;
 	if (asprintf(&env[k++], "MARKERS_RECORD_DIR=%s", dir) < 0)
 		return NULL;
 	env[k++] = strdup(o->overwrite ? "MARKERS_RECORD_MODE=overwrite" : "MARKERS_RECORD_MODE=discard");
@@ -565,6 +558,7 @@ int cmd_record(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"event", required_argument, NULL, 'e'},
+		{"filter", required_argument, NULL, 'F'},
 		{"output", required_argument, NULL, 'o'},
 		{"overwrite", no_argument, NULL, 'O'},
 		{"buffer-size", required_argument, NULL, 'b'},
@@ -578,12 +572,10 @@ int cmd_record(int argc, char **argv)
 		RELAY_RECORD_OPTIONS,
 		{0},
 	};
-	struct record_opts o = {.globs = calloc(argc + 1, sizeof(char *))};
+	struct record_opts o = {0};
 	char defdir[64], abs[PATH_MAX], *end;
 	int opt, rc, made = 0;
 
-	if (!o.globs)
-		return 1;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+e:o:b:p:d:qh", opts, NULL)) != -1) {
 		switch (opt) {
@@ -593,7 +585,15 @@ int cmd_record(int argc, char **argv)
 					cli_progname);
 				goto usage_error;
 			}
-			o.globs[o.nglobs++] = optarg;
+			if (filter_set_glob(&o.fs, optarg, "record"))
+				goto fail;
+			break;
+		case 'F':
+			rc = filter_set_filter(&o.fs, optarg, "record");
+			if (rc) {
+				filter_set_free(&o.fs);
+				return rc;
+			}
 			break;
 		case 'o':
 			o.dir = optarg;
@@ -614,7 +614,7 @@ int cmd_record(int argc, char **argv)
 				parse_size(optarg);
 			break;
 		case 'R':
-			free(o.globs);
+			filter_set_free(&o.fs);
 			if (optind != argc) {
 				fprintf(stderr, "%s record: --recover DIR takes nothing else\n",
 					cli_progname);
@@ -647,11 +647,11 @@ int cmd_record(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			free(o.globs);
+			filter_set_free(&o.fs);
 			return 0;
 		default:
 			usage(stderr);
-			free(o.globs);
+			filter_set_free(&o.fs);
 			return 2;
 		}
 	}
@@ -678,24 +678,32 @@ int cmd_record(int argc, char **argv)
 			MARKER_TRACER_MAX_SUBBUF_SIZE >> 20, MARKER_TRACER_MAX_NSUBBUFS);
 		goto usage_error;
 	}
+	/* Filters against the markers known now: nothing starts if one cannot apply. */
+	rc = o.pid ? filter_check_pid(&o.fs, o.pid, "record")
+		   : filter_check_program(&o.fs, argv[optind], "record");
+	if (rc) {
+		filter_set_free(&o.fs);
+		return rc;
+	}
 	rc = relay_record_dir(&o.relay, &o.dir, o.overwrite, o.pid ? NULL : argv[optind], o.pid);
 	if (rc) {
-		free(o.globs);
+		filter_set_free(&o.fs);
 		return rc;
 	}
 	if (!o.dir)
 		default_dir(defdir, sizeof(defdir));
 	if (prepare_dir(o.dir ? o.dir : defdir, !o.dir, abs, sizeof(abs), &made) ||
 	    relay_record_start(&o.relay, abs)) {
-		free(o.globs);
+		filter_set_free(&o.fs);
 		return 1;
 	}
 	if (o.pid) {
 		struct attach_options ao = {
 			.size = sizeof(ao),
 			.dir = abs,
-			.globs = o.globs,
-			.nglobs = o.nglobs,
+			.globs = o.fs.globs,
+			.filters = o.fs.filters,
+			.nglobs = o.fs.n,
 			.subbuf_size = o.subbuf_size,
 			.overwrite = o.overwrite,
 			.duration = o.duration,
@@ -715,9 +723,12 @@ int cmd_record(int argc, char **argv)
 		rc = run(&o, argv + optind, abs, made);
 	}
 	rc = relay_record_finish(&o.relay, abs, o.quiet, rc);
-	free(o.globs);
+	filter_set_free(&o.fs);
 	return rc;
 usage_error:
-	free(o.globs);
+	filter_set_free(&o.fs);
 	return 2;
+fail:
+	filter_set_free(&o.fs);
+	return 1;
 }

@@ -12,11 +12,12 @@
 
 #include "commands.h"
 #include "control_client.h"
+#include "filter_opts.h"
 
 static void usage(FILE *f, const char *cmd)
 {
 	fprintf(f,
-		"usage: markers %s -p PID GLOB...\n"
+		"usage: markers %s -p PID GLOB...%s\n"
 		"\n"
 		"Switch %s the markers of a running process whose names match each GLOB\n"
 		"(fnmatch: 'db_*', 'request_?one', '*').  While `markers record -p PID` (or\n"
@@ -24,29 +25,44 @@ static void usage(FILE *f, const char *cmd)
 		"the markers print to the process's stderr (or its MARKERS_PRINT_FILE).\n"
 		"\n"
 		"  -p, --pid PID   the process (it must use libmarkers; same user, or root)\n"
+		"%s"
 		"  -h, --help      this text\n"
 		"\n"
 		"Exit status: 0 every GLOB matched a marker, 1 a GLOB matched none or the\n"
 		"process could not be reached, 2 bad usage.\n",
-		cmd, strcmp(cmd, "enable") ? "off" : "on");
+		cmd, strcmp(cmd, "enable") ? "" : " [--filter EXPR]", strcmp(cmd, "enable") ? "off" : "on",
+		strcmp(cmd, "enable") ? ""
+				      : "      --filter EXPR  record only the events that pass EXPR (a\n"
+					"                     recording must run; see README.md, Filters)\n");
 }
 
 static int run(int argc, char **argv, int on)
 {
 	static const struct option opts[] = {
 		{"pid", required_argument, NULL, 'p'},
+		{"filter", required_argument, NULL, 'F'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *cmd = on ? "enable" : "disable", *pid_arg = NULL;
+	const char *cmd = on ? "enable" : "disable", *pid_arg = NULL, *filter = NULL;
+	struct filter_set fs = {0};
 	int c, status = 0;
 	pid_t pid;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+p:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			pid_arg = optarg;
+			break;
+		case 'F':
+			if (!on || filter) {
+				fprintf(stderr, "%s %s: %s\n", cli_progname, cmd,
+					on ? "one --filter; it applies to every GLOB"
+					   : "--filter is for enable");
+				return 2;
+			}
+			filter = optarg;
 			break;
 		case 'h':
 			usage(stdout, cmd);
@@ -67,13 +83,31 @@ static int run(int argc, char **argv, int on)
 		fprintf(stderr, "%s %s: '%s' is not a process id\n", cli_progname, cmd, pid_arg);
 		return 2;
 	}
+	if (filter) {
+		/* Checked here first against what the process has loaded: then sent. */
+		for (int i = optind; i < argc; i++)
+			if (filter_set_glob(&fs, argv[i], cmd))
+				return 1;
+		c = filter_set_filter(&fs, filter, cmd);
+		if (!c)
+			c = filter_check_pid(&fs, pid, cmd);
+		filter_set_free(&fs);
+		if (c)
+			return c;
+	}
 	for (int i = optind; i < argc; i++) {
-		const char *req[] = {cmd, argv[i]};
+		char *farg = NULL;
+		const char *req[] = {cmd, argv[i], NULL};
 		struct ctl_reply r;
 		char err[512], target[32] = "print";
 		long changed = -1;
 
-		if (ctl_request(pid, 2, req, &r, err, sizeof(err)) < 0) {
+		if (filter && asprintf(&farg, "filter=%s", filter) < 0)
+			return 1;
+		req[2] = farg;
+		c = ctl_request(pid, filter ? 3 : 2, req, &r, err, sizeof(err));
+		free(farg);
+		if (c < 0) {
 			fprintf(stderr, "%s %s: %s\n", cli_progname, cmd, err);
 			return 1;
 		}
@@ -96,7 +130,11 @@ static int run(int argc, char **argv, int on)
 		}
 		if (r.status < 0) {
 			fprintf(stderr, "%s %s: process %d: '%s': %s\n", cli_progname, cmd, (int)pid,
-				argv[i], strerror(-r.status));
+				argv[i], *r.text ? r.text : strerror(-r.status));
+			if (filter && r.status == -EINVAL) {
+				free(r.text);
+				return 2; /* the filter does not apply to a marker of the process */
+			}
 			free(r.text);
 			return 1;
 		}

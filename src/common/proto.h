@@ -21,10 +21,13 @@
  *                              P description glob
  *   enable GLOB              markers matched; "recording" or "print", TAB, how
  *   disable GLOB             many changed state
+ *   enable GLOB filter=EXPR  the same, recording only the events that pass EXPR
+ *                            (src/common/filter.h); -EINVAL with the reason as
+ *                            text, -EOPNOTSUPP when no recording runs
  *   trace-start [dir=PATH] [subbuf=N] [nsubbufs=N] [overwrite=0|1] [live=MS]
  *                            0; the connection that started a recording owns it:
  *                            when it closes, the recording stops
- *   trace-stats              0; "recorded N\ndiscarded N\nbytes N\n"
+ *   trace-stats              0; "recorded N\ndiscarded N\nbytes N\nfiltered N\n"
  *   trace-stop               0; the final counts, as trace-stats
  *   (trace-stats, trace-stop: -ENOENT when no recording runs)
  *   ping                     the server's pid

@@ -22,6 +22,7 @@
 #include "markers/tracer.h"
 #include "control.h"
 #include "print_probe.h"
+#include "tracer/tr_filter.h"
 #include "proto.h"
 
 /*
@@ -33,6 +34,7 @@
 #pragma weak marker_tracer_enable
 #pragma weak marker_tracer_disable
 #pragma weak marker_tracer_get_stats
+#pragma weak marker__tr_enable_filter
 
 static int owner_conn = -1;
 
@@ -295,15 +297,26 @@ static int count_one(const struct marker_info *m, void *arg)
 	return 0;
 }
 
-static int do_switch(const char *glob, int on, struct marker__strbuf *b)
+static int do_switch(const char *glob, int on, const char *filter, struct marker__strbuf *b)
 {
 	struct pscan s = {.glob = glob};
+	char why[256] = "";
 	int n, err;
 
+	if (filter && (!recording(NULL) || !marker__tr_enable_filter)) {
+		marker__strbuf_printf(b, "filters apply to a recording (markers record); the print "
+					 "probe prints every event");
+		return -EOPNOTSUPP;
+	}
 	if (!recording(NULL))
 		return print_switch(glob, on, b);
 	if (on) {
-		n = marker_tracer_enable(glob);
+		n = filter ? marker__tr_enable_filter(glob, filter, why, sizeof(why))
+			   : marker_tracer_enable(glob);
+		if (n < 0 && *why) {
+			marker__strbuf_printf(b, "%s", why); /* the reason, for the user */
+			return n;
+		}
 		/* Nothing matched: the command fails, so leave nothing behind. */
 		if (n == 0)
 			marker_tracer_disable(glob);
@@ -375,8 +388,9 @@ static int do_trace_stats(struct marker__strbuf *b)
 		return -ENOSYS;
 	if (!recording(&st))
 		return -ENOENT;
-	marker__strbuf_printf(b, "recorded %" PRIu64 "\ndiscarded %" PRIu64 "\nbytes %" PRIu64 "\n",
-			      st.recorded, st.discarded, st.bytes);
+	marker__strbuf_printf(b, "recorded %" PRIu64 "\ndiscarded %" PRIu64 "\nbytes %" PRIu64 "\n"
+				 "filtered %" PRIu64 "\n",
+			      st.recorded, st.discarded, st.bytes, st.filtered);
 	return 0;
 }
 
@@ -398,8 +412,9 @@ static int do_trace_stop(struct marker__strbuf *b)
 	after.size = sizeof(after);
 	if (marker_tracer_get_stats(&after) == 0 && after.recorded >= before.recorded)
 		before = after;
-	marker__strbuf_printf(b, "recorded %" PRIu64 "\ndiscarded %" PRIu64 "\nbytes %" PRIu64 "\n",
-			      before.recorded, before.discarded, before.bytes);
+	marker__strbuf_printf(b, "recorded %" PRIu64 "\ndiscarded %" PRIu64 "\nbytes %" PRIu64 "\n"
+				 "filtered %" PRIu64 "\n",
+			      before.recorded, before.discarded, before.bytes, before.filtered);
 	return 0;
 }
 
@@ -413,7 +428,9 @@ int marker__control_handle(const struct marker__ctl_req *req, int conn,
 	if (!strcmp(cmd, "list") && req->argc == 1)
 		return do_list(out);
 	if ((!strcmp(cmd, "enable") || !strcmp(cmd, "disable")) && req->argc == 2)
-		return do_switch(req->argv[1], cmd[0] == 'e', out);
+		return do_switch(req->argv[1], cmd[0] == 'e', NULL, out);
+	if (!strcmp(cmd, "enable") && req->argc == 3 && !strncmp(req->argv[2], "filter=", 7))
+		return do_switch(req->argv[1], 1, req->argv[2] + 7, out);
 	if (!strcmp(cmd, "trace-start"))
 		return do_trace_start(req, conn);
 	if (!strcmp(cmd, "trace-stats") && req->argc == 1)

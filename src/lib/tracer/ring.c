@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "tr_filter.h"
 #include "tracer_int.h"
 
 unsigned marker__tr_type_size(char c)
@@ -462,6 +463,11 @@ void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_li
 	payload = e->fixed;
 	if (nrec)
 		payload += read_args(m->types, nrec, args, val, slen);
+	/* Filters decide on the values before any room is taken (tr_filter.h). */
+	if (__builtin_expect(s->filters != NULL, 0) &&
+	    !marker__tr_filter_pass(s, m, e == &slow ? NULL : e, (unsigned)(b - s->bufs), val,
+				    slen))
+		return;
 
 	/*
 	 * Reserve.  The timestamp is read inside the loop, after the position:

@@ -20,6 +20,7 @@
 
 #include "registry.h"
 #include "thread.h"
+#include "tr_filter.h"
 #include "tracer_int.h"
 #include "warn.h"
 
@@ -107,6 +108,7 @@ void marker__tr_stats(struct tr_session *s, struct marker_tracer_stats *st)
 	st->recorded = rec;
 	st->discarded = disc;
 	st->bytes = s->stream_bytes;
+	st->filtered = marker__tr_filtered(s);
 }
 
 /*
@@ -169,6 +171,7 @@ static size_t parse_default(size_t v, size_t def)
 
 static void session_free(struct tr_session *s)
 {
+	marker__tr_filter_free(s);
 	marker__tr_unmap(s);
 	for (size_t i = 0; i < s->nglobs; i++)
 		free(s->globs[i]);
@@ -299,13 +302,15 @@ err_unlock:
 	return err;
 }
 
-int marker_tracer_enable(const char *glob)
+int marker__tr_enable_filter(const char *glob, const char *filter, char *err, size_t errlen)
 {
 	char **v;
 	int n;
 
 	if (!glob || !*glob)
 		return -EINVAL;
+	if (filter && !*filter)
+		filter = NULL;
 	lock();
 	if (!cur) {
 		unlock();
@@ -319,13 +324,32 @@ int marker_tracer_enable(const char *glob)
 		return -ENOMEM;
 	}
 	cur->globs = v;
+	/* Filtered, or once filters are in use: the filter set knows every glob. */
+	n = filter || cur->filters ? marker__tr_filter_add(cur, glob, filter, err, errlen) : 0;
+	if (n < 0) {
+		free(v[cur->nglobs]);
+		unlock();
+		return n;
+	}
 	n = marker_probe_register_glob(glob, marker__tr_probe, cur);
 	if (n >= 0 || n == -EAGAIN) /* -EAGAIN: connected, some sites switch later */
 		cur->nglobs++;
 	else
 		free(v[cur->nglobs]);
+	if (n == -EEXIST)
+		n = marker__tr_glob_count(glob); /* the same glob again, another filter */
 	unlock();
-	return n == -EEXIST ? 0 : n;
+	return n;
+}
+
+int marker_tracer_enable(const char *glob)
+{
+	return marker__tr_enable_filter(glob, NULL, NULL, 0);
+}
+
+int marker_tracer_enable_filter(const char *glob, const char *filter)
+{
+	return marker__tr_enable_filter(glob, filter, NULL, 0);
 }
 
 int marker_tracer_disable(const char *glob)
@@ -339,6 +363,7 @@ int marker_tracer_disable(const char *glob)
 		if (strcmp(cur->globs[i], glob))
 			continue;
 		err = marker_probe_unregister_glob(glob, marker__tr_probe, cur);
+		marker__tr_filter_remove(cur, glob);
 		free(cur->globs[i]);
 		cur->globs[i] = cur->globs[--cur->nglobs];
 		break;
@@ -392,6 +417,7 @@ static int finish(struct tr_session *s, const char *state)
 	last_stats = (struct marker_tracer_stats){.size = sizeof(last_stats)};
 	last_stats.discarded = s->final_discarded;
 	last_stats.bytes = s->stream_bytes;
+	last_stats.filtered = marker__tr_filtered(s);
 	for (unsigned i = 0; i < s->nbufs; i++)
 		last_stats.recorded += s->bufs[i].h->written_events;
 	e = marker__tr_write_stats(s, &last_stats);

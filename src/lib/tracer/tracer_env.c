@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "hooks.h"
+#include "tr_filter.h"
 #include "tracer_int.h"
 #include "warn.h"
 
@@ -226,11 +227,14 @@ static int start(struct marker_tracer_options *o)
 	o->dir = env.root;
 	copy = strdup(env.globs);
 	for (char *g = copy ? strtok_r(copy, ",", &save) : NULL; g; g = strtok_r(NULL, ",", &save)) {
-		err = marker_tracer_enable(g);
+		char why[256] = "";
+
+		err = marker__tr_enable_filter(g, getenv("MARKERS_RECORD_FILTER"), why, sizeof(why));
 		if (err < 0)
-			marker__warn("MARKERS_RECORD: %s: %s", g, strerror(-err));
+			marker__warn("MARKERS_RECORD: %s: %s", g, *why ? why : strerror(-err));
 	}
 	free(copy);
+	marker__tr_filter_env_groups(); /* MARKERS_RECORD_1 and MARKERS_RECORD_FILTER_1, ... */
 	return 0;
 }
 

@@ -176,6 +176,7 @@ struct tr_cache_ent {
 	uint8_t nrec;     /* arguments recorded (stops at the first '?') */
 	uint8_t strings;  /* has string arguments */
 	uint8_t ready;    /* release-stored once the fields above are set */
+	uint64_t filter;  /* the marker's filter binding (tr_filter.c), 0: none yet */
 };
 #define TR_CACHE 4096
 
@@ -209,6 +210,7 @@ struct tr_session {
 	const char *state;
 	uint64_t final_discarded; /* sum of the streams' final counts, after stop */
 	unsigned live_period_ms;  /* 0, or close packets this often (live.c) */
+	struct tr_filters *filters; /* NULL until a glob is enabled with a filter (tr_filter.c) */
 };
 
 /* ---- clock (clock.c) ---- */
