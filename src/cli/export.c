@@ -23,6 +23,7 @@
 
 #include "commands.h"
 #include "export.h"
+#include "pairs.h"
 #include "proc_select.h"
 #include "trace_format.h"
 #include "trace_reader.h"
@@ -31,6 +32,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: %s export --format=chrome|perfetto [-o FILE] [--pid PIDS] [--no-pairs] DIR\n"
+		   "       %s export --format=chrome --pair BEGIN,END[:KEY]... [-o FILE] DIR\n"
 		   "\n"
 		   "Convert the recording in DIR, on standard output or into FILE, to Chrome\n"
 		   "trace-event JSON (chrome://tracing, ui.perfetto.dev) or to Perfetto's own\n"
@@ -43,8 +45,13 @@ static void usage(FILE *f)
 		   "  -o, --output FILE write to FILE instead of standard output\n"
 		   "  -p, --pid PIDS    only these processes (comma-separated; repeatable)\n"
 		   "      --no-pairs    no slices, instant events only\n"
+		   "      --pair BEGIN,END[:KEY]\n"
+		   "                    instead of the guess by names, each BEGIN and its END\n"
+		   "                    (by the field KEY within a process, or by thread and\n"
+		   "                    nesting) become one complete slice on BEGIN's thread\n"
+		   "                    with both events' fields; repeatable (chrome)\n"
 		   "  -h, --help        this help\n",
-		   cli_progname);
+		   cli_progname, cli_progname);
 }
 
 /* ---- JSON ---- */
@@ -442,7 +449,41 @@ static void describe_track(struct tr_trace *t, FILE *f, const struct tr_event *e
 		pid, tid, ev->tid >= 0 && ev->tid == ev->pid ? -1 : tid);
 }
 
-static int export_chrome(struct tr_trace *t, FILE *f, const char *dir, int pairs_on)
+/*
+ * A pair of --pair: one complete slice ("ph":"X") on the BEGIN's thread,
+ * from BEGIN to END, named after BEGIN (without its _start-like suffix),
+ * with both events' fields as args "begin" and "end".
+ */
+static void pair_slice(FILE *f, const struct pair_match *m, int64_t t0)
+{
+	const struct pair_event *b = m->begin;
+	struct tr_event be = {.pid = b->pid, .tid = b->tid, .cpu = b->cpu, .proc = b->proc,
+			      .fields = b->fields, .nfields = b->nfields, .ncontext = b->ncontext};
+	size_t prefix = strip(b->name, start_suffixes);
+
+	fprintf(f, ",\n{\"ph\":\"X\",\"cat\":\"markers\",\"name\":\"%.*s\",\"pid\":%" PRId64
+		   ",\"tid\":%" PRId64 ",\"ts\":",
+		(int)(prefix ? prefix : strlen(b->name)), b->name, chrome_pid(&be), chrome_tid(&be));
+	ts_us(f, b->ts, t0);
+	fprintf(f, ",\"dur\":");
+	ts_us(f, m->end->ts, b->ts);
+	fprintf(f, ",\"args\":{\"begin\":{");
+	json_fields(f, &be, 1);
+	fprintf(f, "},\"end\":{");
+	json_fields(f, m->end, 1);
+	fprintf(f, "}}}");
+}
+
+/* The --pair options: each a spec and its matcher. */
+#define MAX_PAIRS 8
+struct pair_opts {
+	struct pair_spec spec[MAX_PAIRS];
+	struct pair_matcher *pm[MAX_PAIRS];
+	size_t n;
+};
+
+static int export_chrome(struct tr_trace *t, FILE *f, const char *dir, int pairs_on,
+			 struct pair_opts *po)
 {
 	int64_t t0 = 0;
 	struct pairs p;
@@ -491,7 +532,17 @@ static int export_chrome(struct tr_trace *t, FILE *f, const char *dir, int pairs
 		fprintf(f, "}}");
 		if (!pairs_on)
 			continue;
-		switch (pair_role(ev.name, &prefix)) {
+		/* --pair: these pairs, and no guess from the names. */
+		for (size_t i = 0; i < po->n && rc >= 0; i++) {
+			struct pair_match m;
+
+			rc = pair_feed(po->pm[i], &ev, &m);
+			if (rc > 0) {
+				pair_slice(f, &m, t0);
+				p.emitted++;
+			}
+		}
+		switch (po->n ? PAIR_NONE : pair_role(ev.name, &prefix)) {
 		case PAIR_START:
 			rc = pair_start(&p, &ev, prefix);
 			break;
@@ -519,6 +570,16 @@ static int export_chrome(struct tr_trace *t, FILE *f, const char *dir, int pairs
 		fprintf(stderr, "%s export: %" PRIu64 " events, %" PRIu64 " slices, %" PRIu64
 				" lost\n",
 			cli_progname, nevents, p.emitted, nlost);
+	for (size_t i = 0; i < po->n && !status; i++) {
+		struct pair_counts c;
+
+		pair_counts(po->pm[i], &c);
+		fprintf(stderr, "%s export: pair %s,%s: %" PRIu64 " slices, %" PRIu64
+				" %s without %s, %" PRIu64 " %s without %s\n",
+			cli_progname, po->spec[i].begin, po->spec[i].end, c.matched, c.open_begins,
+			po->spec[i].begin, po->spec[i].end, c.orphan_ends, po->spec[i].end,
+			po->spec[i].begin);
+	}
 	warn_unfinished(t, "export");
 	pairs_free(&p);
 	free(tracks.v);
@@ -532,12 +593,14 @@ int cmd_export(int argc, char **argv)
 		{"output", required_argument, NULL, 'o'},
 		{"pid", required_argument, NULL, 'p'},
 		{"no-pairs", no_argument, NULL, 'P'},
+		{"pair", required_argument, NULL, 'A'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	static char outbuf[1 << 16];
 	const char *format = NULL, *output = NULL;
 	struct pid_list pids = {0};
+	struct pair_opts po = {0};
 	int opt, pairs_on = 1, status = 2;
 	struct tr_trace *t = NULL;
 	char err[600];
@@ -549,6 +612,22 @@ int cmd_export(int argc, char **argv)
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "-f:o:p:h", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'A':
+			if (po.n == MAX_PAIRS) {
+				fprintf(stderr, "%s export: at most %d --pair\n", cli_progname,
+					MAX_PAIRS);
+				goto out;
+			}
+			if (pair_spec_parse(optarg, &po.spec[po.n], err, sizeof(err)) < 0) {
+				fprintf(stderr, "%s export: %s\n", cli_progname, err);
+				goto out;
+			}
+			po.pm[po.n] = pair_matcher_new(&po.spec[po.n]);
+			if (!po.pm[po.n++]) {
+				fprintf(stderr, "%s export: out of memory\n", cli_progname);
+				goto out;
+			}
+			break;
 		case 1: /* a positional argument, wherever it is (options may follow) */
 			pos[npos++] = optarg;
 			break;
@@ -607,16 +686,26 @@ int cmd_export(int argc, char **argv)
 		goto out;
 	}
 	setvbuf(f, outbuf, _IOFBF, sizeof(outbuf));
+	if (po.n && (!pairs_on || !strcmp(format, "perfetto"))) {
+		fprintf(stderr, "%s export: --pair is for --format=chrome, without --no-pairs\n",
+			cli_progname);
+		status = 2;
+		goto out;
+	}
 	if (!strcmp(format, "perfetto"))
 		status = export_perfetto(t, f, pos[0], pairs_on);
 	else
-		status = export_chrome(t, f, pos[0], pairs_on);
+		status = export_chrome(t, f, pos[0], pairs_on, &po);
 	if ((fflush(f) || ferror(f) || (output && fclose(f))) && !status) {
 		fprintf(stderr, "%s export: cannot write %s\n", cli_progname,
 			output ? output : "the output");
 		status = 1;
 	}
 out:
+	for (size_t i = 0; i < po.n; i++) {
+		pair_matcher_free(po.pm[i]);
+		pair_spec_free(&po.spec[i]);
+	}
 	tr_close(t);
 	free(pids.v);
 	return status;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "pair_stats.h"
 #include "proc_select.h"
 #include "progress.h"
 #include "trace_format.h"
@@ -21,6 +22,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: %s stats [--rows N] [--pid PIDS] DIR\n"
+		   "       %s stats --pair BEGIN,END[:KEY] [--pid PIDS] DIR\n"
 		   "\n"
 		   "Summarize the recording in DIR: for each process its events and losses; for\n"
 		   "each marker its count, rate and share of the events; events the tracer lost,\n"
@@ -30,8 +32,13 @@ static void usage(FILE *f)
 		   "\n"
 		   "  -r, --rows N     rows of the histogram at most (default 20)\n"
 		   "  -p, --pid PIDS   only these processes (comma-separated; repeatable)\n"
+		   "  -P, --pair BEGIN,END[:KEY]\n"
+		   "                   instead, the latency from each BEGIN event to its END:\n"
+		   "                   count, min, p50, p90, p99, max and a histogram; they pair\n"
+		   "                   by the field KEY within a process, or without KEY by\n"
+		   "                   thread, innermost first; unmatched ones are counted\n"
 		   "  -h, --help       this help\n",
-		   cli_progname);
+		   cli_progname, cli_progname);
 }
 
 static void print_duration(FILE *f, double secs)
@@ -121,6 +128,7 @@ int cmd_stats(int argc, char **argv)
 	static const struct option opts[] = {
 		{"rows", required_argument, NULL, 'r'},
 		{"pid", required_argument, NULL, 'p'},
+		{"pair", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -131,13 +139,17 @@ int cmd_stats(int argc, char **argv)
 	unsigned long rows = 20;
 	int opt, rc, status = 2, unfinished = 0;
 	char *end;
+	const char *pair = NULL;
 
 	char *pos[argc];
 	size_t npos = 0;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "-r:p:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "-r:p:P:h", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'P':
+			pair = optarg;
+			break;
 		case 1: /* a positional argument, wherever it is (options may follow) */
 			pos[npos++] = optarg;
 			break;
@@ -166,6 +178,10 @@ int cmd_stats(int argc, char **argv)
 	if (npos != 1) {
 		fprintf(stderr, "%s stats: %s\n", cli_progname,
 			!npos ? "which trace? (markers stats DIR)" : "one trace at a time");
+		goto out;
+	}
+	if (pair) {
+		status = pair_stats_print(pos[0], pair, pids.v, pids.n);
 		goto out;
 	}
 	status = 1;
