@@ -204,7 +204,8 @@ static int tracer_present(void)
 
 static int ours_start(const char *dir, size_t subbuf, unsigned nsubbufs)
 {
-	struct marker_tracer_options o = {sizeof(o), dir, subbuf, nsubbufs, 0};
+	struct marker_tracer_options o = {
+		.size = sizeof(o), .dir = dir, .subbuf_size = subbuf, .nsubbufs = nsubbufs};
 	int err;
 
 	if (!tracer_present())
@@ -239,6 +240,8 @@ static void ours_stop(const char *what, uint64_t emitted)
 static int mode_ours(const char *dir, int threads, uint64_t events, int rounds)
 {
 	char what[64];
+	/* The floor with the same threads, events and rounds, in this run: the ratio's baseline. */
+	struct bench_stats fl = run_loop(loop_floor, threads, events, rounds);
 	int err = ours_start(dir, 0, 0);
 
 	snprintf(what, sizeof(what), "on.ours.t%d", threads);
@@ -248,7 +251,8 @@ static int mode_ours(const char *dir, int threads, uint64_t events, int rounds)
 		return 0;
 	}
 	struct bench_stats s = run_loop(loop_ours, threads, events, rounds);
-	printf("name=%s ns_per_op=%.2f ns_iqr=%.2f\n", what, s.median, s.q3 - s.q1);
+	printf("name=%s ns_per_op=%.2f ns_iqr=%.2f floor_ns=%.2f ratio_vs_baseline=%.2f\n", what,
+	       s.median, s.q3 - s.q1, fl.median, fl.median > 0 ? s.median / fl.median : 0.0);
 	snprintf(what, sizeof(what), "on.ours.t%d.counts", threads);
 	ours_stop(what, (uint64_t)threads * events * rounds);
 	return 0;
