@@ -146,6 +146,22 @@ found:
 	return -1;
 }
 
+/*
+ * The shape most markers have: 32-bit ints, then at most one string, last.
+ * Such an event is read and written without going through the types (see
+ * the probe).  Returns the count of ints + 1, or 0 for any other shape.
+ */
+static uint8_t ints_shape(const char *types, unsigned nrec)
+{
+	unsigned n = 0;
+
+	while (n < nrec && (types[n] == MARKER_TYPE_S32 || types[n] == MARKER_TYPE_U32))
+		n++;
+	if (n == nrec || (n + 1 == nrec && types[n] == MARKER_TYPE_STRING))
+		return (uint8_t)(n + 1);
+	return 0;
+}
+
 static struct tr_cache_ent *lookup(struct tr_session *s, const struct marker *m)
 {
 	uintptr_t k = (uintptr_t)m;
@@ -188,6 +204,7 @@ static struct tr_cache_ent *lookup(struct tr_session *s, const struct marker *m)
 		e->fixed = fixed;
 		e->nrec = (uint8_t)nrec;
 		e->strings = (uint8_t)strings;
+		e->ints = ints_shape(m->types, nrec);
 		__atomic_store_n(&e->ready, 1, __ATOMIC_RELEASE);
 		return e;
 	}
@@ -424,7 +441,9 @@ void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_li
 	struct tr_buf_hdr *h;
 	struct tr_sb *sb;
 	uint64_t old, begin, end, ts, mask, payload;
-	unsigned hsize, nrec, idx;
+	unsigned hsize, nrec, idx, nints, tail_len = 0;
+	uint32_t ints[MARKER_MAX_ARGS];
+	const char *tail = NULL;
 	int32_t tid;
 	int ext;
 	char *p;
@@ -448,6 +467,7 @@ void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_li
 		slow.fixed = 0;
 		slow.nrec = 0;
 		slow.strings = 0;
+		slow.ints = 0;
 		for (const char *t = m->types; *t && *t != MARKER_TYPE_UNKNOWN; t++, slow.nrec++) {
 			slow.fixed += marker__tr_type_size(*t);
 			slow.strings |= *t == MARKER_TYPE_STRING;
@@ -461,8 +481,22 @@ void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_li
 	 */
 	nrec = e->nrec;
 	payload = e->fixed;
-	if (nrec)
+	nints = e->ints - 1; /* -1 (as unsigned: huge) when not of that shape */
+	if (e->ints && __builtin_expect(s->filters == NULL, 1)) {
+		/* Ints and a last string: no switch on the types, one copy of the ints. */
+		for (unsigned i = 0; i < nints; i++)
+			ints[i] = (uint32_t)va_arg(*args, int);
+		if (nrec > nints) {
+			tail = va_arg(*args, const char *);
+			if (!tail)
+				tail = "(null)";
+			tail_len = (unsigned)str_len(tail, TR_STRING_MAX);
+			payload += tail_len + 1;
+		}
+	} else if (nrec) {
+		nints = ~0u;
 		payload += read_args(m->types, nrec, args, val, slen);
+	}
 	/* Filters decide on the values before any room is taken (tr_filter.h). */
 	if (__builtin_expect(s->filters != NULL, 0) &&
 	    !marker__tr_filter_pass(s, m, e == &slow ? NULL : e, (unsigned)(b - s->bufs), val,
@@ -569,7 +603,16 @@ void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_li
 	}
 	memcpy(p, &tid, 4);
 	p += TR_CONTEXT;
-	write_args(p, m->types, nrec, val, slen);
+	if (nints != ~0u) {
+		copy_short(p, (const char *)ints, nints * 4);
+		if (tail) {
+			p += nints * 4;
+			copy_short(p, tail, tail_len);
+			p[tail_len] = 0;
+		}
+	} else {
+		write_args(p, m->types, nrec, val, slen);
+	}
 
 	/* Commit: this slice's bytes and one event; pairs with the consumer's acquire. */
 	__atomic_fetch_add(&sb->commit, (end - begin) + (1ull << 32), __ATOMIC_RELEASE);

@@ -175,6 +175,7 @@ struct tr_cache_ent {
 	uint32_t fixed;   /* payload bytes of the non-string arguments */
 	uint8_t nrec;     /* arguments recorded (stops at the first '?') */
 	uint8_t strings;  /* has string arguments */
+	uint8_t ints;     /* 32-bit ints, then at most a string, nothing else: their count + 1, else 0 */
 	uint8_t ready;    /* release-stored once the fields above are set */
 	uint64_t filter;  /* the marker's filter binding (tr_filter.c), 0: none yet */
 };
