@@ -16,6 +16,9 @@
 #include <stddef.h>
 #include <stdarg.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "tr_filter.h"
 #include "tracer_int.h"
@@ -285,7 +288,29 @@ static inline unsigned current_cpu(unsigned nbufs)
  */
 static inline size_t str_len(const char *str, size_t max)
 {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && !defined(TR_SANITIZED)
+#if defined(__SSE2__) && !defined(TR_SANITIZED)
+	/* The same, 16 bytes at a time (aligned: never across a page): 38 -> ~15 instructions. */
+	uintptr_t a = (uintptr_t)str;
+	const __m128i *w = (const __m128i *)(a & ~(uintptr_t)15);
+	const __m128i zero = _mm_setzero_si128();
+	unsigned z = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128(w), zero)) >> (a & 15);
+	size_t n = 0;
+
+	if (z) {
+		n = (size_t)__builtin_ctz(z);
+		return n < max ? n : max;
+	}
+	n = 16 - (a & 15);
+	while (n < max) {
+		z = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128(++w), zero));
+		if (z) {
+			n += (size_t)__builtin_ctz(z);
+			return n < max ? n : max;
+		}
+		n += 16;
+	}
+	return max;
+#elif __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && !defined(TR_SANITIZED)
 	typedef uint64_t __attribute__((may_alias)) word;
 	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
 	uintptr_t a = (uintptr_t)str;
