@@ -156,7 +156,7 @@ rec() {
 }
 ntraces() { find "$W/$1" -mindepth 1 -maxdepth 1 -type d | wc -l; }
 
-echo "1..19"
+echo "1..21"
 
 rec seq sh -c "'$P' emit 100; '$P' emit 200; '$P' emit 300"
 ok $? "record -- sh -c 'a; b; c': status 0"
@@ -261,4 +261,59 @@ ok $? "record --recover: every committed event, and nothing unknown left ($(cat 
 "$M" record -o "$W/none" -- sh -c 'true | cat' >/dev/null 2>"$W/none.err"
 [ $? = 0 ] && grep -q "does not use libmarkers" "$W/none.err"
 ok $? "no instrumented process: status 0, and the summary says there is no trace"
+# Thread ids: 3 named threads and the main one, each event's tid as gettid() said.
+cat >"$W/th.c" <<'EOF'
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <markers.h>
+
+static void *run(void *a)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "worker-%ld", (long)a);
+	pthread_setname_np(pthread_self(), name);
+	for (int i = 0; i < 50; i++)
+		trace_mark(th_ev, "tid %d i %d", (int)gettid(), i);
+	return NULL;
+}
+
+int main(void)
+{
+	pthread_t t[3];
+
+	for (long i = 0; i < 3; i++)
+		pthread_create(&t[i], NULL, run, (void *)i);
+	for (int i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	trace_mark(th_ev, "tid %d i %d", (int)gettid(), -1);
+	return 0;
+}
+EOF
+${MARKERS_CC:-cc} -O2 -I"$MARKERS_STAGE/include" -o "$W/th" "$W/th.c" -L"$MARKERS_STAGE/lib" \
+	-Wl,-rpath,"$MARKERS_STAGE/lib" -lmarkers -lpthread || echo "# cannot build th"
+"$M" record -q -o "$W/th.t" -- "$W/th" && "$M" view "$W/th.t" >"$W/th.view" &&
+	babeltrace2 "$W/th.t" >"$W/th.bt" && python3 - "$W/th.view" "$W/th.bt" <<'EOF'
+import collections, re, sys
+v = [re.match(r"^\S+ cpu\d+ (\d+)/(\d+) th_ev tid=(\d+) i=(-?\d+)$", l.rstrip("\n")) for l in open(sys.argv[1])]
+assert all(v) and len(v) == 151, len(v)
+assert all(m.group(2) == m.group(3) for m in v), "a tid that is not gettid()'s"
+tids = collections.Counter(m.group(2) for m in v)
+pid = [m.group(3) for m in v if m.group(4) == "-1"][0]
+assert all(m.group(1) == pid for m in v), "the pid column"
+assert len(tids) == 4 and tids[pid] == 1 and sorted(tids.values()) == [1, 50, 50, 50], tids
+b = re.findall(r"\{ vtid = (\d+) \}, \{ tid = (\d+),", open(sys.argv[2]).read())
+assert len(b) == 151 and all(x == y for x, y in b), "babeltrace2's vtid"
+EOF
+ok $? "3 threads: distinct thread ids, each the thread's gettid(), in view and babeltrace2"
+"$M" export --format=chrome "$W/th.t" 2>/dev/null | python3 -c '
+import json, sys
+ev = json.load(sys.stdin)["traceEvents"]
+names = {e["tid"]: e["args"]["name"] for e in ev if e.get("name") == "thread_name"}
+tracks = {e["tid"] for e in ev if e.get("name") == "th_ev"}
+assert set(names) == tracks and len(tracks) == 4, (names, tracks)
+assert sorted(n.split()[0] for n in names.values()) == ["th", "worker-0", "worker-1", "worker-2"], names'
+ok $? "export: a track per thread, named as the thread named itself"
 exit $((fails > 0))

@@ -424,7 +424,7 @@ static void describe_processes(struct tr_trace *t, FILE *f)
 	}
 }
 
-/* Name the track of @ev: "NAME TID" (the main thread: NAME), or "cpu N". */
+/* Name the track of @ev: "THREADNAME TID", or "cpu N" in a trace without thread ids. */
 static void describe_track(struct tr_trace *t, FILE *f, const struct tr_event *ev)
 {
 	int64_t pid = chrome_pid(ev), tid = chrome_tid(ev);
@@ -433,14 +433,19 @@ static void describe_track(struct tr_trace *t, FILE *f, const struct tr_event *e
 	fprintf(f, ",\n{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%" PRId64
 		   ",\"tid\":%" PRId64 ",\"args\":{\"name\":",
 		pid, tid);
-	if (ev->tid < 0)
+	if (ev->tid < 0) {
 		fprintf(f, "\"cpu %" PRId64 "\"", ev->cpu);
-	else if (ev->tid == ev->pid)
-		json_cstr(f, pname);
-	else {
-		char name[96];
+	} else {
+		/* The thread's name from the trace (env thread_name_TID), else the process's. */
+		const struct tm_env *e;
+		char key[48], name[96];
 
-		snprintf(name, sizeof(name), "%.64s %" PRId64, pname, ev->tid);
+		snprintf(key, sizeof(key), "thread_name_%" PRId64, ev->tid);
+		e = tm_env_find(tr_proc(t, ev->proc)->meta, key);
+		if (e && e->str && *e->str)
+			snprintf(name, sizeof(name), "%.64s %" PRId64, e->str, ev->tid);
+		else
+			snprintf(name, sizeof(name), "%.64s %" PRId64, pname, ev->tid);
 		json_cstr(f, name);
 	}
 	/* The main thread first, then by thread id (or CPU). */
