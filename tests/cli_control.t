@@ -268,7 +268,7 @@ ok $? "record -p killed by SIGKILL: the target stops the recording itself"
 "$M" record -p $SL -d 1 -o "$W/t5" >/dev/null 2>"$W/err"
 one_line_fail $? "$W/err" "does not use libmarkers"; ok $? "record -p of a process without libmarkers"
 
-"$M" enable --help >"$W/out"; [ $? -eq 0 ] && grep -q 'usage: markers enable -p PID GLOB' "$W/out"
+"$M" enable --help >"$W/out"; [ $? -eq 0 ] && grep -q 'usage: markers enable -p PID\[,PID...\] GLOB' "$W/out"
 ok $? "enable --help"
 "$M" disable --help >"$W/out"; [ $? -eq 0 ] && grep -q 'usage: markers disable' "$W/out"
 ok $? "disable --help"

@@ -15,6 +15,10 @@ int cmd_record(int argc, char **argv);  /* record.c: -- CMD, or -p PID */
 int cmd_view(int argc, char **argv);    /* view.c */
 int cmd_stats(int argc, char **argv);   /* stats.c */
 int cmd_export(int argc, char **argv);  /* export.c */
+int cmd_ps(int argc, char **argv);      /* ps.c: this user's processes with libmarkers */
+
+/* The program name of @pid (/proc/PID/comm), or "?" (ps.c). */
+void proc_comm(int pid, char *out, unsigned long cap);
 
 /* The program name for messages ("markers"). */
 extern const char *cli_progname;

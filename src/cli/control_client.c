@@ -7,6 +7,7 @@
  * only if the peer at the other end (SO_PEERCRED) is that very process.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -277,4 +278,89 @@ int ctl_request(pid_t pid, int argc, const char *const *argv, struct ctl_reply *
 	ret = ctl_call(fd, pid, argc, argv, r, err, errlen);
 	close(fd);
 	return ret;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int ctl_list_pids(pid_t **out)
+{
+	const char *env = getenv("MARKERS_CONTROL_DIR"), *xdg = getenv("XDG_RUNTIME_DIR");
+	uid_t uid = geteuid();
+	char dirs[4][256];
+	pid_t *v = NULL;
+	size_t n = 0, cap = 0;
+	int nd = 0;
+
+	if (env && *env)
+		snprintf(dirs[nd++], sizeof(dirs[0]), "%s", env);
+	if (xdg && xdg[0] == '/')
+		snprintf(dirs[nd++], sizeof(dirs[0]), "%s/markers", xdg);
+	snprintf(dirs[nd++], sizeof(dirs[0]), "/run/user/%u/markers", (unsigned)uid);
+	snprintf(dirs[nd++], sizeof(dirs[0]), "/tmp/markers-%u", (unsigned)uid);
+	for (int i = 0; i < nd; i++) {
+		DIR *d = dir_ok(dirs[i], uid) ? opendir(dirs[i]) : NULL;
+		struct dirent *de;
+
+		while (d && (de = readdir(d))) {
+			pid_t pid = ctl_parse_pid(de->d_name);
+			int dup = 0;
+
+			/* A socket left by a process that died is skipped: its pid is gone or another's. */
+			if (pid <= 0 || pid == getpid() || proc_euid(pid) != (long)uid)
+				continue;
+			for (size_t k = 0; k < n; k++)
+				dup |= v[k] == pid;
+			if (dup)
+				continue;
+			if (n == cap) {
+				pid_t *m = realloc(v, (cap = cap ? cap * 2 : 32) * sizeof(*m));
+
+				if (!m) {
+					closedir(d);
+					free(v);
+					return -ENOMEM;
+				}
+				v = m;
+			}
+			v[n++] = pid;
+		}
+		if (d)
+			closedir(d);
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_pid);
+	*out = v;
+	return (int)n;
+}
+
+int ctl_parse_pids(const char *s, pid_t **v, size_t *n)
+{
+	const char *p = s;
+
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		char one[24];
+		pid_t pid, *m;
+
+		if (!len || len >= sizeof(one))
+			return -EINVAL;
+		memcpy(one, p, len);
+		one[len] = 0;
+		pid = ctl_parse_pid(one);
+		if (pid < 0)
+			return -EINVAL;
+		m = realloc(*v, (*n + 1) * sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		*v = m;
+		(*v)[(*n)++] = pid;
+		if (!p[len])
+			return 0;
+		p += len + 1;
+	}
 }

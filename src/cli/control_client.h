@@ -24,12 +24,26 @@ struct ctl_reply {
 /* Parse a PID argument.  Returns it, or -EINVAL. */
 pid_t ctl_parse_pid(const char *s);
 
+/*
+ * Add the PIDs of @s ("1234" or "1234,5678") to the array *@v of *@n.
+ * Returns 0, -EINVAL (not a list of PIDs), -ENOMEM.
+ */
+int ctl_parse_pids(const char *s, pid_t **v, size_t *n);
+
 /* Open a connection to @pid's channel.  Returns an fd, or -errno with @err filled. */
 int ctl_connect(pid_t pid, char *err, size_t errlen);
 
 /* Send one request on @fd and read its reply.  Returns 0 or -errno with @err filled. */
 int ctl_call(int fd, pid_t pid, int argc, const char *const *argv, struct ctl_reply *r,
 	     char *err, size_t errlen);
+
+/*
+ * ctl_list_pids - this user's processes that have a control channel (a
+ * socket in one of the places the library puts it, a live process of this
+ * effective uid that maps libmarkers), in pid order, this one excepted.
+ * Returns how many (*@out malloc'ed, free() it), or -ENOMEM.
+ */
+int ctl_list_pids(pid_t **out);
 
 /* ctl_connect + ctl_call + close. */
 int ctl_request(pid_t pid, int argc, const char *const *argv, struct ctl_reply *r, char *err,

@@ -24,15 +24,17 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: markers list [--json] FILE...\n"
-		"       markers list [--json] -p PID\n"
+		"       markers list [--json] -p PID[,PID...] | --all\n"
 		"\n"
 		"List markers: read from the marker sections of ELF executables and shared\n"
 		"libraries (nothing is run), or the live view of a running process: each\n"
 		"marker's state, its sites (kind, how they are switched, and why a site\n"
 		"falls back to the memory flag) and the probes connected to it.\n"
 		"\n"
-		"  -p, --pid PID   list the markers of a running process\n"
-		"      --json      one JSON document on stdout\n"
+		"  -p, --pid PIDS  list the markers of running processes (comma-separated;\n"
+		"                  repeatable)\n"
+		"      --all       of every process of yours that uses libmarkers (markers ps)\n"
+		"      --json      one JSON document on stdout (one a line per process)\n"
 		"  -h, --help      this text\n"
 		"\n"
 		"Exit status: 0 listed, 1 a file or process could not be read, 2 bad usage.\n");
@@ -413,45 +415,80 @@ int cmd_list(int argc, char **argv)
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'},
 		{"pid", required_argument, NULL, 'p'},
+		{"all", no_argument, NULL, 'a'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *pid_arg = NULL;
-	int json = 0, c;
-	pid_t pid;
+	char *pos[argc];
+	size_t npos = 0, npids = 0;
+	pid_t *pids = NULL;
+	int json = 0, all = 0, c, status = 2;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+p:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "-p:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 1: /* a file, wherever it is (options may follow) */
+			pos[npos++] = optarg;
+			break;
 		case 'j':
 			json = 1;
 			break;
 		case 'p':
-			pid_arg = optarg;
+			if (ctl_parse_pids(optarg, &pids, &npids) < 0) {
+				fprintf(stderr, "%s list: '%s' is not a process id (or a list: 12,34)\n",
+					cli_progname, optarg);
+				goto out;
+			}
+			break;
+		case 'a':
+			all = 1;
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			status = 0;
+			goto out;
 		default:
 			usage(stderr);
-			return 2;
+			goto out;
 		}
 	}
-	if (pid_arg) {
-		if (optind != argc) {
-			fprintf(stderr, "%s list: -p PID takes no files\n", cli_progname);
-			return 2;
+	while (optind < argc) /* after "--" */
+		pos[npos++] = argv[optind++];
+	if (npids || all) {
+		if (npos) {
+			fprintf(stderr, "%s list: -p PID and --all take no files\n", cli_progname);
+			goto out;
 		}
-		pid = ctl_parse_pid(pid_arg);
-		if (pid < 0) {
-			fprintf(stderr, "%s list: '%s' is not a process id\n", cli_progname, pid_arg);
-			return 2;
+		if (all && npids) {
+			fprintf(stderr, "%s list: -p PID or --all: one or the other\n", cli_progname);
+			goto out;
 		}
-		return list_live(pid, json);
+		if (all) {
+			int n = ctl_list_pids(&pids);
+
+			if (n < 0) {
+				fprintf(stderr, "%s list: out of memory\n", cli_progname);
+				status = 1;
+				goto out;
+			}
+			npids = (size_t)n;
+		}
+		status = 0;
+		for (size_t i = 0; i < npids; i++) {
+			if (i && !json)
+				putchar('\n');
+			/* With --all, a process that ended meanwhile is no failure. */
+			if (list_live(pids[i], json) && !all)
+				status = 1;
+		}
+		goto out;
 	}
-	if (optind == argc) {
+	if (!npos) {
 		usage(stderr);
-		return 2;
+		goto out;
 	}
-	return list_files(argc - optind, argv + optind, json);
+	status = list_files((int)npos, pos, json);
+out:
+	free(pids);
+	return status;
 }

@@ -16,6 +16,7 @@ static const struct command {
 	{"list", cmd_list, "list markers of ELF files, or of a live process (-p PID)"},
 	{"enable", cmd_enable, "switch markers of a live process on"},
 	{"disable", cmd_disable, "switch markers of a live process off"},
+	{"ps", cmd_ps, "your processes that use libmarkers: markers, on, recording, memory"},
 	{"record", cmd_record, "record a trace of a command, or of a live process"},
 	{"view", cmd_view, "print the events of a trace as text"},
 	{"stats", cmd_stats, "per-marker counts, rates, losses and a histogram of a trace"},
