@@ -187,6 +187,70 @@ static int wait_for_end(int owner, pid_t pid, const struct attach_options *o, in
 	}
 }
 
+int attach_start(pid_t pid, const char *dir, const struct attach_options *o, int quiet)
+{
+	char darg[PATH_MAX + 8], sub[48], nsub[48], ow[16], err[512];
+	const char *argv[5];
+	struct ctl_reply r;
+	int owner;
+
+	snprintf(darg, sizeof(darg), "dir=%s", dir);
+	snprintf(sub, sizeof(sub), "subbuf=%zu", o->subbuf_size);
+	snprintf(nsub, sizeof(nsub), "nsubbufs=%u", o->nsubbufs);
+	snprintf(ow, sizeof(ow), "overwrite=%d", !!o->overwrite);
+	argv[0] = "trace-start", argv[1] = darg, argv[2] = sub, argv[3] = nsub, argv[4] = ow;
+	owner = ctl_connect(pid, err, sizeof(err));
+	if (owner < 0) {
+		if (!quiet)
+			fprintf(stderr, "%s record: %s\n", cli_progname, err);
+		return -1;
+	}
+	if (ctl_call(owner, pid, 5, argv, &r, err, sizeof(err)) < 0) {
+		if (!quiet)
+			fprintf(stderr, "%s record: %s\n", cli_progname, err);
+		close(owner);
+		return -1;
+	}
+	free(r.text);
+	if (r.status < 0) {
+		if (!quiet || r.status == -EBUSY)
+			fprintf(stderr, "%s record: process %d cannot record into %s: %s\n",
+				cli_progname, (int)pid, dir, start_error(r.status));
+		close(owner);
+		return -1;
+	}
+	if (enable_globs(pid, o) <= 0) {
+		/* Closing the owner connection stops the recording in the target. */
+		close(owner);
+		return -1;
+	}
+	return owner;
+}
+
+int attach_stop(int owner, pid_t pid, const char *dir)
+{
+	const char *argv[] = {"trace-stop"};
+	struct ctl_reply r;
+	char err[512];
+	int ret = 0;
+
+	if (ctl_call(owner, pid, 1, argv, &r, err, sizeof(err)) < 0) {
+		/* Gone meanwhile: its library finished the trace, or the recorder recovers it. */
+		close(owner);
+		return 0;
+	}
+	if (r.status < 0 && !trace_incomplete(dir)) {
+		fprintf(stderr, "%s record: process %d could not stop the recording: %s\n",
+			cli_progname, (int)pid, strerror(-r.status));
+		ret = 1;
+	} else if (r.status < 0) {
+		ret = 1;
+	}
+	free(r.text);
+	close(owner);
+	return ret;
+}
+
 int attach_record(pid_t pid, const struct attach_options *o)
 {
 	char dir[PATH_MAX + 8], sub[48], nsub[48], ow[16], live[32], err[512], b[32];

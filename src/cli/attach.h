@@ -37,4 +37,24 @@ struct attach_options {
  */
 int attach_record(pid_t pid, const struct attach_options *o);
 
+/*
+ * attach_start - start a recording of @pid into @dir (absolute) and enable
+ * @o's globs.  Returns the owner connection (closing it stops the
+ * recording in the target), or -1 after one line on stderr (with @quiet,
+ * only for a process that records already).
+ */
+int attach_start(pid_t pid, const char *dir, const struct attach_options *o, int quiet);
+
+/* Stop the recording of attach_start(), close @owner.  Returns 0, or 1 (said). */
+int attach_stop(int owner, pid_t pid, const char *dir);
+
+/*
+ * attach_record_many - `record -p PID,PID...` and `record --all`: record
+ * each process into a trace of its own below @o->dir (NAME-PID-DATE, as a
+ * process tree is), with --all (@all) every process of this user that has
+ * a control channel, joining the ones that start, until Ctrl-C or
+ * @o->duration; then the summary per process.  Returns the exit status.
+ */
+int attach_record_many(const pid_t *pids, size_t npids, int all, const struct attach_options *o);
+
 #endif /* MARKERS_CLI_ATTACH_H */

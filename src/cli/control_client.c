@@ -296,12 +296,15 @@ int ctl_list_pids(pid_t **out)
 	size_t n = 0, cap = 0;
 	int nd = 0;
 
-	if (env && *env)
+	/* MARKERS_CONTROL_DIR names the one place (a set of processes kept apart). */
+	if (env && *env) {
 		snprintf(dirs[nd++], sizeof(dirs[0]), "%s", env);
-	if (xdg && xdg[0] == '/')
-		snprintf(dirs[nd++], sizeof(dirs[0]), "%s/markers", xdg);
-	snprintf(dirs[nd++], sizeof(dirs[0]), "/run/user/%u/markers", (unsigned)uid);
-	snprintf(dirs[nd++], sizeof(dirs[0]), "/tmp/markers-%u", (unsigned)uid);
+	} else {
+		if (xdg && xdg[0] == '/')
+			snprintf(dirs[nd++], sizeof(dirs[0]), "%s/markers", xdg);
+		snprintf(dirs[nd++], sizeof(dirs[0]), "/run/user/%u/markers", (unsigned)uid);
+		snprintf(dirs[nd++], sizeof(dirs[0]), "/tmp/markers-%u", (unsigned)uid);
+	}
 	for (int i = 0; i < nd; i++) {
 		DIR *d = dir_ok(dirs[i], uid) ? opendir(dirs[i]) : NULL;
 		struct dirent *de;

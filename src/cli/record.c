@@ -33,6 +33,7 @@
 #include "attach.h"
 #include "markers/tracer.h"
 #include "commands.h"
+#include "control_client.h"
 #include "filter_opts.h"
 #include "progress.h"
 #include "record_summary.h"
@@ -48,7 +49,9 @@ struct record_opts {
 	int overwrite, quiet;
 	uint64_t buffer_size, subbuf_size, child_buffer_size;
 	double duration;
-	pid_t pid;
+	pid_t pid, *pids; /* -p: the first, all of them */
+	size_t npids;
+	int all;          /* --all */
 	struct relay_record relay; /* --relay, --live, --name: relay_record.c */
 };
 
@@ -56,7 +59,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: %s record [OPTIONS] -- CMD [ARGS...]\n"
-		"       %s record [OPTIONS] -p PID[,PID...] [--duration SECONDS]\n"
+		"       %s record [OPTIONS] -p PID[,PID...] | --all [--duration SECONDS]\n"
 		"       %s record --recover DIR\n"
 		"\n"
 		"Record a trace of CMD and of every process of its tree that uses libmarkers\n"
@@ -83,7 +86,10 @@ static void usage(FILE *f)
 		"      --subbuf-size SIZE bytes per sub-buffer, one CTF packet (suffix K, M; at\n"
 		"                         most 64M, and 4096 sub-buffers)\n"
 		"  -p, --pid PID[,PID...] attach to running processes instead of running CMD\n"
-		"  -d, --duration SECS    with -p: stop after SECS seconds (default: Ctrl-C)\n"
+		"                         (one: its trace is DIR; several: a trace each below DIR)\n"
+		"      --all              every process of yours that uses libmarkers (markers ps),\n"
+		"                         and those that start while recording\n"
+		"  -d, --duration SECS    with -p or --all: stop after SECS seconds (default: Ctrl-C)\n"
 		"      --recover DIR      finish the traces in DIR of processes that died while\n"
 		"                         nobody recorded them (the recorder was killed)\n"
 		"  -q, --quiet            no progress line and no summary\n"
@@ -566,6 +572,7 @@ int cmd_record(int argc, char **argv)
 		{"child-buffer-size", required_argument, NULL, 'C'},
 		{"recover", required_argument, NULL, 'R'},
 		{"pid", required_argument, NULL, 'p'},
+		{"all", no_argument, NULL, 'A'},
 		{"duration", required_argument, NULL, 'd'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -622,12 +629,15 @@ int cmd_record(int argc, char **argv)
 			}
 			return rt_recover_cmd(optarg);
 		case 'p':
-			errno = 0;
-			o.pid = (pid_t)strtol(optarg, &end, 10);
-			if (errno || *end || o.pid <= 0) {
-				fprintf(stderr, "%s record: bad PID '%s'\n", cli_progname, optarg);
+			if (ctl_parse_pids(optarg, &o.pids, &o.npids) < 0) {
+				fprintf(stderr, "%s record: bad PID '%s' (or list: 12,34)\n",
+					cli_progname, optarg);
 				goto usage_error;
 			}
+			o.pid = o.pids[0];
+			break;
+		case 'A':
+			o.all = 1;
 			break;
 		case 'd':
 			o.duration = strtod(optarg, &end);
@@ -655,13 +665,27 @@ int cmd_record(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (o.pid ? optind != argc : optind == argc) {
-		fprintf(stderr, "%s record: %s\n", cli_progname,
-			o.pid ? "-p PID and a command: one or the other"
-			      : "what should run? (markers record -- CMD [ARGS...])");
+	if (o.all && o.pid) {
+		fprintf(stderr, "%s record: -p PID or --all: one or the other\n", cli_progname);
 		goto usage_error;
 	}
-	if (o.duration > 0 && !o.pid) {
+	if (o.all && o.relay.url) {
+		fprintf(stderr, "%s record: --relay streams one process: not with --all\n",
+			cli_progname);
+		goto usage_error;
+	}
+	if (o.npids > 1 && o.relay.url) {
+		fprintf(stderr, "%s record: --relay streams one process: give one PID\n",
+			cli_progname);
+		goto usage_error;
+	}
+	if (o.pid || o.all ? optind != argc : optind == argc) {
+		fprintf(stderr, "%s record: %s\n", cli_progname,
+			o.pid || o.all ? "-p PID (or --all) and a command: one or the other"
+				       : "what should run? (markers record -- CMD [ARGS...])");
+		goto usage_error;
+	}
+	if (o.duration > 0 && !o.pid && !o.all) {
 		fprintf(stderr, "%s record: --duration is for -p PID; CMD ends by itself\n",
 			cli_progname);
 		goto usage_error;
@@ -679,8 +703,12 @@ int cmd_record(int argc, char **argv)
 		goto usage_error;
 	}
 	/* Filters against the markers known now: nothing starts if one cannot apply. */
-	rc = o.pid ? filter_check_pid(&o.fs, o.pid, "record")
-		   : filter_check_program(&o.fs, argv[optind], "record");
+	rc = 0;
+	for (size_t i = 0; i < o.npids && !rc; i++)
+		rc = filter_check_pid(&o.fs, o.pids[i], "record");
+	/* (--all: each process joined checks them itself, and refuses what cannot apply) */
+	if (!o.pid && !o.all)
+		rc = filter_check_program(&o.fs, argv[optind], "record");
 	if (rc) {
 		filter_set_free(&o.fs);
 		return rc;
@@ -697,7 +725,7 @@ int cmd_record(int argc, char **argv)
 		filter_set_free(&o.fs);
 		return 1;
 	}
-	if (o.pid) {
+	if (o.pid || o.all) {
 		struct attach_options ao = {
 			.size = sizeof(ao),
 			.dir = abs,
@@ -716,7 +744,10 @@ int cmd_record(int argc, char **argv)
 
 			ao.nsubbufs = o.buffer_size / sb < 2 ? 2 : (unsigned)(o.buffer_size / sb);
 		}
-		rc = attach_record(o.pid, &ao);
+		if (o.npids > 1 || o.all)
+			rc = attach_record_many(o.pids, o.npids, o.all, &ao);
+		else
+			rc = attach_record(o.pid, &ao);
 		if (rc && made && dir_is_empty(abs) == 1)
 			rmdir(abs); /* nothing was recorded: leave no trace behind */
 	} else {
@@ -724,9 +755,11 @@ int cmd_record(int argc, char **argv)
 	}
 	rc = relay_record_finish(&o.relay, abs, o.quiet, rc);
 	filter_set_free(&o.fs);
+	free(o.pids);
 	return rc;
 usage_error:
 	filter_set_free(&o.fs);
+	free(o.pids);
 	return 2;
 fail:
 	filter_set_free(&o.fs);
