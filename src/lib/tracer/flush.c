@@ -230,8 +230,11 @@ static int write_packet(struct tr_session *s, struct tr_buf *b, uint64_t seq, ui
 	memcpy(hdr + 64, &discarded, 8);
 	memcpy(hdr + 72, &cpu, 4);
 	err = write_all(b, iov, len ? 2 : 1);
-	if (!err)
+	if (!err) {
 		s->stream_bytes += TR_PACKET_HDR + len;
+		b->last_end = ts_end;
+		b->last_disc = discarded;
+	}
 	return err;
 }
 
@@ -353,12 +356,12 @@ int marker__tr_drain_final(struct tr_session *s, struct tr_buf *b)
 {
 	struct tr_buf_hdr *h = b->h;
 	uint64_t r = __atomic_load_n(&h->reserve, __ATOMIC_ACQUIRE);
-	uint64_t first, seq, last_disc, last_ts = 0, bytes, lost = 0, total = 0, kept = 0;
+	uint64_t first, seq, bytes, lost = 0, total = 0, kept = 0;
 	int err = 0;
 
 	/* The stream file as far as `consumed` says; then what the consumer did not do. */
 	seq = s->overwrite ? 0 : h->consumed / s->sbsize - h->dropped;
-	last_disc = scan_stream(b, seq, &kept, &last_ts, &bytes);
+	b->last_disc = scan_stream(b, seq, &kept, &b->last_end, &bytes);
 	s->stream_bytes += bytes;
 	b->file_end = bytes;
 	if (kept + 1 == seq && s->sh->write_err)
@@ -455,17 +458,19 @@ int marker__tr_drain_final(struct tr_session *s, struct tr_buf *b)
 			continue;
 		}
 		seq++;
-		last_disc = final;
-		last_ts = left[i].ts;
 		h->written_events += left[i].n;
 		s->packet_events += left[i].n;
 	}
-	/* The final count, in an empty packet if the last one does not carry it. */
-	final += unwritten;
-	if (last_disc != final) {
-		if (!last_ts)
-			last_ts = marker__tr_clock();
-		err = write_packet(s, b, seq++, last_ts, last_ts, NULL, 0, final);
+	final += unwritten; /* the events that could not be written are discarded ones */
+	/*
+	 * The final count, in an empty packet if the last one does not carry it,
+	 * at the end time of the last packet in the file (the drain above may
+	 * have written some): time never goes backwards in a stream.
+	 */
+	if (b->last_disc != final) {
+		uint64_t t = b->last_end ? b->last_end : marker__tr_clock();
+
+		err = write_packet(s, b, seq++, t, t, NULL, 0, final);
 		if (err)
 			note_error(s, err); /* .stats still has the count */
 	}

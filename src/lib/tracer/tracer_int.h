@@ -164,6 +164,7 @@ struct tr_buf {
 	size_t map_size;
 	int stream_fd;     /* DIR/cpuN */
 	uint64_t file_end; /* bytes of whole packets in it: where the next one goes */
+	uint64_t last_end, last_disc; /* timestamp_end, events_discarded of its last packet */
 	int no_falloc;     /* its file system cannot reserve space ahead (fallocate) */
 };
 
