@@ -126,7 +126,7 @@ $(B)/examples/service: examples/service.c $(B)/.staged
 DEMO_TRACE := $(B)/demo-trace
 demo: $(B)/examples/service
 	@rm -rf $(DEMO_TRACE)
-	$(STAGE)/bin/markers record -o $(DEMO_TRACE) -- $(B)/examples/service -n 2000 -t 4
+	$(STAGE)/bin/markers record -o $(DEMO_TRACE) -- $(B)/examples/service -n 2000 -t 2 -w 3
 	@echo
 	$(STAGE)/bin/markers view --limit 20 $(DEMO_TRACE)
 	@echo

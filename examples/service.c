@@ -1,13 +1,19 @@
 /*
  * service - a small request-serving workload with markers on its paths.
  *
- *	service [-n REQUESTS] [-t THREADS]
+ *	service [-n REQUESTS] [-t THREADS] [-w WORKERS]
  *
  * Worker threads take requests from a queue, look keys up in a cache,
  * "query a database" on a miss, and answer.  Each step has a marker; all are
  * off unless something switches them on (MARKERS_PRINT=*, markers record).
+ *
+ * With -w, a prefork server (as nginx or PostgreSQL are): the master process
+ * forks WORKERS worker processes, each serving its share of the requests
+ * with its own THREADS threads, and waits for them.  `markers record`
+ * records the master and every worker, a trace each.
  */
 #include <pthread.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,34 +92,86 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* Serve requests [first, last) with @nthreads threads. */
+static void serve(unsigned first, unsigned last, unsigned nthreads)
+{
+	pthread_t th[64];
+
+	next_id = first;
+	total = last;
+	for (unsigned i = 0; i < nthreads; i++)
+		pthread_create(&th[i], NULL, worker, (void *)(size_t)(i + first));
+	for (unsigned i = 0; i < nthreads; i++)
+		pthread_join(th[i], NULL);
+}
+
+/* The master: fork @workers processes, each its share of @n requests; reap them. */
+static int prefork(unsigned n, unsigned workers, unsigned nthreads)
+{
+	pid_t pids[64];
+	int failed = 0;
+
+	for (unsigned k = 0; k < workers; k++) {
+		unsigned first = n / workers * k, last = k + 1 == workers ? n : n / workers * (k + 1);
+
+		pids[k] = fork();
+		if (pids[k] < 0) {
+			perror("fork");
+			return 1;
+		}
+		if (pids[k] == 0) {
+			trace_mark(worker_start, "worker %u first %u last %u", k, first, last);
+			serve(first, last, nthreads);
+			trace_mark(worker_stop, "worker %u served %u", k, last - first);
+			exit(0);
+		}
+		trace_mark(worker_forked, "worker %u pid %d", k, (int)pids[k]);
+	}
+	for (unsigned k = 0; k < workers; k++) {
+		int status = 0;
+
+		waitpid(pids[k], &status, 0);
+		trace_mark(worker_reaped, "worker %u pid %d status %d", k, (int)pids[k], status);
+		failed |= status != 0;
+	}
+	return failed;
+}
+
 int main(int argc, char **argv)
 {
-	unsigned nthreads = 2;
-	pthread_t th[64];
-	int opt;
+	unsigned nthreads = 2, workers = 0, n = 1000;
+	int opt, rc = 0;
 
-	total = 1000;
-	while ((opt = getopt(argc, argv, "n:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:t:w:")) != -1) {
 		switch (opt) {
 		case 'n':
-			total = (unsigned)strtoul(optarg, NULL, 10);
+			n = (unsigned)strtoul(optarg, NULL, 10);
 			break;
 		case 't':
 			nthreads = (unsigned)strtoul(optarg, NULL, 10);
 			if (nthreads < 1 || nthreads > 64)
 				nthreads = 2;
 			break;
+		case 'w':
+			workers = (unsigned)strtoul(optarg, NULL, 10);
+			if (workers < 1 || workers > 64)
+				workers = 2;
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-n REQUESTS] [-t THREADS]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-n REQUESTS] [-t THREADS] [-w WORKERS]\n", argv[0]);
 			return 2;
 		}
 	}
-	trace_mark(service_start, "threads %u requests %u", nthreads, total);
-	for (unsigned i = 0; i < nthreads; i++)
-		pthread_create(&th[i], NULL, worker, (void *)(size_t)i);
-	for (unsigned i = 0; i < nthreads; i++)
-		pthread_join(th[i], NULL);
-	trace_mark(service_stop, "served %u", total);
-	printf("served %u requests with %u threads\n", total, nthreads);
-	return 0;
+	trace_mark(service_start, "threads %u requests %u", nthreads, n);
+	if (workers)
+		rc = prefork(n, workers, nthreads);
+	else
+		serve(0, n, nthreads);
+	trace_mark(service_stop, "served %u", n);
+	if (workers)
+		printf("served %u requests with %u worker processes of %u threads\n", n, workers,
+		       nthreads);
+	else
+		printf("served %u requests with %u threads\n", n, nthreads);
+	return rc;
 }

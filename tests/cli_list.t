@@ -27,7 +27,7 @@ LIB=$B/tests/lib/libdl_markers.so
 
 "$M" list "$SVC" >"$W/svc" 2>"$W/err"
 ok $? "list the bundled example"
-grep -q '^7 markers (x86-64, 64-bit)' "$W/svc"; ok $? "it has 7 markers"
+grep -q '^11 markers (x86-64, 64-bit)' "$W/svc"; ok $? "it has 11 markers"
 grep -Eq '^db_query +[a-z]+ +1 +u32,s32 +"key %u rows %d" +examples/service.c:[0-9]+$' "$W/svc"
 ok $? "db_query: kind, one site, argument types, format, file:line"
 grep -Eq '^request_done .* u32,string,u64 ' "$W/svc"; ok $? "a string and a u64 argument"
@@ -45,7 +45,7 @@ assert m["db_query"]["args"] == ["u32", "s32"], m["db_query"]
 assert m["db_query"]["format"] == "key %u rows %d"
 assert m["request_done"]["types"] == "IsL", m["request_done"]
 assert all(x["sites"] >= 1 and x["locations"][0]["line"] > 0 for x in m.values())
-assert len(m) == 7
+assert len(m) == 11
 EOF
 ok $? "--json is JSON with the same markers, types and lines"
 
@@ -165,7 +165,7 @@ craft nobits && fails_with "$W/nobits" 'has no bytes' "a strings section without
 
 # One bad file among good ones: the good ones are listed, the status is 1.
 "$M" list "$SVC" "$W/text" >"$W/out" 2>"$W/err"
-[ $? -eq 1 ] && grep -q '^7 markers' "$W/out" && [ "$(wc -l <"$W/err")" -eq 1 ]
+[ $? -eq 1 ] && grep -q '^11 markers' "$W/out" && [ "$(wc -l <"$W/err")" -eq 1 ]
 ok $? "a bad file among good ones: the others listed, exit 1"
 
 "$M" list --help >"$W/out"; [ $? -eq 0 ] && grep -q 'usage: markers list' "$W/out"

@@ -156,7 +156,7 @@ rec() {
 }
 ntraces() { find "$W/$1" -mindepth 1 -maxdepth 1 -type d | wc -l; }
 
-echo "1..21"
+echo "1..22"
 
 rec seq sh -c "'$P' emit 100; '$P' emit 200; '$P' emit 300"
 ok $? "record -- sh -c 'a; b; c': status 0"
@@ -316,4 +316,12 @@ tracks = {e["tid"] for e in ev if e.get("name") == "th_ev"}
 assert set(names) == tracks and len(tracks) == 4, (names, tracks)
 assert sorted(n.split()[0] for n in names.values()) == ["th", "worker-0", "worker-1", "worker-2"], names'
 ok $? "export: a track per thread, named as the thread named itself"
+# The bundled example's prefork mode (what make demo records): a master and 3 workers.
+SVC=${MARKERS_BUILD:?}/examples/service
+"$M" record -o "$W/svc" -- "$SVC" -n 600 -t 2 -w 3 >/dev/null 2>"$W/svc.err" &&
+	grep -q '^markers record: 4 processes, ' "$W/svc.err" && [ "$(ntraces svc)" = 4 ] &&
+	[ "$("$M" view "$W/svc" | grep -c ' request_done ')" = 600 ] &&
+	[ "$(babeltrace2 "$W/svc" | grep -c ' request_done: ')" = 600 ] &&
+	[ "$("$M" view "$W/svc" | awk '$4 == "worker_start" {print $3}' | cut -d/ -f1 | sort -u | wc -l)" = 3 ]
+ok $? "service -w 3: the master and its 3 workers, 600 requests served and recorded"
 exit $((fails > 0))

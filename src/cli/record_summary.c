@@ -109,6 +109,34 @@ static void check_accounting(struct tr_trace *t, const struct tr_summary *s)
 	}
 }
 
+/*
+ * The most buffer memory of processes whose events overlap in time: the
+ * live sampling (every 250 ms) misses processes that come and go between
+ * two looks.  Each process counts from its first event to its last.
+ */
+static uint64_t overlap_peak(struct tr_trace *t, const struct tr_summary *s)
+{
+	uint64_t peak = 0;
+
+	for (size_t i = 0; i < s->nprocs; i++) {
+		const struct tr_proc_count *a = &s->procs[i];
+		uint64_t sum = 0;
+
+		if (a->first > a->last)
+			continue;
+		/* At a's first event: every process alive then. */
+		for (size_t j = 0; j < s->nprocs; j++) {
+			const struct tr_proc_count *b = &s->procs[j];
+
+			if (b->first <= a->first && a->first <= b->last)
+				sum += tr_proc(t, b->proc)->buffers;
+		}
+		if (sum > peak)
+			peak = sum;
+	}
+	return peak;
+}
+
 void record_summary(const char *dir, const char *cmd, double secs, int incomplete, uint64_t peak)
 {
 	struct tr_trace *t;
@@ -134,6 +162,8 @@ void record_summary(const char *dir, const char *cmd, double secs, int incomplet
 		if (pi->buffers > peak) /* the sampling missed it: it lived less than 250 ms */
 			peak = pi->buffers;
 	}
+	if (overlap_peak(t, &s) > peak)
+		peak = overlap_peak(t, &s);
 	if (s.nprocs > 1)
 		print_processes(t, &s);
 	check_accounting(t, &s);
