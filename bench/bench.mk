@@ -14,7 +14,7 @@ BENCH_LIBS = $(shell $(BENCH_PKG) --libs markers 2>/dev/null) -lpthread
 LTTNG_LIBS := -llttng-ust -ldl
 BENCH_KINDS := none flag sdt sdtsem lttng generic immediate jump
 STARTUP_KINDS := none ours sdt lttng
-BENCH_BINS := $(BB)/off $(BB)/off-lttng $(BB)/on $(BB)/on-lttng $(BB)/switch $(BB)/startup $(patsubst %,$(BB)/startup-%,$(STARTUP_KINDS)) \
+BENCH_BINS := $(BB)/off $(BB)/off-lttng $(BB)/on $(BB)/on-lttng $(BB)/filter $(BB)/switch $(BB)/startup $(patsubst %,$(BB)/startup-%,$(STARTUP_KINDS)) \
 	$(BB)/relay-emit
 
 bench:
@@ -43,6 +43,10 @@ $(BB)/off-lttng: bench/off.c bench/bench_util.h $(BB)/off_none.o $(BB)/off_lttng
 	$(CC) $(BENCH_CFLAGS) -DBENCH_LTTNG -o $@ $(filter %.c %.o,$^) $(BENCH_LIBS) $(LTTNG_LIBS)
 
 $(BB)/on: bench/on.c bench/bench_util.h
+	$(CC) $(BENCH_CFLAGS) -o $@ $(filter %.c %.o,$^) $(BENCH_LIBS)
+
+# Filters: a rejected and an accepted event against the unfiltered one.
+$(BB)/filter: bench/filter.c bench/bench_util.h
 	$(CC) $(BENCH_CFLAGS) -o $@ $(filter %.c %.o,$^) $(BENCH_LIBS)
 
 $(BB)/on-lttng: bench/on.c bench/bench_util.h $(BB)/bench_tp.o

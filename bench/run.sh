@@ -92,6 +92,9 @@ if command -v valgrind >/dev/null; then
 	done
 fi
 
+note "filters: an event rejected, and one accepted, against the same event unfiltered"
+"$bb/filter" "$tmp/ours-filter" | emit
+
 note "switching ours: 1, 100, 10,000 sites with a busy thread"
 "$bb/switch" -r $(( rounds / 2 + 1 )) | emit
 

@@ -113,6 +113,19 @@ struct marker_tracer_stats {
 	uint64_t filtered;    /* events that no filter accepted (not lost: not recorded by choice) */
 };
 /*
+ * marker_tracer_snapshot - write the events that the buffers of the running
+ * recording hold now as a trace of its own in @dir (created if missing),
+ * while the recording goes on; as often as wanted.  For a flight recorder
+ * (overwrite = 1): the snapshot holds the newest events, whole (an event
+ * still being written is left out with its sub-buffer).  @stats (NULL, or
+ * its size set): recorded = events in the snapshot, discarded = events of
+ * the recording that it does not hold.
+ * Returns 0, -ENOENT (no recording), -EINVAL (not in overwrite mode; @dir
+ * NULL), -EEXIST (@dir holds a trace), -ENOMEM, or -errno of the I/O.
+ */
+MARKER_API int marker_tracer_snapshot(const char *dir, struct marker_tracer_stats *stats);
+
+/*
  * The counters of the running session, or the exact final ones of the
  * last session stopped in this process (recorded + discarded = every event
  * the probe was called for).  Set stats->size first.  Returns 0 or -EINVAL.

@@ -15,6 +15,8 @@ int cmd_record(int argc, char **argv);  /* record.c: -- CMD, or -p PID */
 int cmd_view(int argc, char **argv);    /* view.c */
 int cmd_stats(int argc, char **argv);   /* stats.c */
 int cmd_export(int argc, char **argv);  /* export.c */
+int cmd_snapshot(int argc, char **argv); /* snapshot.c: markers snapshot -p PID */
+int cmd_recover(int argc, char **argv);  /* recover.c: markers recover DIR */
 int cmd_ps(int argc, char **argv);      /* ps.c: this user's processes with libmarkers */
 
 /* The program name of @pid (/proc/PID/comm), or "?" (ps.c). */

@@ -21,6 +21,8 @@ static const struct command {
 	{"view", cmd_view, "print the events of a trace as text"},
 	{"stats", cmd_stats, "per-marker counts, rates, losses and a histogram of a trace"},
 	{"export", cmd_export, "convert a trace for other viewers (--format=chrome)"},
+	{"snapshot", cmd_snapshot, "write what a flight recorder (--overwrite) holds now, as a trace"},
+	{"recover", cmd_recover, "finish the traces of processes that died while recording"},
 };
 
 static void usage(FILE *f)

@@ -29,6 +29,10 @@
  *                            when it closes, the recording stops
  *   trace-stats              0; "recorded N\ndiscarded N\nbytes N\nfiltered N\n"
  *   trace-stop               0; the final counts, as trace-stats
+ *   trace-snapshot dir=PATH  0; "recorded N\ndiscarded N\n": the events that an
+ *                            overwrite-mode recording holds now, written as a
+ *                            trace in PATH (-EINVAL in discard mode, -EEXIST
+ *                            when PATH holds a trace)
  *   (trace-stats, trace-stop: -ENOENT when no recording runs)
  *   ping                     the server's pid
  * Anything else is answered -EINVAL.  A malformed frame closes the connection.

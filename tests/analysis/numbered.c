@@ -5,10 +5,11 @@
  *	numbered filter N      N events of "fev": i = 0..N-1, see below
  *	numbered pairs         req_start/req_done by key (interleaved), call_in/call_out
  *	                       nested on two threads, and unmatched ones (counts below)
- *	numbered loop [CRASH]  "tick seq N" from 0 up, about 20 per millisecond, until
- *	                       killed; prints "ready PID" once ticking.  CRASH: "segv"
- *	                       or "abort" after 200000 ticks, "probe" fires a marker
- *	                       from a SIGSEGV that a probe-like handler triggers
+ *	numbered loop [CRASH]  "tick seq N check N*2654435761" from 0 up, about 100 per
+ *	                       millisecond, until killed; prints "ready PID" once
+ *	                       ticking.  CRASH: after tick 20000, "segv" raises SIGSEGV,
+ *	                       "abort" calls abort(); "probe" connects a probe to tick
+ *	                       that dereferences NULL at tick 20000
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -19,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <markers.h>
+#include <markers/probe.h>
 
 static const char *const words[] = {"GET /a", "GET /b.html", "POST /a", "PUT x*y"};
 
@@ -87,23 +89,33 @@ static void pairs(void)
 	trace_mark(call_out, "depth %d", 9);
 }
 
+/* A probe that crashes: the recording must survive it (its buffers outlive the process). */
+static void crashing_probe(const struct marker *m, void *priv, const char *fmt, va_list *args)
+{
+	(void)m, (void)priv, (void)fmt;
+	if (va_arg(*args, unsigned long long) == 20000)
+		*(volatile int *)priv = 1; /* priv is NULL */
+}
+
 static void loop(const char *crash)
 {
 	unsigned long long seq = 0;
 
+	if (crash && !strcmp(crash, "probe"))
+		marker_probe_register("tick", NULL, crashing_probe, NULL);
 	for (;;) {
-		trace_mark(tick, "seq %llu", seq);
+		trace_mark(tick, "seq %llu check %llu", seq, seq * 2654435761ull);
 		if (seq == 1000) {
 			printf("ready %d\n", (int)getpid());
 			fflush(stdout);
 		}
-		if (crash && seq == 200000) {
+		if (crash && seq == 20000) {
 			if (!strcmp(crash, "segv"))
 				raise(SIGSEGV);
 			if (!strcmp(crash, "abort"))
 				abort();
 		}
-		if (++seq % 20 == 0)
+		if (++seq % 100 == 0)
 			usleep(1000);
 	}
 }

@@ -35,6 +35,7 @@
 #pragma weak marker_tracer_disable
 #pragma weak marker_tracer_get_stats
 #pragma weak marker__tr_enable_filter
+#pragma weak marker_tracer_snapshot
 
 static int owner_conn = -1;
 
@@ -418,6 +419,24 @@ static int do_trace_stop(struct marker__strbuf *b)
 	return 0;
 }
 
+/* A flight recorder's snapshot into DIR (marker_tracer_snapshot()). */
+static int do_trace_snapshot(const struct marker__ctl_req *req, struct marker__strbuf *b)
+{
+	struct marker_tracer_stats st = {.size = sizeof(st)};
+	int err;
+
+	if (!marker_tracer_snapshot)
+		return -ENOSYS;
+	if (req->argc != 2 || strncmp(req->argv[1], "dir=/", 5))
+		return -EINVAL;
+	err = marker_tracer_snapshot(req->argv[1] + 4, &st);
+	if (err < 0)
+		return err;
+	marker__strbuf_printf(b, "recorded %" PRIu64 "\ndiscarded %" PRIu64 "\n", st.recorded,
+			      st.discarded);
+	return 0;
+}
+
 int marker__control_handle(const struct marker__ctl_req *req, int conn,
 			   struct marker__strbuf *out)
 {
@@ -433,6 +452,8 @@ int marker__control_handle(const struct marker__ctl_req *req, int conn,
 		return do_switch(req->argv[1], 1, req->argv[2] + 7, out);
 	if (!strcmp(cmd, "trace-start"))
 		return do_trace_start(req, conn);
+	if (!strcmp(cmd, "trace-snapshot"))
+		return do_trace_snapshot(req, out);
 	if (!strcmp(cmd, "trace-stats") && req->argc == 1)
 		return do_trace_stats(out);
 	if (!strcmp(cmd, "trace-stop") && req->argc == 1)

@@ -20,6 +20,7 @@
 
 #include "registry.h"
 #include "thread.h"
+#include "snapshot.h"
 #include "tr_filter.h"
 #include "tracer_int.h"
 #include "warn.h"
@@ -463,6 +464,30 @@ int marker_tracer_stop(void)
 	/* else: a forked child's copy of its parent's session; the parent finishes it. */
 	unlock();
 	session_free(s);
+	return err;
+}
+
+int marker_tracer_snapshot(const char *dir, struct marker_tracer_stats *stats)
+{
+	struct marker_tracer_stats st = {0};
+	int err;
+
+	if (!dir || !*dir || (stats && stats->size < sizeof(size_t)))
+		return -EINVAL;
+	lock();
+	if (!cur || !cur->active)
+		err = -ENOENT;
+	else if (!cur->overwrite)
+		err = -EINVAL;
+	else
+		err = marker__tr_snapshot(cur, dir, &st.recorded, &st.discarded);
+	unlock();
+	if (!err && stats) {
+		size_t size = stats->size < sizeof(st) ? stats->size : sizeof(st);
+
+		st.size = size;
+		memcpy(stats, &st, size);
+	}
 	return err;
 }
 
