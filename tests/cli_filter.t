@@ -142,7 +142,7 @@ grep -q '^recorded 0 events' "$W/out"
 ok $(( rc || $? )) "record -p --filter: nothing passes, 0 events recorded ($(head -1 "$W/out"))"
 "$M" record -p $lp -o "$W/p2" -e tick --filter 'nope > 1' -d 0.5 >/dev/null 2>"$W/err"
 rc=$?
-[ $rc = 2 ] && grep -q "marker 'tick' has no field 'nope' (its fields: seq)" "$W/err" && [ ! -e "$W/p2" ]
+[ $rc = 2 ] && grep -q "marker 'tick' has no field 'nope' (its fields: seq, check)" "$W/err" && [ ! -e "$W/p2" ]
 ok $? "record -p with an unknown field: exit 2 before recording ($(cat "$W/err"))"
 "$M" record -p $lp -o "$W/p3" -e tick --filter 'seq < 0' -d 1.5 >"$W/out3" 2>/dev/null &
 rp=$!

@@ -523,7 +523,7 @@ void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_li
 		payload += read_args(m->types, nrec, args, val, slen);
 	}
 	/* Filters decide on the values before any room is taken (tr_filter.h). */
-	if (__builtin_expect(s->filters != NULL, 0) &&
+	if (__builtin_expect(__atomic_load_n(&s->filters, __ATOMIC_RELAXED) != NULL, 0) &&
 	    !marker__tr_filter_pass(s, m, e == &slow ? NULL : e, (unsigned)(b - s->bufs), val,
 				    slen))
 		return;
