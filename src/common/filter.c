@@ -577,6 +577,9 @@ int marker__filter_bind(const struct marker__filter *f, const char *name, const 
 		int rstr = n->op != MF_TRUTH &&
 			   (r->kind == MF_STR || (r->kind == MF_FIELD && !is_numeric(r->type)));
 
+		/* The common case gets a path of its own in eval_cmp(). */
+		n->fast = n->op >= MF_EQ && l->kind == MF_FIELD && r->kind == MF_INT &&
+			  l->type && strchr("bBhHiIl", l->type);
 		if ((n->op == MF_TRUTH && lstr) || (n->op != MF_TRUTH && lstr != rstr) ||
 		    (lstr && n->op != MF_EQ && n->op != MF_NE)) {
 			if (err) {
@@ -727,11 +730,39 @@ static struct num opnd_num(const struct marker__filter_opnd *o, const uint64_t *
 	return n;
 }
 
+/* An integer field that fits int64_t (not U64, not a pointer), as int64_t. */
+static int64_t small_int(char type, uint64_t v)
+{
+	switch (type) {
+	case MARKER_TYPE_S8:
+		return (int8_t)v;
+	case MARKER_TYPE_U8:
+		return (uint8_t)v;
+	case MARKER_TYPE_S16:
+		return (int16_t)v;
+	case MARKER_TYPE_U16:
+		return (uint16_t)v;
+	case MARKER_TYPE_S32:
+		return (int32_t)v;
+	case MARKER_TYPE_U32:
+		return (uint32_t)v;
+	default: /* S64 */
+		return (int64_t)v;
+	}
+}
+
 static int eval_cmp(const struct marker__filter_prog *p, const struct marker__filter_node *n,
 		    const uint64_t *val, const unsigned *slen)
 {
 	const struct marker__filter_opnd *l = &n->l, *r = &n->r;
 	int c;
+
+	if (n->fast) {
+		int64_t x = small_int(l->type, val[l->arg]), y = r->s;
+
+		c = x < y ? -1 : x > y;
+		goto compare;
+	}
 
 	if (l->kind == MF_FIELD && l->type == MARKER_TYPE_STRING) {
 		const char *s = (const char *)(uintptr_t)val[l->arg];
@@ -747,6 +778,7 @@ static int eval_cmp(const struct marker__filter_prog *p, const struct marker__fi
 		return n->op == MF_EQ ? eq : !eq;
 	}
 	c = num_cmp(opnd_num(l, val), opnd_num(r, val));
+compare:
 	switch (n->op) {
 	case MF_EQ:
 		return c == 0;

@@ -63,6 +63,7 @@ struct marker__filter_opnd {
 struct marker__filter_node {
 	uint8_t op;        /* MF_AND, MF_OR, MF_NOT, MF_TRUTH, MF_EQ ... MF_GE */
 	uint8_t a, b;      /* children of AND, OR (a, b) and NOT (a) */
+	uint8_t fast;      /* bound: an integer field of at most 63 bits against an integer */
 	uint16_t column;   /* of the operator or the operand, for messages */
 	struct marker__filter_opnd l, r; /* comparisons; MF_TRUTH uses l */
 };

@@ -165,6 +165,13 @@ int marker__tr_filter_add(struct tr_session *s, const char *glob, const char *fi
 			return c.rc ? -EINVAL : rc;
 		}
 	}
+	/*
+	 * No marker name holds a '/': such a glob (the control channel's
+	 * "is a recording running?" probe) changes nothing, and must not make
+	 * every marker bind its filters again.
+	 */
+	if (!filter && strchr(glob, '/'))
+		return 0;
 	if (!t) {
 		if (!filter)
 			return 0; /* no filter yet: nothing to keep */
@@ -244,13 +251,17 @@ int marker__tr_glob_count(const char *glob)
 void marker__tr_filter_remove(struct tr_session *s, const char *glob)
 {
 	struct tr_filters *t = s->filters;
+	int changed = 0;
 
 	if (!t)
 		return;
 	for (unsigned i = 0; i < t->nspec; i++)
-		if (!strcmp(t->spec[i]->glob, glob))
+		if (!strcmp(t->spec[i]->glob, glob) && !t->spec[i]->dead) {
 			__atomic_store_n(&t->spec[i]->dead, 1, __ATOMIC_RELEASE);
-	__atomic_store_n(&t->gen, t->gen + 1, __ATOMIC_RELEASE);
+			changed = 1;
+		}
+	if (changed) /* else the bindings stay good */
+		__atomic_store_n(&t->gen, t->gen + 1, __ATOMIC_RELEASE);
 }
 
 void marker__tr_filter_free(struct tr_session *s)
