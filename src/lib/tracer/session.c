@@ -198,7 +198,7 @@ int marker_tracer_start(const struct marker_tracer_options *opts)
 	n = parse_default(o.nsubbufs, TR_DEFAULT_NSUBBUFS);
 	/* Bounded: a request for 10^6 sub-buffers would take gigabytes and seconds. */
 	if (sb < 4096 || sb > MARKER_TRACER_MAX_SUBBUF_SIZE || (sb & (sb - 1)) || n < 2 ||
-	    n > MARKER_TRACER_MAX_NSUBBUFS || sb * n > MARKER_TRACER_MAX_BUFFER_SIZE)
+	    n > MARKER_TRACER_MAX_NSUBBUFS || (uint64_t)sb * n > MARKER_TRACER_MAX_BUFFER_SIZE)
 		return -EINVAL;
 	{
 		struct sysinfo si;
