@@ -156,7 +156,7 @@ rec() {
 }
 ntraces() { find "$W/$1" -mindepth 1 -maxdepth 1 -type d | wc -l; }
 
-echo "1..22"
+echo "1..23"
 
 rec seq sh -c "'$P' emit 100; '$P' emit 200; '$P' emit 300"
 ok $? "record -- sh -c 'a; b; c': status 0"
@@ -324,4 +324,37 @@ SVC=${MARKERS_BUILD:?}/examples/service
 	[ "$(babeltrace2 "$W/svc" | grep -c ' request_done: ')" = 600 ] &&
 	[ "$("$M" view "$W/svc" | awk '$4 == "worker_start" {print $3}' | cut -d/ -f1 | sort -u | wc -l)" = 3 ]
 ok $? "service -w 3: the master and its 3 workers, 600 requests served and recorded"
+# Attack: kill -9 a random process of a busy tree at a random moment, several times.
+# Every trace must read whole (view and babeltrace2 agree, no warning but of losses), and each
+# process's events be a run i=0,1,2... with no hole (what it committed before it died).
+bad=0
+for k in $(seq 1 $((2 * ${MARKERS_TEST_SCALE:-1}))); do
+	rm -rf "$W/atk" "$W/atk.log"
+	PT_LOG=$W/atk.log "$M" record -q -o "$W/atk" -- "$P" fork 3 100000 >/dev/null 2>&1 &
+	rpid=$!
+	sleep 0.$((RANDOM % 4 + 1))
+	victim=$(pgrep -P "$(pgrep -P $rpid | head -1)" 2>/dev/null | shuf -n 1)
+	[ -n "$victim" ] && kill -9 "$victim" 2>/dev/null
+	wait $rpid 2>/dev/null
+	"$M" view "$W/atk" >"$W/atk.view" 2>"$W/atk.err" && babeltrace2 "$W/atk" 2>"$W/atk.bt.err" | grep -c ' pt_ev: ' >"$W/atk.bt" &&
+		! grep -E '^(WARNING|ERROR)' "$W/atk.bt.err" | grep -qv 'discarded.* events between' &&
+		[ ! -s "$W/atk.err" ] &&
+		[ "$(cat "$W/atk.bt")" = "$(grep -c ' pt_ev ' "$W/atk.view")" ] &&
+		python3 - "$W/atk.view" <<'EOF' || { bad=$((bad + 1)); echo "# attack $k: victim ${victim:-none}: $(head -c 200 "$W/atk.err" "$W/atk.bt.err")"; }
+import collections, re, sys
+seen = collections.defaultdict(list)
+lost = collections.Counter()
+for line in open(sys.argv[1]):
+    m = re.match(r"^\S+ cpu\d+ (\d+)/\S+ pt_ev i=(-?\d+) pid=(\d+)$", line.rstrip("\n"))
+    if m:
+        seen[int(m.group(1))].append(int(m.group(2)))
+    elif "***" in line:
+        lost[int(line.split()[2])] += 1
+for p, v in seen.items():
+    v = [i for i in v if i >= 0]
+    if not lost[p]:  # with losses the run has counted holes
+        assert v == list(range(len(v))), "a hole in process %d" % p
+EOF
+done
+ok $bad "kill -9 of a random process of a busy tree, $((2 * ${MARKERS_TEST_SCALE:-1})) times: every trace whole, no hole"
 exit $((fails > 0))
