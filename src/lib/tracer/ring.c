@@ -80,9 +80,10 @@ static size_t put_str(char *dst, const char *src, size_t cap)
  * with a CAS of (hash, id); if another thread claimed it first with the same
  * hash and the same (name, types), as its declaration says, the winner's id
  * is the event's and the fresh id is never declared (a gap).  A hash is not
- * an identity: a different pair with the same hash probes on.  The winner writes the declaration record, then publishes its
- * offset: until then the id is not usable by others (they drop the event,
- * counted), so that no committed event can precede its declaration.
+ * an identity: a different pair with the same hash probes on.  The winner
+ * writes the declaration record, then publishes its offset: until then the
+ * id is not usable by others (they drop the event, counted), so that no
+ * committed event can precede its declaration.
  * Returns the id, or -1: table full, or declaration not yet published.
  */
 static long event_id(struct tr_session *s, const struct marker *m)
