@@ -151,7 +151,7 @@ int warn_unfinished(const struct tr_trace *t, const char *cmd)
 		else
 			fprintf(stderr,
 				"%s %s: %s (pid %" PRId64 ") died and its trace was not finished: "
-				"its end and its lost events are unknown (%s record --recover %s "
+				"its end and its lost events are unknown (%s recover %s "
 				"writes out what its buffers hold)\n",
 				cli_progname, cmd, pi->name, pi->pid, cli_progname, pi->dir);
 	}
