@@ -15,12 +15,13 @@ LTTNG_LIBS := -llttng-ust -ldl
 BENCH_KINDS := none flag sdt sdtsem lttng generic immediate jump
 STARTUP_KINDS := none ours sdt lttng
 BENCH_BINS := $(BB)/off $(BB)/off-lttng $(BB)/on $(BB)/on-lttng $(BB)/filter $(BB)/switch $(BB)/startup $(patsubst %,$(BB)/startup-%,$(STARTUP_KINDS)) \
-	$(BB)/relay-emit
+	$(BB)/relay-emit $(patsubst %,$(BB)/rss-%,$(RSS_KINDS))
 
 bench:
 	./scripts/deps.sh base bench
 	$(MAKE) --no-print-directory bench-bins
-	./bench/run.sh $(BB)
+	$(MAKE) --no-print-directory bench-real || echo "bench: the real-program rows cannot be built (see above): n/a"
+	MARKERS_STAGE=$(STAGE) ./bench/run.sh $(BB)
 
 bench-bins: $(B)/.staged
 	$(MAKE) --no-print-directory $(BENCH_BINS)
@@ -79,3 +80,36 @@ $(BB)/startup: bench/startup.c bench/bench_util.h
 $(BB)/relay-emit: bench/relay_emit.c bench/bench_util.h $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -o $@ $< $(BENCH_LIBS)
+
+# Resident memory: uninstrumented, ours, LTTng-UST (bench/rss.c).
+RSS_KINDS := none ours lttng
+$(BB)/rss-%: bench/rss.c bench/bench_tp.h $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -DKIND_$* -o $@ $(filter %.c,$^) -lpthread \
+		$(if $(filter ours,$*),$(BENCH_LIBS)) $(if $(filter lttng,$*),$(BB)/bench_tp.o $(LTTNG_LIBS))
+$(BB)/rss-lttng: $(BB)/bench_tp.o
+
+# A real program's hottest loops (bench/real/): lz4 from Debian's sources,
+# fetched at bench time (never kept in our tree), patched by lz4.sed with one
+# site per decoded sequence and one per encoded match, built once per kind.
+REAL_KINDS := none markers sdt flag
+REAL := $(BB)/real
+
+bench-real: $(patsubst %,$(REAL)/lz4-%,$(REAL_KINDS))
+
+$(REAL)/lz4/lib/lz4.c:
+	./bench/real/fetch.sh lz4 $(REAL)/lz4
+
+# Exactly three sites, or the upstream text moved under the patch: stop.
+$(REAL)/lz4-sites.c: $(REAL)/lz4/lib/lz4.c bench/real/lz4.sed
+	sed -f bench/real/lz4.sed $< >$@.tmp
+	@test "$$(grep -c REAL_SITE $@.tmp)" = 3 || { echo "lz4.sed: expected 3 sites in $<"; exit 1; }
+	mv $@.tmp $@
+
+# -O3 as lz4's own build; the sites header ahead of the program's text.
+$(REAL)/lz4-%: bench/real/lz4_driver.c $(REAL)/lz4-sites.c bench/real/real_sites.h $(B)/.staged
+	$(CC) -std=gnu11 -O3 -g -DKIND_$* -I$(REAL)/lz4/lib $(shell $(BENCH_PKG) --cflags markers) \
+		-include bench/real/real_sites.h -o $@ bench/real/lz4_driver.c $(REAL)/lz4-sites.c \
+		$(if $(filter markers,$*),$(BENCH_LIBS))
+
+.PHONY: bench-real

@@ -294,6 +294,70 @@ def main():
                                                   ms("extra_ns"), ms("cpu_ns"), ms("cpu_extra_ns")))
     p("")
 
+    # ---- a real program ----
+    p("## Off in a real program: lz4's per-sequence loops")
+    p("")
+    p("lz4 as Debian ships it (`apt-get source lz4`, fetched and patched at bench time by")
+    p("bench/real/lz4.sed, never kept in our tree), -O3, with one site per decoded")
+    p("sequence (both decode loops, at the token) and one per encoded match, each")
+    p("passing one value, all off.  4 MiB of generated text.  Instructions of")
+    p("LZ4_compress_default / LZ4_decompress_safe (callgrind, inclusive) and the median")
+    p("thread-CPU ns per input byte over the rounds, each against the uninstrumented build.")
+    p("")
+    p("| direction | instrumentation | instructions | added | ns/byte | time ratio |")
+    p("|---|---|---|---|---|---|")
+    real_kinds = (("none", "uninstrumented"), ("markers", "ours: `trace_mark` (jump site)"),
+                  ("sdt", "SDT `sys/sdt.h`"), ("flag", "plain global flag + call"))
+    for d in ("compress", "decompress"):
+        for k, label in real_kinds:
+            n = "real.lz4.%s.%s" % (d, k)
+            ir = num(r, n, "ir")
+            p("| %s | %s | %s | %s | %s | %s |" % (
+                d, label, NA if ir is None else "{:,}".format(int(ir)),
+                "" if k == "none" else f(num(r, n, "ir_added_pct"), "%+.2f", " %"),
+                f(num(r, n, "ns_per_byte"), "%.3f"),
+                "" if k == "none" else f(num(r, n, "ratio_vs_baseline"), "%.3f")))
+    p("")
+
+    # ---- memory ----
+    p("## Resident memory a process carries")
+    p("")
+    p("bench/rss.c: two threads fire 10^6 events each (or pass 10^6 sites while off),")
+    p("then VmRSS of /proc/self/status, split as the kernel counts it (KiB).  Recording:")
+    p("`MARKERS_RECORD='*'`, default buffers (2 MiB per CPU, in /dev/shm: the shmem")
+    p("column).  LTTng-UST idle: no session daemon.")
+    p("")
+    p("| process | RSS | added | anonymous | file | shmem |")
+    p("|---|---|---|---|---|---|")
+    base_rss = num(r, "rss.none.idle", "rss_kb")
+    for n, label in (("rss.none.idle", "uninstrumented"), ("rss.ours.idle", "ours, idle"),
+                     ("rss.ours.recording", "ours, recording"),
+                     ("rss.lttng.idle", "LTTng-UST 2.13, idle")):
+        v = num(r, n, "rss_kb")
+        p("| %s | %s | %s | %s | %s | %s |" % (
+            label, f(v, "%.0f"), "" if n == "rss.none.idle" else f(
+                None if v is None or base_rss is None else v - base_rss, "%+.0f"),
+            f(num(r, n, "anon_kb"), "%.0f"), f(num(r, n, "file_kb"), "%.0f"),
+            f(num(r, n, "shmem_kb"), "%.0f")))
+    p("")
+
+    # ---- export ----
+    p("## `markers export` of a recording")
+    p("")
+    p("The recording of the memory row; best of 3 runs.  ns per event: CPU time (user +")
+    p("system, one thread).")
+    p("")
+    p("| format | ns/event | wall s | output MiB | trace MiB | peak RSS KiB | vs JSON |")
+    p("|---|---|---|---|---|---|---|")
+    for k, label in (("chrome", "Chrome JSON"), ("perfetto", "Perfetto protobuf")):
+        n = "export." + k
+        p("| %s | %s | %s | %s | %s | %s | %s |" % (
+            label, f(num(r, n, "ns_per_op"), "%.0f"), f(num(r, n, "wall_seconds")),
+            f(num(r, n, "out_mb"), "%.1f"), f(num(r, n, "trace_mb"), "%.1f"),
+            f(num(r, n, "peak_rss_kb"), "%.0f"),
+            "" if k == "chrome" else f(num(r, n, "ratio_vs_baseline"), "%.2f")))
+    p("")
+
     # ---- targets ----
     p("## Targets")
     p("")
@@ -348,6 +412,26 @@ def main():
     ok = None if rec is None else (e == rec + dis)
     p("| tiny buffers: emitted = recorded + discarded | %s | %s |" % (
         NA if rec is None else "%d = %d + %d" % (e, rec, dis), verdict(ok)))
+    for d in ("compress", "decompress"):
+        m, sd, fl = (num(r, "real.lz4.%s.%s" % (d, k), "ir_added_pct") for k in ("markers", "sdt", "flag"))
+        best = None if sd is None or fl is None else min(sd, fl)
+        p("| lz4 %s, off: instructions added <= the best of SDT and a flag | %s vs %s %% | %s |" % (
+            d, f(m, "%+.2f"), f(best, "%+.2f"), verdict(None if m is None or best is None else m <= best)))
+    ri, rr, li = (num(r, n, "rss_kb") for n in ("rss.ours.idle", "rss.ours.recording", "rss.lttng.idle"))
+    ok = None if ri is None or li is None or base_rss is None else ri - base_rss <= li - base_rss
+    p("| memory idle: added RSS <= LTTng-UST's | %s vs %s KiB | %s |" % (
+        f(None if ok is None else ri - base_rss, "%+.0f"), f(None if ok is None else li - base_rss, "%+.0f"),
+        verdict(ok)))
+    shm = num(r, "rss.ours.recording", "shmem_kb")
+    ok = None if rr is None or shm is None or base_rss is None else rr - base_rss <= shm + 1024
+    p("| memory recording: added RSS <= the buffers + 1 MiB | %s KiB (buffers %s) | %s |" % (
+        f(None if ok is None else rr - base_rss, "%+.0f"), f(shm, "%.0f"), verdict(ok)))
+    pe, ce = num(r, "export.perfetto", "ns_per_op"), num(r, "export.chrome", "ns_per_op")
+    p("| Perfetto export: no slower than the JSON export | %s vs %s ns/event | %s |" % (
+        f(pe, "%.0f"), f(ce, "%.0f"), verdict(None if pe is None or ce is None else pe <= ce)))
+    pr, ts = num(r, "export.perfetto", "peak_rss_kb"), num(r, "export.perfetto", "trace_mb")
+    p("| Perfetto export streams: peak RSS below the trace's size | %s KiB vs %s MiB | %s |" % (
+        f(pr, "%.0f"), f(ts, "%.1f"), verdict(None if pr is None or ts is None else pr < ts * 1024)))
     p("")
 
     # ---- notes ----

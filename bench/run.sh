@@ -124,6 +124,18 @@ fi
 note "streaming to lttng-relayd on localhost, next to a local recording"
 "$here/relay.sh" "$bb" "$tmp" "$([ "${BENCH_QUICK:-0}" = 1 ] && echo 1 || echo 3)" | emit
 
+note "resident memory: uninstrumented, ours idle and recording, LTTng-UST idle"
+"$bb/rss-none" -n 1000000 | emit
+"$bb/rss-ours" -n 1000000 | emit
+MARKERS_RECORD='*' MARKERS_RECORD_DIR="$tmp/rss-trace" "$bb/rss-ours" -n 1000000 -t recording | emit
+LTTNG_UST_REGISTER_TIMEOUT=0 HOME=$tmp/no-lttng-home "$bb/rss-lttng" -n 1000000 | emit
+
+note "markers export of that recording: Chrome JSON and Perfetto protobuf"
+"$here/export.sh" "$tmp/rss-trace" "$tmp" | emit
+
+note "a real program off: lz4 none / markers / SDT / flag, both directions"
+"$here/real/lz4.sh" "$bb" "$tmp" "$rounds" | emit
+
 note "instructions per recorded event (callgrind, inclusive, two lengths)"
 for who in ours lttng; do
 	a=$(callgrind_cost -i "$tmp/cg-$who-10000.out" loop_$who 2>/dev/null | cut -d' ' -f1)
