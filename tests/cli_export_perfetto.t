@@ -127,6 +127,8 @@ for p in pk:
             for k in ("int_value", "uint_value", "double_value", "string_value", "pointer_value"):
                 if k in a:
                     return a[k][0]
+            if "dict_entries" in a:
+                return {fields[e["name_iid"][0]]: value(e) for e in a["dict_entries"]}
             assert False, a
         ann = {fields[a["name_iid"][0]]: value(a) for a in te.get("debug_annotations", [])}
         t = te["type"][0]
@@ -142,7 +144,7 @@ for p in pk:
         elif t == "TYPE_SLICE_BEGIN":
             u = te["track_uuid"][0]
             assert u not in begins or len(begins[u]) == len(ends.get(u, [])), "lanes never nest"
-            begins.setdefault(u, []).append((ts, names[te["name_iid"][0]]))
+            begins.setdefault(u, []).append((ts, names[te["name_iid"][0]], ann))
         elif t == "TYPE_SLICE_END":
             ends.setdefault(te["track_uuid"][0], []).append((ts, ann))
         else:
@@ -189,8 +191,11 @@ for u, bs in begins.items():
     es = ends[u]
     assert len(bs) == len(es) and tracks[u]["name"] == ["job"], (u, tracks[u])
     prev = -1
-    for (b, name), (e, a) in zip(bs, es):
+    for (b, name, ba), (e, a) in zip(bs, es):
         assert name == "job" and prev < b <= e, (prev, b, e)
+        if "--pair" in args:  # both events' fields, as dicts
+            assert ba["begin"]["id"] == a["end"]["id"] and "ptr" in a["end"], (ba, a)
+            a = a["end"]
         assert starts[a["id"]] == b and dones[a["id"]] == e, a
         prev = e
         nslices += 1
@@ -210,7 +215,7 @@ decode() {
 		! [ -s "$1.err" ]
 }
 
-echo "1..10"
+echo "1..11"
 "$M" record -q -o "$W/t" -- "$W/jobs" 500 >/dev/null 2>&1
 ok $? "record the jobs"
 "$M" export --format=perfetto "$W/t" >"$W/t.pftrace" 2>"$W/err"
@@ -224,6 +229,10 @@ ok $? "the counts said on stderr are those in the file"
 "$M" export --format=perfetto --no-pairs -o "$W/np.pftrace" "$W/t" 2>/dev/null &&
 	decode "$W/np.pftrace" && python3 "$W/check.py" "$W/np.pftrace.txt" 500 --no-pairs
 ok $? "--no-pairs and -o FILE: no slices"
+"$M" export --format=perfetto --pair job_start,job_done:id -o "$W/pair.pftrace" "$W/t" 2>"$W/err" &&
+	grep -q "pair job_start,job_done: 500 slices, 0 job_start without job_done, 0 job_done without job_start" "$W/err" &&
+	decode "$W/pair.pftrace" && python3 "$W/check.py" "$W/pair.pftrace.txt" 500 --pair
+ok $? "--pair job_start,job_done:id: a slice per pair with both events' fields"
 
 # A damaged trace: status 1, one line, and still a valid protobuf of what came
 # before (small packets, so that some come before the damage).

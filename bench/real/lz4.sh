@@ -1,14 +1,14 @@
 #!/bin/sh
 # lz4.sh BUILD_DIR TMP ROUNDS - the real-program rows: lz4's compressor and
-# decompressor, uninstrumented and with a site at each sequence three ways
-# (markers, SDT, a flag), all off.  Per direction and kind: the median
+# decompressor, uninstrumented and with a site at each sequence four ways
+# (markers, SDT, a flag, and the prototype "stub"), all off.  Per direction and kind: the median
 # thread-CPU ns per input byte over ROUNDS, and the instructions of
 # LZ4_compress_default / LZ4_decompress_safe (callgrind, inclusive), each
 # with its ratio to the uninstrumented build.  Built by `make bench-real`.
 set -u
 bb=$1 tmp=$2 rounds=$3
 real=$bb/real
-kinds="none markers sdt flag"
+kinds="none markers sdt flag stub"
 
 for k in $kinds; do
 	if [ ! -x "$real/lz4-$k" ]; then

@@ -32,7 +32,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: %s export --format=chrome|perfetto [-o FILE] [--pid PIDS] [--no-pairs] DIR\n"
-		   "       %s export --format=chrome --pair BEGIN,END[:KEY]... [-o FILE] DIR\n"
+		   "       %s export --format=chrome|perfetto --pair BEGIN,END[:KEY]... [-o FILE] DIR\n"
 		   "\n"
 		   "Convert the recording in DIR, on standard output or into FILE, to Chrome\n"
 		   "trace-event JSON (chrome://tracing, ui.perfetto.dev) or to Perfetto's own\n"
@@ -48,8 +48,8 @@ static void usage(FILE *f)
 		   "      --pair BEGIN,END[:KEY]\n"
 		   "                    instead of the guess by names, each BEGIN and its END\n"
 		   "                    (by the field KEY within a process, or by thread and\n"
-		   "                    nesting) become one complete slice on BEGIN's thread\n"
-		   "                    with both events' fields; repeatable (chrome)\n"
+		   "                    nesting) become one slice (chrome: on BEGIN's thread)\n"
+		   "                    with both events' fields; repeatable\n"
 		   "  -h, --help        this help\n",
 		   cli_progname, cli_progname);
 }
@@ -479,13 +479,19 @@ static void pair_slice(FILE *f, const struct pair_match *m, int64_t t0)
 	fprintf(f, "}}}");
 }
 
-/* The --pair options: each a spec and its matcher. */
-#define MAX_PAIRS 8
-struct pair_opts {
-	struct pair_spec spec[MAX_PAIRS];
-	struct pair_matcher *pm[MAX_PAIRS];
-	size_t n;
-};
+void pair_opts_report(const struct pair_opts *po)
+{
+	for (size_t i = 0; i < po->n; i++) {
+		struct pair_counts c;
+
+		pair_counts(po->pm[i], &c);
+		fprintf(stderr, "%s export: pair %s,%s: %" PRIu64 " slices, %" PRIu64
+				" %s without %s, %" PRIu64 " %s without %s\n",
+			cli_progname, po->spec[i].begin, po->spec[i].end, c.matched, c.open_begins,
+			po->spec[i].begin, po->spec[i].end, c.orphan_ends, po->spec[i].end,
+			po->spec[i].begin);
+	}
+}
 
 static int export_chrome(struct tr_trace *t, FILE *f, const char *dir, int pairs_on,
 			 struct pair_opts *po)
@@ -575,16 +581,8 @@ static int export_chrome(struct tr_trace *t, FILE *f, const char *dir, int pairs
 		fprintf(stderr, "%s export: %" PRIu64 " events, %" PRIu64 " slices, %" PRIu64
 				" lost\n",
 			cli_progname, nevents, p.emitted, nlost);
-	for (size_t i = 0; i < po->n && !status; i++) {
-		struct pair_counts c;
-
-		pair_counts(po->pm[i], &c);
-		fprintf(stderr, "%s export: pair %s,%s: %" PRIu64 " slices, %" PRIu64
-				" %s without %s, %" PRIu64 " %s without %s\n",
-			cli_progname, po->spec[i].begin, po->spec[i].end, c.matched, c.open_begins,
-			po->spec[i].begin, po->spec[i].end, c.orphan_ends, po->spec[i].end,
-			po->spec[i].begin);
-	}
+	if (!status)
+		pair_opts_report(po);
 	warn_unfinished(t, "export");
 	pairs_free(&p);
 	free(tracks.v);
@@ -691,14 +689,14 @@ int cmd_export(int argc, char **argv)
 		goto out;
 	}
 	setvbuf(f, outbuf, _IOFBF, sizeof(outbuf));
-	if (po.n && (!pairs_on || !strcmp(format, "perfetto"))) {
-		fprintf(stderr, "%s export: --pair is for --format=chrome, without --no-pairs\n",
+	if (po.n && !pairs_on) {
+		fprintf(stderr, "%s export: --pair and --no-pairs contradict each other\n",
 			cli_progname);
 		status = 2;
 		goto out;
 	}
 	if (!strcmp(format, "perfetto"))
-		status = export_perfetto(t, f, pos[0], pairs_on);
+		status = export_perfetto(t, f, pos[0], pairs_on, &po);
 	else
 		status = export_chrome(t, f, pos[0], pairs_on, &po);
 	if ((fflush(f) || ferror(f) || (output && fclose(f))) && !status) {

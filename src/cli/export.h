@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "pairs.h"
 #include "trace_reader.h"
 
 /*
@@ -45,11 +46,24 @@ int pair_start(struct pairs *p, const struct tr_event *ev, size_t prefix);
  */
 int pair_end(struct pairs *p, const struct tr_event *ev, size_t prefix, struct slice_start *start);
 
+/* The --pair options: each a spec and its matcher. */
+#define MAX_PAIRS 8
+struct pair_opts {
+	struct pair_spec spec[MAX_PAIRS];
+	struct pair_matcher *pm[MAX_PAIRS];
+	size_t n;
+};
+
+/* One line per --pair on stderr: slices made, BEGINs and ENDs left unmatched. */
+void pair_opts_report(const struct pair_opts *po);
+
 /*
  * export_perfetto - write @t to @f as a Perfetto protobuf trace (a stream of
- * Trace.packet fields), with slices when @pairs_on; @dir names the trace in
+ * Trace.packet fields), with slices when @pairs_on (those of @po when it has
+ * any, else the NAME_start/NAME_done guess); @dir names the trace in
  * messages.  Returns the exit status (messages printed on stderr).
  */
-int export_perfetto(struct tr_trace *t, FILE *f, const char *dir, int pairs_on);
+int export_perfetto(struct tr_trace *t, FILE *f, const char *dir, int pairs_on,
+		    const struct pair_opts *po);
 
 #endif /* MARKERS_CLI_EXPORT_H */

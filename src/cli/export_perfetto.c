@@ -11,7 +11,8 @@
  *     context), else a track per CPU;
  *   - each event: an instant TrackEvent on its track, named after the
  *     marker, category "markers", its fields as debug annotations;
- *   - each slice (export.h's pairs): a begin and an end on a slice track
+ *   - each slice (--pair's, else export.h's guess from the names): a begin
+ *     and an end on a slice track
  *     below its process, one track per overlapping slice ("lanes", merged by
  *     name in the UI), so slices never have to nest;
  *   - lost events: an instant "lost events" event, category "lost", with
@@ -427,8 +428,11 @@ static uint64_t event_track(struct pf *pf, const struct tr_event *ev)
 	return seen < 0 ? 0 : uuid;
 }
 
-/* The fields of @ev as debug annotations, but the ids that are its track already. */
-static void annotations(struct pf *pf, const struct tr_event *ev)
+/*
+ * The fields of @ev as debug annotations (@field: TrackEvent's, or a dict's
+ * entries), but the ids that are its track already.
+ */
+static void fields(struct pf *pf, unsigned field, const struct tr_event *ev)
 {
 	for (size_t i = 0; i < ev->nfields;) {
 		const struct tr_node *n = &ev->fields[i];
@@ -438,8 +442,22 @@ static void annotations(struct pf *pf, const struct tr_event *ev)
 			i++;
 			continue;
 		}
-		i = annotation(pf, TE_DEBUG_ANNOTATIONS, ev->fields, i, ev->nfields);
+		i = annotation(pf, field, ev->fields, i, ev->nfields);
 	}
+}
+
+static void annotations(struct pf *pf, const struct tr_event *ev)
+{
+	fields(pf, TE_DEBUG_ANNOTATIONS, ev);
+}
+
+/* The fields of @ev as one annotation, a dict named @name. */
+static void annotation_dict(struct pf *pf, const char *name, const struct tr_event *ev)
+{
+	pbw_begin(&pf->w, TE_DEBUG_ANNOTATIONS);
+	pbw_uint(&pf->w, DA_NAME_IID, name_iid(pf, ID_DEBUG_ANNOTATION_NAMES, name, strlen(name)));
+	fields(pf, DA_DICT_ENTRIES, ev);
+	pbw_end(&pf->w);
 }
 
 /* The instant event of @ev on @uuid: its payload as debug annotations. */
@@ -482,23 +500,25 @@ static int lost(struct pf *pf, const struct tr_event *ev, uint64_t uuid)
 }
 
 /*
- * A slice from @start to @ev's time, named by @ev's first @prefix bytes, on
- * the first lane of that name whose last slice ended before @start.  Slices
- * come in the order of their ends, so a lane's last slice ends last.
+ * A slice of process @pid (trace @procn) from @start to @ev's time, named
+ * @name (@len bytes), on the first lane of that name whose last slice ended
+ * before @start.  Slices come in the order of their ends, so a lane's last
+ * slice ends last.  With @begin (--pair), both events' fields go with it as
+ * the dicts "begin" and "end"; else the end's fields, as they are.
  */
-static int slice(struct pf *pf, const struct tr_event *ev, size_t prefix,
-		 const struct slice_start *ss)
+static int slice(struct pf *pf, const char *name_, size_t prefix, int64_t start, int64_t pid,
+		 unsigned procn, const struct tr_event *begin, const struct tr_event *ev)
 {
 	struct pbw *w = &pf->w;
-	int64_t start = ss->ts;
-	uint64_t iid, proc = process_track(pf, ss->pid, ss->proc);
+	struct slice_start sss = {.pid = pid}, *ss = &sss;
+	uint64_t iid, proc = process_track(pf, pid, procn);
 	struct lanes *ls;
 	struct lane *l = NULL;
 	char *name;
 	int rc;
 
 	/* Interned outside a packet: goes out with the next packet, the lane's or the begin's. */
-	if (!proc || !(iid = name_iid(pf, ID_EVENT_NAMES, ev->name, prefix)))
+	if (!proc || !(iid = name_iid(pf, ID_EVENT_NAMES, name_, prefix)))
 		return -1;
 	if (iid >= pf->nlanes_names) {
 		size_t n = iid * 2;
@@ -529,7 +549,7 @@ static int slice(struct pf *pf, const struct tr_event *ev, size_t prefix,
 		l = &ls->v[ls->n++];
 		l->uuid = UUID_LANE(++pf->next_lane);
 		l->pid = ss->pid;
-		if (!(name = strndup(ev->name, prefix)))
+		if (!(name = strndup(name_, prefix)))
 			return -1;
 		rc = track(pf, l->uuid, proc, name, ss->pid, -1);
 		free(name);
@@ -543,6 +563,8 @@ static int slice(struct pf *pf, const struct tr_event *ev, size_t prefix,
 	pbw_uint(w, TE_TRACK_UUID, l->uuid);
 	pbw_uint(w, TE_CATEGORY_IIDS, CAT_MARKERS);
 	pbw_uint(w, TE_NAME_IID, iid);
+	if (begin)
+		annotation_dict(pf, "begin", begin);
 	pbw_end(w);
 	if (packet_end(pf) < 0)
 		return -1;
@@ -550,7 +572,10 @@ static int slice(struct pf *pf, const struct tr_event *ev, size_t prefix,
 	pbw_begin(w, PKT_TRACK_EVENT);
 	pbw_uint(w, TE_TYPE, TYPE_SLICE_END);
 	pbw_uint(w, TE_TRACK_UUID, l->uuid);
-	annotations(pf, ev); /* the end's fields become the slice's arguments */
+	if (begin)
+		annotation_dict(pf, "end", ev);
+	else
+		annotations(pf, ev); /* the end's fields become the slice's arguments */
 	pbw_end(w);
 	return packet_end(pf);
 }
@@ -582,7 +607,22 @@ static int start(struct pf *pf)
 	return 0;
 }
 
-int export_perfetto(struct tr_trace *t, FILE *f, const char *dir, int pairs_on)
+/* A pair of --pair: a slice named after its BEGIN (less a _start-like suffix). */
+static int pair_slice(struct pf *pf, const struct pair_match *m)
+{
+	const struct pair_event *b = m->begin;
+	struct tr_event be = {.pid = b->pid, .tid = b->tid, .cpu = b->cpu, .proc = b->proc,
+			      .ts = b->ts, .name = b->name, .fields = b->fields,
+			      .nfields = b->nfields, .ncontext = b->ncontext};
+	size_t prefix;
+
+	if (pair_role(b->name, &prefix) != PAIR_START)
+		prefix = strlen(b->name);
+	return slice(pf, b->name, prefix, b->ts, ev_pid(&be), b->proc, &be, m->end);
+}
+
+int export_perfetto(struct tr_trace *t, FILE *f, const char *dir, int pairs_on,
+		    const struct pair_opts *po)
 {
 	struct pf pf = {.f = f, .t = t};
 	struct pairs p;
@@ -613,14 +653,24 @@ int export_perfetto(struct tr_trace *t, FILE *f, const char *dir, int pairs_on)
 			goto oom;
 		if (!pairs_on)
 			continue;
-		switch (pair_role(ev.name, &prefix)) {
+		/* --pair: these pairs, and no guess from the names. */
+		for (size_t i = 0; i < po->n && rc >= 0; i++) {
+			struct pair_match m;
+
+			rc = pair_feed(po->pm[i], &ev, &m);
+			if (rc > 0 && (rc = pair_slice(&pf, &m)) == 0)
+				p.emitted++;
+		}
+		if (rc < 0)
+			goto oom;
+		switch (po->n ? PAIR_NONE : pair_role(ev.name, &prefix)) {
 		case PAIR_START:
 			rc = pair_start(&p, &ev, prefix);
 			break;
 		case PAIR_END:
 			rc = pair_end(&p, &ev, prefix, &ss);
 			if (rc > 0)
-				rc = slice(&pf, &ev, prefix, &ss);
+				rc = slice(&pf, ev.name, prefix, ss.ts, ss.pid, ss.proc, NULL, &ev);
 			break;
 		case PAIR_NONE:
 			break;
@@ -636,6 +686,7 @@ int export_perfetto(struct tr_trace *t, FILE *f, const char *dir, int pairs_on)
 		fprintf(stderr, "%s export: %" PRIu64 " events, %" PRIu64 " slices, %" PRIu64
 				" lost\n",
 			cli_progname, nevents, p.emitted, nlost);
+		pair_opts_report(po);
 	}
 	warn_unfinished(t, "export");
 	goto out;
