@@ -711,11 +711,13 @@ int cmd_record(int argc, char **argv)
 		rc = filter_check_program(&o.fs, argv[optind], "record");
 	if (rc) {
 		filter_set_free(&o.fs);
+		free(o.pids);
 		return rc;
 	}
 	rc = relay_record_dir(&o.relay, &o.dir, o.overwrite, o.pid ? NULL : argv[optind], o.pid);
 	if (rc) {
 		filter_set_free(&o.fs);
+		free(o.pids);
 		return rc;
 	}
 	if (!o.dir)
@@ -723,6 +725,7 @@ int cmd_record(int argc, char **argv)
 	if (prepare_dir(o.dir ? o.dir : defdir, !o.dir, abs, sizeof(abs), &made) ||
 	    relay_record_start(&o.relay, abs)) {
 		filter_set_free(&o.fs);
+		free(o.pids);
 		return 1;
 	}
 	if (o.pid || o.all) {
@@ -763,5 +766,6 @@ usage_error:
 	return 2;
 fail:
 	filter_set_free(&o.fs);
+	free(o.pids);
 	return 1;
 }
