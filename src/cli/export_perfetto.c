@@ -12,9 +12,9 @@
  *   - each event: an instant TrackEvent on its track, named after the
  *     marker, category "markers", its fields as debug annotations;
  *   - each slice (--pair's, else export.h's guess from the names): a begin
- *     and an end on a slice track
- *     below its process, one track per overlapping slice ("lanes", merged by
- *     name in the UI), so slices never have to nest;
+ *     and an end on a slice track below its process, one track per
+ *     overlapping slice ("lanes", merged by name in the UI), so slices never
+ *     have to nest;
  *   - lost events: an instant "lost events" event, category "lost", with
  *     the counts, where the tracer reported them.
  * Marker, slice and field names are interned (sent once, then by number).
@@ -501,16 +501,15 @@ static int lost(struct pf *pf, const struct tr_event *ev, uint64_t uuid)
 
 /*
  * A slice of process @pid (trace @procn) from @start to @ev's time, named
- * @name (@len bytes), on the first lane of that name whose last slice ended
+ * @sname (@prefix bytes), on the first lane of that name whose last slice ended
  * before @start.  Slices come in the order of their ends, so a lane's last
  * slice ends last.  With @begin (--pair), both events' fields go with it as
  * the dicts "begin" and "end"; else the end's fields, as they are.
  */
-static int slice(struct pf *pf, const char *name_, size_t prefix, int64_t start, int64_t pid,
+static int slice(struct pf *pf, const char *sname, size_t prefix, int64_t start, int64_t pid,
 		 unsigned procn, const struct tr_event *begin, const struct tr_event *ev)
 {
 	struct pbw *w = &pf->w;
-	struct slice_start sss = {.pid = pid}, *ss = &sss;
 	uint64_t iid, proc = process_track(pf, pid, procn);
 	struct lanes *ls;
 	struct lane *l = NULL;
@@ -518,7 +517,7 @@ static int slice(struct pf *pf, const char *name_, size_t prefix, int64_t start,
 	int rc;
 
 	/* Interned outside a packet: goes out with the next packet, the lane's or the begin's. */
-	if (!proc || !(iid = name_iid(pf, ID_EVENT_NAMES, name_, prefix)))
+	if (!proc || !(iid = name_iid(pf, ID_EVENT_NAMES, sname, prefix)))
 		return -1;
 	if (iid >= pf->nlanes_names) {
 		size_t n = iid * 2;
@@ -532,7 +531,7 @@ static int slice(struct pf *pf, const char *name_, size_t prefix, int64_t start,
 	}
 	ls = &pf->lanes[iid];
 	for (size_t i = 0; i < ls->n; i++)
-		if (ls->v[i].pid == ss->pid && ls->v[i].last_end < start) {
+		if (ls->v[i].pid == pid && ls->v[i].last_end < start) {
 			l = &ls->v[i];
 			break;
 		}
@@ -548,10 +547,10 @@ static int slice(struct pf *pf, const char *name_, size_t prefix, int64_t start,
 		}
 		l = &ls->v[ls->n++];
 		l->uuid = UUID_LANE(++pf->next_lane);
-		l->pid = ss->pid;
-		if (!(name = strndup(name_, prefix)))
+		l->pid = pid;
+		if (!(name = strndup(sname, prefix)))
 			return -1;
-		rc = track(pf, l->uuid, proc, name, ss->pid, -1);
+		rc = track(pf, l->uuid, proc, name, pid, -1);
 		free(name);
 		if (rc < 0)
 			return -1;
