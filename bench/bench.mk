@@ -64,6 +64,12 @@ $(BB)/sites_%.o: $(BB)/sites_%.c $(HEADERS)
 $(BB)/switch: bench/switch.c bench/bench_util.h $(patsubst %,$(BB)/sites_%.o,generic immediate jump)
 	$(CC) $(BENCH_CFLAGS) -o $@ $(filter %.c %.o,$^) $(BENCH_LIBS)
 
+# The once-a-second USDT look over the same 30,303 sites; static, for the
+# library's internal entry points.
+BENCH_BINS += $(BB)/usdt_poll
+$(BB)/usdt_poll: bench/usdt_poll.c bench/bench_util.h $(patsubst %,$(BB)/sites_%.o,generic immediate jump)
+	$(CC) $(BENCH_CFLAGS) -o $@ $(filter %.c %.o,$^) $(STAGE)/lib/libmarkers.a -lurcu-bp -lpthread -ldl
+
 .PHONY: bench bench-bins
 
 # Start and exit of a program with one instrumentation point, each way.

@@ -57,6 +57,13 @@ extern "C" {
 
 #define MARKER_MAX_ARGS 12
 
+/* Bits of struct marker::flags. */
+#define MARKER_FLAG_USDT 0x1 /* the site also is a USDT probe (a .note.stapsdt entry) */
+
+/* Bits of struct marker::state: why the site is on (any bit: on). */
+#define MARKER_STATE_PROBES 0x1 /* probes are connected: call marker_fire() */
+#define MARKER_STATE_USDT 0x2   /* a USDT tool is attached: reach the USDT probe */
+
 /*
  * One per trace_mark() in the source, in section __markers.  The first
  * fields are constant and describe the site; the last ones belong to the
@@ -69,19 +76,30 @@ struct marker {
 	uint32_t abi_version; /* MARKER_ABI_VERSION */
 	uint8_t kind;         /* MARKER_KIND_* */
 	uint8_t nargs;        /* strlen(types) */
-	uint16_t flags;       /* reserved, 0 */
+	uint16_t flags;       /* MARKER_FLAG_* */
 	const char *name;
 	const char *format;   /* printf format, checked by the compiler */
 	const char *types;    /* nargs type codes, NUL-terminated */
 	const char *file;     /* __FILE__ */
 	uint32_t line;        /* __LINE__ */
 	/*
-	 * The memory flag: 1 while the marker is on.  Generic sites test it;
-	 * the out-of-line block of immediate and jump sites tests it too, so
-	 * that such a site whose code cannot be patched still works from it.
+	 * The memory flag: non-zero while the site is on, MARKER_STATE_* say
+	 * why.  Generic sites test it; the out-of-line block of immediate and
+	 * jump sites tests it too, so that such a site whose code cannot be
+	 * patched still works from it.  A block of an object built before the
+	 * USDT bit existed calls marker_fire() for any non-zero state, which
+	 * finds no probes: harmless.
 	 */
 	volatile uint8_t state;
-	uint8_t reserved[3];
+	uint8_t reserved;     /* 0 */
+	/*
+	 * The USDT semaphore of the site's .note.stapsdt entry (flags has
+	 * MARKER_FLAG_USDT): tools that attach to the probe increment it, the
+	 * library reads it (at most once a second) and sets MARKER_STATE_USDT.
+	 * Zero in objects built before it existed, which is "no tool": the
+	 * layout and version 1 are unchanged.
+	 */
+	volatile uint16_t usdt_semaphore;
 	void *probes; /* library-private: the probe array, published with RCU */
 	void *entry;  /* library-private: the marker this site belongs to */
 } __attribute__((aligned(8)));

@@ -106,14 +106,15 @@ struct marker__probe_array *marker__entry_set_probes_locked(struct marker__entry
 			continue;
 		/*
 		 * On: the array before the state, so that a site that sees
-		 * state 1 finds probes.  Off: the state first.  marker_fire
-		 * copes with a NULL array either way.
+		 * its probes bit finds probes.  Off: the state first.
+		 * marker_fire copes with a NULL array either way.  The USDT
+		 * bit is usdt.c's.
 		 */
 		if (on) {
 			marker__rcu_publish(s->desc->probes, (void *)next);
-			__atomic_store_n(&s->desc->state, 1, __ATOMIC_RELEASE);
+			__atomic_or_fetch(&s->desc->state, MARKER_STATE_PROBES, __ATOMIC_RELEASE);
 		} else {
-			__atomic_store_n(&s->desc->state, 0, __ATOMIC_RELEASE);
+			__atomic_and_fetch(&s->desc->state, ~MARKER_STATE_PROBES, __ATOMIC_RELEASE);
 			marker__rcu_publish(s->desc->probes, NULL);
 		}
 	}

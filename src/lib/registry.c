@@ -13,6 +13,7 @@
 #include "patch.h"
 #include "rcu.h"
 #include "registry.h"
+#include "usdt.h"
 #include "warn.h"
 
 pthread_mutex_t marker__lock = PTHREAD_MUTEX_INITIALIZER;
@@ -483,9 +484,11 @@ static int object_load_locked(struct marker__object *o, struct marker_site_recor
 	free(opt);
 
 	/*
-	 * Switch on the new sites of markers that have probes, connect glob
-	 * probes to new names.  One patch batch for the whole object.
+	 * Switch on the new sites of markers that have probes or a USDT tool
+	 * attached, connect glob probes to new names.  One patch batch for
+	 * the whole object.
 	 */
+	marker__usdt_adopt_locked(o);
 	for (size_t i = 0; i < o->nsites; i++) {
 		struct marker__entry *e = o->sites[i].entry;
 
@@ -494,9 +497,12 @@ static int object_load_locked(struct marker__object *o, struct marker_site_recor
 		connect_globs_locked(e, &batch);
 		if (e->probes && o->sites[i].mode != MARKER_MODE_REFUSED) {
 			marker__rcu_publish(o->sites[i].desc->probes, (void *)e->probes);
-			__atomic_store_n(&o->sites[i].desc->state, 1, __ATOMIC_RELEASE);
+			__atomic_or_fetch(&o->sites[i].desc->state, MARKER_STATE_PROBES,
+					  __ATOMIC_RELEASE);
 			if (o->sites[i].mode == MARKER_MODE_PATCHED)
 				batch_push(&batch, &o->sites[i]);
+		} else if (o->sites[i].desc->state && o->sites[i].mode == MARKER_MODE_PATCHED) {
+			batch_push(&batch, &o->sites[i]); /* on for a USDT tool only */
 		}
 	}
 	marker__batch_flush_locked(&batch);
@@ -566,6 +572,7 @@ void marker_abi_unregister_object(struct marker *begin)
 		return;
 	}
 	*pp = o->next;
+	marker__usdt_forget_locked(o);
 	marker__patch_forget_locked(o->sites, o->nsites);
 	for (size_t i = 0; i < o->nsites; i++)
 		detach_site_locked(&o->sites[i]);

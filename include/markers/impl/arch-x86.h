@@ -55,9 +55,11 @@
 		__asm__ volatile("1:\tmovl $1, %k[marker__on]\n\t"                          \
 				 MARKER__X86_RECORD("0", MARKER__X86_DESC)                  \
 				 : [marker__on] "=r"(marker__on) : MARKER__X86_OPERAND(name)); \
-		if (__builtin_expect(marker__on, 0) &&                                      \
-		    __builtin_expect(MARKER__STATE(marker__desc_##name), 1))                \
-			MARKER__FIRE(marker__desc_##name, __VA_ARGS__);                     \
+		if (__builtin_expect(marker__on, 0)) {                                      \
+			unsigned char marker__st = MARKER__STATE(marker__desc_##name);      \
+			if (__builtin_expect(marker__st, 1))                                \
+				MARKER__BLOCK(marker__desc_##name, marker__st, name, __VA_ARGS__); \
+		}                                                                           \
 	} while (0)
 
 /*
@@ -77,9 +79,11 @@
 				     MARKER__X86_RECORD("%l[marker__taken]", MARKER__X86_DESC) \
 				     : : MARKER__X86_OPERAND(name) : : marker__taken);      \
 			if (0) {                                                            \
-			marker__taken:                                                      \
-				if (__builtin_expect(MARKER__STATE(marker__desc_##name), 1)) \
-					MARKER__FIRE(marker__desc_##name, __VA_ARGS__);     \
+			marker__taken: {                                                    \
+				unsigned char marker__st = MARKER__STATE(marker__desc_##name); \
+				if (__builtin_expect(marker__st, 1))                        \
+					MARKER__BLOCK(marker__desc_##name, marker__st, name, __VA_ARGS__); \
+			}                                                                   \
 			}                                                                   \
 		});                                                                         \
 	} while (0)

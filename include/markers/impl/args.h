@@ -38,8 +38,10 @@
 #define MARKER__CALL_0(f, x, format) f(x)
 #define MARKER__CALL_1(f, x, format, ...) f(x, __VA_ARGS__)
 
+/* MARKER__TC_(a): the type code of @a, a constant; MARKER__TC(a): with a comma. */
+#define MARKER__TC(a) MARKER__TC_(a),
 #ifndef __cplusplus
-#define MARKER__TC(a)                                                           \
+#define MARKER__TC_(a)                                                          \
 	_Generic((a),                                                           \
 		_Bool: 'B', char: ((char)-1 < 0 ? 'b' : 'B'),                   \
 		signed char: 'b', unsigned char: 'B',                           \
@@ -50,7 +52,7 @@
 		long long: 'l', unsigned long long: 'L',                        \
 		float: 'f', double: 'd', long double: 'D',                      \
 		char *: 's', const char *: 's',                                 \
-		default: (__builtin_classify_type(a) == 5 ? 'p' : '?')),
+		default: (__builtin_classify_type(a) == 5 ? 'p' : '?'))
 #else
 #include <type_traits>
 #include <cstddef>
@@ -71,7 +73,7 @@ constexpr char marker__type_code()
 	     : sizeof(T) == 8 ? (std::is_signed<T>::value ? 'l' : 'L')
 	     : '?';
 }
-#define MARKER__TC(a) marker__type_code<typename std::decay<decltype(a)>::type>(),
+#define MARKER__TC_(a) marker__type_code<typename std::decay<decltype(a)>::type>()
 #endif
 
 /* MARKER__Tn(format, a1, ..., an): the codes of a1..an; the format is carried along. */

@@ -78,10 +78,10 @@ marker__check_format(const char *fmt, ...)
 	static const char var##_types[] MARKER__SECTION("__markers_strings") = {            \
 		MARKER__TYPES(__VA_ARGS__) 0};                                              \
 	static struct marker var MARKER__SECTION("__markers") __attribute__((aligned(8), used)) = { \
-		MARKER_ABI_VERSION, kind, MARKER__NARGS(__VA_ARGS__), 0, var##_str,          \
+		MARKER_ABI_VERSION, kind, MARKER__NARGS(__VA_ARGS__), MARKER__USDT_FLAG, var##_str, \
 		var##_str + sizeof(#name), var##_types,                                     \
 		var##_str + sizeof(#name) + sizeof(MARKER__FORMAT(__VA_ARGS__)), __LINE__, 0, \
-		{0, 0, 0}, 0, 0}
+		0, 0, 0, 0}
 
 /*
  * An asm operand that names the descriptor as a bare symbol, whatever the
@@ -165,14 +165,17 @@ marker__check_format(const char *fmt, ...)
 #define MARKER__CXX_RECORD(var) do {} while (0)
 #endif
 
+#include "usdt.h"
+
 /* The generic site: a load of the memory flag and an unlikely branch. */
 #define MARKER__GENERIC(name, ...)                                                   \
 	do {                                                                         \
 		MARKER__DECLARE(marker__desc_##name, MARKER_KIND_GENERIC, name, __VA_ARGS__); \
 		MARKER__CHECK(__VA_ARGS__);                                          \
 		MARKER__CXX_RECORD(marker__desc_##name);                             \
-		if (__builtin_expect(MARKER__STATE(marker__desc_##name), 0))         \
-			MARKER__FIRE(marker__desc_##name, __VA_ARGS__);              \
+		unsigned char marker__st = MARKER__STATE(marker__desc_##name);       \
+		if (__builtin_expect(marker__st, 0))                                 \
+			MARKER__BLOCK(marker__desc_##name, marker__st, name, __VA_ARGS__); \
 	} while (0)
 
 /*

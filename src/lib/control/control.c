@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "../usdt.h"
 #include "hooks.h"
 #include "patch.h"
 #include "thread.h"
@@ -268,7 +269,7 @@ static void *listener(void *arg)
 {
 	struct pollfd pfd[MAX_CONN + 1];
 	int idx[MAX_CONN + 1];
-	long long adopt_at = now_ms() + ADOPT_DELAY_MS;
+	long long adopt_at = now_ms() + ADOPT_DELAY_MS, next_usdt = 0;
 
 	(void)arg;
 	for (;;) {
@@ -280,6 +281,17 @@ static void *listener(void *arg)
 			adopt_at = 0;
 			wait = -1;
 		}
+		/*
+		 * USDT tools attach without a word: look at their semaphores
+		 * once a second (usdt.c; nothing to do without USDT sites).
+		 */
+		if (now >= next_usdt) {
+			marker__usdt_poll();
+			next_usdt = now + 1000;
+		}
+		if (wait < 0 || next_usdt - now < wait)
+			wait = next_usdt - now;
+
 		pfd[0] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
 		for (int i = 0; i < MAX_CONN; i++) {
 			if (conns[i].fd < 0)
