@@ -26,12 +26,26 @@
 #include "patch.h"
 #include "registry.h"
 #include "usdt.h"
+#include "warn.h"
 
 /* The notes name the semaphore as descriptor + this offset (usdt.h's MARKER__USDT_SEMOFF). */
 _Static_assert(offsetof(struct marker, usdt_semaphore) == 4 * sizeof(void *) + 14,
 	       "the USDT semaphore's offset differs from the one the headers write");
 
-static size_t nusdt; /* USDT sites registered; under marker__lock, read without it */
+/*
+ * The descriptors of each object's USDT sites, in one array per object, so
+ * that the poll reads them in address order (C descriptors are contiguous
+ * in __markers) without touching the registry's site records.  Under
+ * marker__lock.
+ */
+struct usdt_object {
+	const struct marker__object *obj;
+	struct marker **descs;
+	size_t n;
+	struct usdt_object *next;
+};
+static struct usdt_object *objects;
+static size_t nusdt; /* USDT descriptors registered; under marker__lock, read without it */
 static int retry;    /* a poll ran out of memory: bring the code in line next time */
 
 static int usdt_site(const struct marker__site *s)
@@ -39,10 +53,9 @@ static int usdt_site(const struct marker__site *s)
 	return s->entry && s->mode != MARKER_MODE_REFUSED && (s->desc->flags & MARKER_FLAG_USDT);
 }
 
-/* Set @s's USDT bit from its semaphore; returns 1 if the state changed. */
-static int sync_site_locked(struct marker__site *s)
+/* Set @d's USDT bit from its semaphore; returns 1 if the state changed. */
+static int sync_desc_locked(struct marker *d)
 {
-	struct marker *d = s->desc;
 	uint8_t st = __atomic_load_n(&d->state, __ATOMIC_RELAXED);
 	uint8_t want = __atomic_load_n(&d->usdt_semaphore, __ATOMIC_RELAXED) ? MARKER_STATE_USDT : 0;
 
@@ -54,20 +67,42 @@ static int sync_site_locked(struct marker__site *s)
 
 void marker__usdt_adopt_locked(struct marker__object *o)
 {
-	for (size_t i = 0; i < o->nsites; i++) {
-		if (!(o->sites[i].desc->flags & MARKER_FLAG_USDT))
-			continue;
-		__atomic_add_fetch(&nusdt, 1, __ATOMIC_RELAXED);
-		if (usdt_site(&o->sites[i]))
-			sync_site_locked(&o->sites[i]);
+	struct usdt_object *u = calloc(1, sizeof(*u));
+	size_t n = 0;
+
+	for (size_t i = 0; i < o->nsites; i++)
+		n += usdt_site(&o->sites[i]);
+	if (!u || !n || !(u->descs = malloc(n * sizeof(*u->descs)))) {
+		if (n)
+			marker__warn("out of memory: USDT tools cannot switch on the markers of %s",
+				     o->path ? o->path : "an object");
+		free(u);
+		return;
 	}
+	u->obj = o;
+	for (size_t i = 0; i < o->nsites; i++)
+		if (usdt_site(&o->sites[i])) {
+			u->descs[u->n++] = o->sites[i].desc;
+			sync_desc_locked(o->sites[i].desc);
+		}
+	u->next = objects;
+	objects = u;
+	__atomic_add_fetch(&nusdt, u->n, __ATOMIC_RELAXED);
 }
 
 void marker__usdt_forget_locked(struct marker__object *o)
 {
-	for (size_t i = 0; i < o->nsites; i++)
-		if (o->sites[i].desc->flags & MARKER_FLAG_USDT)
-			__atomic_sub_fetch(&nusdt, 1, __ATOMIC_RELAXED);
+	for (struct usdt_object **pp = &objects; *pp; pp = &(*pp)->next) {
+		struct usdt_object *u = *pp;
+
+		if (u->obj != o)
+			continue;
+		*pp = u->next;
+		__atomic_sub_fetch(&nusdt, u->n, __ATOMIC_RELAXED);
+		free(u->descs);
+		free(u);
+		return;
+	}
 }
 
 int marker__usdt_wanted(void)
@@ -84,10 +119,9 @@ int marker__usdt_poll(void)
 	if (!marker__usdt_wanted())
 		return 0;
 	marker__lock_acquire();
-	for (struct marker__object *o = marker__objects; o; o = o->next)
-		for (size_t i = 0; i < o->nsites; i++)
-			if (usdt_site(&o->sites[i]))
-				changed += sync_site_locked(&o->sites[i]);
+	for (struct usdt_object *u = objects; u; u = u->next)
+		for (size_t i = 0; i < u->n; i++)
+			changed += sync_desc_locked(u->descs[i]);
 	if (!changed && !retry)
 		goto out;
 	retry = 0;

@@ -207,7 +207,7 @@ marker__usdt_val(T)
 	"994:\t.balign 4\n\t"                                                               \
 	".popsection\n\t"                                                                   \
 	".ifndef marker__usdt_probes\n\t"                                                   \
-	".pushsection .probes,\"awRG\",@progbits,marker__usdt_probes,comdat\n\t"           \
+	".pushsection .probes,\"awRG\",\"progbits\",marker__usdt_probes,comdat\n\t"           \
 	".weak marker__usdt_probes\n\t"                                                    \
 	".hidden marker__usdt_probes\n"                                                    \
 	"marker__usdt_probes:\t.space 2\n\t"                                               \
