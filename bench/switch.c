@@ -12,13 +12,20 @@
  * for 100 and 10,000, and their unregister counterparts.  When they return,
  * the change is visible to every thread (that is their contract); the
  * benchmark also checks that the busy thread's probe hits start and stop.
+ *
+ * Beside them, in the same run: one membarrier(SYNC_CORE), the unit the
+ * patching protocol is made of (rows switch.membarrier and ratio_vs_membarrier),
+ * and the immediate and jump rows again with 100 more threads, idle, in the
+ * process (rows switch.KIND.N.t100.*).
  */
 #define _GNU_SOURCE
+#include <linux/membarrier.h>
 #include <markers.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "bench_util.h"
 
@@ -39,6 +46,8 @@ static unsigned long hits;
 static void (*volatile busy_fire)(int);
 static volatile int busy_stop;
 static unsigned long busy_loops;
+static double membarrier_ns; /* median of one SYNC_CORE membarrier, this run */
+static const char *tag = ""; /* ".t100" with the idle threads */
 
 static void probe(const struct marker *m, void *priv, const char *fmt, va_list *args)
 {
@@ -126,13 +135,77 @@ static void measure(const struct kind *k, const char *what, int nmarkers, int ro
 		seen_off &= wait_hits(0);
 	}
 	struct bench_stats s_on = bench_stats(on, rounds), s_off = bench_stats(off, rounds);
-	printf("name=switch.%s.%d.on ns_per_op=%.0f ns_iqr=%.0f mode=%s seen=%s%s%s\n", k->name,
-	       nmarkers, s_on.median, s_on.q3 - s_on.q1, q.mode, seen_on ? "yes" : "no",
-	       q.reason ? " reason=" : "", q.reason ? q.reason : "");
-	printf("name=switch.%s.%d.off ns_per_op=%.0f ns_iqr=%.0f seen=%s\n", k->name, nmarkers,
-	       s_off.median, s_off.q3 - s_off.q1, seen_off ? "yes" : "no");
+	printf("name=switch.%s.%d%s.on ns_per_op=%.0f ns_iqr=%.0f ratio_vs_membarrier=%.2f mode=%s "
+	       "seen=%s%s%s\n",
+	       k->name, nmarkers, tag, s_on.median, s_on.q3 - s_on.q1, s_on.median / membarrier_ns,
+	       q.mode, seen_on ? "yes" : "no", q.reason ? " reason=" : "", q.reason ? q.reason : "");
+	printf("name=switch.%s.%d%s.off ns_per_op=%.0f ns_iqr=%.0f ratio_vs_membarrier=%.2f "
+	       "seen=%s\n",
+	       k->name, nmarkers, tag, s_off.median, s_off.q3 - s_off.q1,
+	       s_off.median / membarrier_ns, seen_off ? "yes" : "no");
 	free(on);
 	free(off);
+}
+
+/* One membarrier(SYNC_CORE) round trip, median of @n, with the busy thread running. */
+static double time_membarrier(int n)
+{
+	double *v = calloc(n, sizeof(double));
+	struct bench_stats st;
+
+	syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0);
+	for (int i = 0; i < n; i++) {
+		uint64_t t0 = bench_now_ns();
+
+		if (syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0) < 0) {
+			free(v);
+			return -1;
+		}
+		v[i] = (double)(bench_now_ns() - t0);
+	}
+	st = bench_stats(v, n);
+	free(v);
+	return st.median;
+}
+
+static void *idle(void *arg)
+{
+	for (;;)
+		pause();
+	return arg;
+}
+
+/* Each kind with its busy thread: @all also 100 markers and the generic kind. */
+static void run_kinds(const char *only, int rounds, int all)
+{
+	for (unsigned i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		const struct kind *k = &kinds[i];
+		pthread_t tid;
+
+		if ((only && strcmp(only, k->name) != 0) || (!all && k->fire == sw_generic_fire))
+			continue;
+		busy_stop = 0;
+		busy_loops = 0;
+		busy_fire = k->fire;
+		pthread_create(&tid, NULL, busy, NULL);
+		/*
+		 * Start when the busy thread runs its loop: a thread being
+		 * created runs with every signal blocked for a moment, and the
+		 * patcher rightly declines to patch while one blocks SIGTRAP.
+		 */
+		while (__atomic_load_n(&busy_loops, __ATOMIC_RELAXED) < 2)
+			;
+		if (k->fire != sw_generic_fire && !membarrier_ns) {
+			membarrier_ns = time_membarrier(1001);
+			printf("name=switch.membarrier ns_per_op=%.0f\n", membarrier_ns);
+		}
+		measure(k, "one", 1, rounds * 2);
+		if (all)
+			measure(k, "b", 100, rounds);
+		measure(k, "c", 10000, rounds);
+		busy_stop = 1;
+		pthread_join(tid, NULL);
+	}
 }
 
 int main(int argc, char **argv)
@@ -149,28 +222,16 @@ int main(int argc, char **argv)
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	bench_pin(0);
-	for (unsigned i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		const struct kind *k = &kinds[i];
-		pthread_t tid;
+	run_kinds(only, rounds, 1);
+	/* 100 idle threads more: what a thread costs a switch. */
+	for (int i = 0; i < 100; i++) {
+		pthread_t th;
 
-		if (only && strcmp(only, k->name) != 0)
-			continue;
-		busy_stop = 0;
-		busy_loops = 0;
-		busy_fire = k->fire;
-		pthread_create(&tid, NULL, busy, NULL);
-		/*
-		 * Start when the busy thread runs its loop: a thread being
-		 * created runs with every signal blocked for a moment, and the
-		 * patcher rightly declines to patch while one blocks SIGTRAP.
-		 */
-		while (__atomic_load_n(&busy_loops, __ATOMIC_RELAXED) < 2)
-			;
-		measure(k, "one", 1, rounds * 2);
-		measure(k, "b", 100, rounds);
-		measure(k, "c", 10000, rounds);
-		busy_stop = 1;
-		pthread_join(tid, NULL);
+		if (pthread_create(&th, NULL, idle, NULL) == 0)
+			pthread_detach(th);
 	}
+	usleep(100000); /* every one of them out of its start-up */
+	tag = ".t100";
+	run_kinds(only, rounds, 0);
 	return 0;
 }

@@ -305,7 +305,7 @@ int marker_probe_register_glob(const char *glob, marker_probe_func *probe, void 
 	g->next = marker__globs;
 	marker__globs = g;
 	op.g = g;
-	marker__entry_foreach_locked(glob_connect, &op);
+	marker__entry_foreach_glob_locked(g, glob_connect, &op);
 	if (marker__batch_flush_locked(&op.batch) && !op.err)
 		op.err = -EAGAIN;
 	marker__lock_release();
@@ -330,7 +330,7 @@ int marker_probe_unregister_glob(const char *glob, marker_probe_func *probe, voi
 	}
 	*pp = g->next;
 	op.g = g;
-	marker__entry_foreach_locked(glob_disconnect, &op);
+	marker__entry_foreach_glob_locked(g, glob_disconnect, &op);
 	marker__batch_flush_locked(&op.batch);
 	marker__lock_release();
 	marker__probe_array_reclaim();

@@ -24,6 +24,16 @@ struct marker__object *marker__objects;
 static struct marker__entry *buckets[NBUCKETS];
 static size_t nentries;
 
+/*
+ * Every entry sorted by name, rebuilt when entries came or went since: a
+ * glob reaches the markers of its literal prefix by a binary search instead
+ * of a walk of every entry (most of a 10,000-marker switch, in a process of
+ * 30,000 markers).
+ */
+static struct marker__entry **by_name;
+static size_t nby_name;
+static int by_name_stale = 1;
+
 void marker__lock_acquire(void)
 {
 	if (pthread_mutex_lock(&marker__lock))
@@ -72,6 +82,7 @@ struct marker__entry *marker__entry_get_locked(const char *name)
 	e->hnext = buckets[h];
 	buckets[h] = e;
 	nentries++;
+	by_name_stale = 1;
 	return e;
 }
 
@@ -93,6 +104,7 @@ void marker__entry_put_locked(struct marker__entry *e)
 		;
 	*pp = e->hnext;
 	nentries--;
+	by_name_stale = 1;
 	free(e->name);
 	free(e->format);
 	free(e);
@@ -111,6 +123,71 @@ int marker__entry_foreach_locked(marker__entry_func *fn, void *arg)
 			if (ret)
 				return ret;
 		}
+	}
+	return 0;
+}
+
+static int cmp_entry_name(const void *a, const void *b)
+{
+	return strcmp((*(struct marker__entry *const *)a)->name,
+		      (*(struct marker__entry *const *)b)->name);
+}
+
+static int collect_entry(struct marker__entry *e, void *arg)
+{
+	struct marker__entry ***p = arg;
+
+	*(*p)++ = e;
+	return 0;
+}
+
+int marker__entry_foreach_glob_locked(const struct marker__glob *g, marker__entry_func *fn,
+				      void *arg)
+{
+	size_t lo = 0, hi;
+
+	if (by_name_stale) {
+		struct marker__entry **v = malloc((nentries ? nentries : 1) * sizeof(*v)), **p = v;
+
+		if (!v) {
+			/* The slow way: every entry. */
+			for (size_t b = 0; b < NBUCKETS; b++)
+				for (struct marker__entry *e = buckets[b], *next; e; e = next) {
+					int ret;
+
+					next = e->hnext;
+					if (marker__glob_match(g, e->name) && (ret = fn(e, arg)))
+						return ret;
+				}
+			return 0;
+		}
+		marker__entry_foreach_locked(collect_entry, &p);
+		qsort(v, nentries, sizeof(*v), cmp_entry_name);
+		free(by_name);
+		by_name = v;
+		nby_name = nentries;
+		by_name_stale = 0;
+	}
+	/* The first name >= the literal prefix, then those that start with it. */
+	hi = nby_name;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strncmp(by_name[mid]->name, g->pattern, g->literal) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/*
+	 * Entries freed by @fn stay in the array until the next rebuild, which
+	 * the freeing marks due; only the current one can be freed (put).
+	 */
+	for (size_t i = lo; i < nby_name && !strncmp(by_name[i]->name, g->pattern, g->literal);
+	     i++) {
+		int ret;
+
+		if (!fnmatch(g->pattern, by_name[i]->name, 0) && (ret = fn(by_name[i], arg)))
+			return ret;
 	}
 	return 0;
 }

@@ -103,6 +103,12 @@ void marker__entry_put_locked(struct marker__entry *e); /* frees it if unused */
 typedef int marker__entry_func(struct marker__entry *e, void *arg);
 int marker__entry_foreach_locked(marker__entry_func *fn, void *arg);
 size_t marker__entry_count_locked(void);
+/*
+ * @fn for each entry whose name matches @g, in name order, until it returns
+ * non-zero (returned).  @fn may put (free) the entry it is given, no other.
+ */
+int marker__entry_foreach_glob_locked(const struct marker__glob *g, marker__entry_func *fn,
+				      void *arg);
 extern struct marker__glob *marker__globs;
 extern struct marker__object *marker__objects;
 

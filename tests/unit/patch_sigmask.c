@@ -213,6 +213,16 @@ static int run(void (*fn)(void))
 
 int main(void)
 {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	/*
+	 * A sanitizer's interceptors take pthread_sigmask(), sigprocmask() and
+	 * sigaction() first and call glibc's through dlsym(RTLD_NEXT), which
+	 * finds default symbol versions only: the library's never run there
+	 * (a blocking thread then gets the -EAGAIN path, patch_trap tests it).
+	 */
+	printf("1..0 # SKIP sanitizer interceptors call glibc's signal-mask functions directly\n");
+	return 0;
+#endif
 	plan(4);
 	RUN_OK(case_sigwait, "a sigwait() thread blocks every signal: markers fire, "
 			     "before and after it exits");

@@ -2,12 +2,12 @@
  * arch/x86_patch.c - rewriting immediate and jump sites in a running,
  * multi-threaded process: the int3 protocol on whole batches.
  *
- * A batch of sites changes in three steps, each followed by
+ * A batch of sites changes in three steps, the first two followed by
  * membarrier(SYNC_CORE), so that every thread's core has discarded any
  * stale view of the text before the next step:
  *   1. int3 over the first byte of every site;
  *   2. the remaining bytes of the new form;
- *   3. the new first byte.
+ *   3. the new first byte (no barrier: see the argument at step 3).
  * A thread that reaches a site during the batch traps; the handler (x86.c)
  * runs the new form for it.  A thread whose trap is handled after step 3
  * finds no int3 and simply runs the site again.  Text is written through
@@ -39,7 +39,10 @@
 #define RUN_MAX (64 * 1024)   /* and at most this long */
 
 static int mem_fd = -1;
-static pid_t mem_pid;	       /* the process that opened mem_fd (fork!) */
+static pid_t mem_pid;	       /* the process that opened mem_fd and the two below (fork!) */
+static int task_fd = -1;       /* /proc/self/task, kept open: read at every batch */
+static int status_fd = -1;     /* /proc/self/task/status_tid/status: the patching thread's */
+static pid_t status_tid;
 static int barrier_ok;	       /* registered for SYNC_CORE in this mm */
 
 static const char *R_BLOCKED = "a thread blocks SIGTRAP";
@@ -89,82 +92,154 @@ static int sanitizer_thread(unsigned long long blocked)
 #endif
 }
 
+/* What /proc/self/task/@tid/status says of one thread: NULL, R_BLOCKED or R_TRACED. */
+static const char *thread_state(pid_t tid)
+{
+	char path[64], buf[2048], *p;
+	unsigned long long mask;
+	const char *why = NULL;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL; /* the thread exited */
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	buf[n] = 0;
+	p = strstr(buf, "\nTracerPid:");
+	if (p && atoi(p + 11) != 0)
+		why = R_TRACED;
+	p = strstr(buf, "\nSigBlk:");
+	if (p && sscanf(p + 8, "%llx", &mask) == 1 && (mask & (1ull << (SIGTRAP - 1))) &&
+	    !sanitizer_thread(mask))
+		why = R_BLOCKED;
+	return why;
+}
+
+static int cmp_tid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /*
- * What the other threads would do with an int3 of ours: 0 (run our
+ * The threads of the last full look, and whether all were fit.  Reading
+ * every thread's status costs about 10 us a thread, at every switch; but
+ * what we look for cannot change in a thread behind our back: its mask
+ * only through a raw system call (x86_sigmask.c takes the library calls),
+ * a tracer only by attaching, which stops every thread, ours too
+ * (self_traced() at every batch).  So while the set of threads is the same
+ * and all were fit, one read of the directory is the look.  New threads
+ * are looked at (they may still be in glibc's start-up, every signal
+ * blocked), and so is everyone while anyone was unfit.
+ */
+static pid_t *known;
+static size_t nknown;
+static int known_fit;
+
+/*
+ * What the other threads would do with an int3 of ours: NULL (run our
  * handler), R_BLOCKED (SIGTRAP is blocked: the kernel kills the process),
  * or R_TRACED: a debugger (or another ptrace tracer) is attached to the
  * thread; it takes the SIGTRAP, stops the program and by default does not
  * pass the signal on, so the thread would resume inside the instruction.
  * This thread is left out: it runs no site while it patches.
  */
-static const char *other_threads(void)
+static const char *other_threads(pid_t self)
 {
-	pid_t self = (pid_t)syscall(SYS_gettid);
-	DIR *d = opendir("/proc/self/task");
+	pid_t *now = NULL;
+	size_t n = 0, cap = 0;
 	const char *why = NULL;
-	struct dirent *de;
+	char buf[4096];
+	long got;
 
-	if (!d)
+	if (task_fd < 0)
+		task_fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (task_fd < 0 || lseek(task_fd, 0, SEEK_SET) < 0)
 		return NULL; /* no /proc: the write would fail anyway */
-	while (!why && (de = readdir(d))) {
-		char path[300], buf[2048], *p;
-		unsigned long long mask;
-		ssize_t n;
-		int fd;
+	while ((got = syscall(SYS_getdents64, task_fd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < got;) {
+			struct dirent64 *de = (struct dirent64 *)(buf + off);
+			pid_t tid = (pid_t)atoi(de->d_name);
 
-		if (de->d_name[0] == '.' || atoi(de->d_name) == self)
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/status", de->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue; /* the thread exited */
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = 0;
-		p = strstr(buf, "\nTracerPid:");
-		if (p && atoi(p + 11) != 0)
-			why = R_TRACED;
-		p = strstr(buf, "\nSigBlk:");
-		if (p && sscanf(p + 8, "%llx", &mask) == 1 && (mask & (1ull << (SIGTRAP - 1))) &&
-		    !sanitizer_thread(mask))
-			why = R_BLOCKED;
+			off += de->d_reclen;
+			if (de->d_name[0] == '.' || tid == self)
+				continue;
+			if (n == cap) {
+				pid_t *p = realloc(now, (cap = cap ? 2 * cap : 64) * sizeof(*now));
+
+				if (!p) {
+					free(now);
+					return R_NOMEM;
+				}
+				now = p;
+			}
+			now[n++] = tid;
+		}
 	}
-	closedir(d);
+	qsort(now, n, sizeof(*now), cmp_tid);
+	if (known_fit && n == nknown && (!n || !memcmp(now, known, n * sizeof(*now)))) {
+		free(now);
+		return NULL;
+	}
+	for (size_t i = 0; i < n && !why; i++)
+		why = thread_state(now[i]);
+	free(known);
+	known = now;
+	nknown = n;
+	known_fit = !why;
 	return why;
 }
 
 /* Is this thread traced?  (Other threads: see other_threads().) */
-static int self_traced(void)
+static int self_traced(pid_t self)
 {
 	char buf[2048], *p;
 	ssize_t n;
-	int fd = open("/proc/thread-self/status", O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	if (status_fd >= 0 && status_tid != self) {
+		close(status_fd);
+		status_fd = -1;
+	}
+	if (status_fd < 0) {
+		snprintf(buf, sizeof(buf), "/proc/self/task/%d/status", (int)self);
+		status_fd = open(buf, O_RDONLY | O_CLOEXEC);
+		if (status_fd < 0)
+			return 0;
+		status_tid = self;
+	}
+	/* procfs makes the text anew at each read from offset 0. */
+	n = pread(status_fd, buf, sizeof(buf) - 1, 0);
 	if (n <= 0)
 		return 0;
 	buf[n] = 0;
 	p = strstr(buf, "\nTracerPid:");
 	return p && atoi(p + 11) != 0;
 }
-
 /*
  * Everything a batch needs, checked before each one.  Returns NULL, or why
  * this batch cannot patch.
  */
 static const char *ready_locked(void)
 {
+	pid_t self = (pid_t)syscall(SYS_gettid);
 	const char *why;
 
 	if (mem_fd >= 0 && mem_pid != getpid()) {
-		/* Inherited from our parent: it writes the parent's memory. */
+		/* Inherited from our parent: they are the parent's memory and threads. */
 		close(mem_fd);
 		mem_fd = -1;
+		if (task_fd >= 0)
+			close(task_fd);
+		if (status_fd >= 0)
+			close(status_fd);
+		task_fd = status_fd = -1;
+		known_fit = 0;
 	}
 	if (mem_fd < 0) {
 		mem_fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
@@ -187,7 +262,9 @@ static const char *ready_locked(void)
 	 * run; the others: look again for up to ~100 ms.
 	 */
 	marker__thread_wait_started();
-	for (useconds_t wait = 50, total = 0; (why = other_threads()); wait *= 2) {
+	if (self_traced(self))
+		return R_TRACED;
+	for (useconds_t wait = 50, total = 0; (why = other_threads(self)); wait *= 2) {
 		if (why == R_TRACED || total > 100000)
 			return why;
 		if (wait > 10000)
@@ -259,6 +336,76 @@ static int cmp_site(const void *a, const void *b)
 	uintptr_t y = (uintptr_t)(*(struct marker__site *const *)b)->addr;
 
 	return x < y ? -1 : x > y;
+}
+
+/*
+ * Sort @v by address: an LSD radix sort on the bytes in which the
+ * addresses differ (two or three for the sites of a few objects), linear
+ * where qsort's comparisons were a fifth of a 10,000-site switch.
+ */
+struct keyed {
+	uintptr_t key;
+	struct marker__site *site;
+};
+
+static void sort_sites(struct marker__site **v, size_t n)
+{
+	struct keyed *a = malloc(2 * n * sizeof(*a)), *b, *t;
+	uintptr_t diff = 0;
+
+	if (!a) {
+		qsort(v, n, sizeof(*v), cmp_site);
+		return;
+	}
+	b = a + n;
+	for (size_t i = 0; i < n; i++) {
+		a[i] = (struct keyed){(uintptr_t)v[i]->addr, v[i]};
+		diff |= a[i].key ^ a[0].key;
+	}
+	for (unsigned shift = 0; shift < 8 * sizeof(uintptr_t); shift += 8) {
+		size_t count[257] = {0};
+
+		if (!((diff >> shift) & 0xff))
+			continue;
+		for (size_t i = 0; i < n; i++)
+			count[((a[i].key >> shift) & 0xff) + 1]++;
+		for (int d = 0; d < 256; d++)
+			count[d + 1] += count[d];
+		for (size_t i = 0; i < n; i++)
+			b[count[(a[i].key >> shift) & 0xff]++] = a[i];
+		t = a, a = b, b = t;
+	}
+	for (size_t i = 0; i < n; i++)
+		v[i] = a[i].site;
+	free(a < b ? a : b);
+}
+
+/*
+ * The entry of @addr in @t, searching from *@cur on (galloping): for
+ * addresses in increasing order, a walk of the table rather than a binary
+ * search per site.  *@cur moves to where @addr is or would be.
+ */
+static struct x86_site *lookup_from(struct x86_table *t, uintptr_t addr, size_t *cur)
+{
+	size_t n = t ? t->n : 0, lo = *cur, hi = lo, step = 1;
+
+	while (hi < n && t->v[hi].addr < addr) {
+		lo = hi + 1;
+		hi += step;
+		step *= 2;
+	}
+	if (hi > n)
+		hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->v[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*cur = lo;
+	return lo < n && t->v[lo].addr == addr ? &t->v[lo] : NULL;
 }
 
 /* Never adopted (or not writable): taken, as in the file, and working from the flag. */
@@ -380,11 +527,11 @@ static void patch_batch_locked(struct marker__site **v, size_t n)
 		defer_all(v, n, R_NOMEM);
 		goto out;
 	}
-	qsort(v, n, sizeof(*v), cmp_site);
+	sort_sites(v, n);
 
 	/* Tell the handler which form each site is getting, before any int3. */
-	for (size_t i = 0; i < n; i++) {
-		struct x86_site *e = marker__x86_lookup(t, (uintptr_t)v[i]->addr);
+	for (size_t i = 0, cur = 0; i < n; i++) {
+		struct x86_site *e = lookup_from(t, (uintptr_t)v[i]->addr, &cur);
 
 		if (e)
 			__atomic_store_n(&e->want, v[i]->desc->state ? 1 : 0, __ATOMIC_RELEASE);
@@ -419,16 +566,36 @@ static void patch_batch_locked(struct marker__site **v, size_t n)
 		ed[i] = (struct edit){(uintptr_t)v[i]->addr, nw, 1, v[i]};
 	}
 	write_edits(ed, n, buf, R_HALFWAY);
-	sync_core();
+	/*
+	 * No third barrier (the 2007 protocol has one).  Why none is needed:
+	 * after barrier 2 every core has serialized since the int3 and the new
+	 * tail were written, so the old first byte is in no core's view and a
+	 * core can fetch only (int3, new tail) or, after this write, (new
+	 * first byte, new tail): the new instruction.  Fetching the int3 traps;
+	 * the handler either still sees the int3 and emulates the new form
+	 * (want is set before step 1), or sees the new byte and resumes at the
+	 * site, and the return from the signal is an IRET (rt_sigreturn
+	 * always returns through it), which serializes: the site is fetched
+	 * anew and is the new instruction.  Either way no thread can run a mix
+	 * of forms, and every thread runs the new form from barrier 1 on, so
+	 * the caller may return now.  The seed's third barrier also waited for
+	 * handlers still running for this batch: ours need nothing from the
+	 * batch after it (the table entry outlives them, see
+	 * table_publish_locked, and a later batch's want is right for them).
+	 */
+
 	/*
 	 * A site that failed half-way may keep its int3 for good: from now on
 	 * the handler sends every thread there to the out-of-line block, whose
 	 * test of the flag is then the switch.
 	 */
-	for (size_t i = 0; i < n; i++) {
-		struct x86_site *e = marker__x86_lookup(t, (uintptr_t)v[i]->addr);
+	for (size_t i = 0, cur = 0; i < n; i++) {
+		struct x86_site *e;
 
-		if (e && v[i]->mode != MARKER_MODE_PATCHED)
+		if (v[i]->mode == MARKER_MODE_PATCHED)
+			continue;
+		e = lookup_from(t, (uintptr_t)v[i]->addr, &cur);
+		if (e)
 			__atomic_store_n(&e->want, 1, __ATOMIC_RELEASE);
 	}
 	/*
@@ -541,7 +708,7 @@ static void adopt_now_locked(struct marker__site **sites, size_t n)
 	 * flag, while one adopted could not be switched on again until the
 	 * debugger leaves (a program started under gdb, then multi-threaded).
 	 */
-	why = self_traced() ? R_TRACED : ready_locked();
+	why = ready_locked();
 	if (why) {
 		/* Never adopted: taken, as in the file, and working from the flag. */
 		fallback_all(sites, n, why);
@@ -677,8 +844,6 @@ void marker__patch_adopt_deferred_locked(void)
 
 void marker__patch_adopt_deferred(void)
 {
-	if (!__atomic_load_n(&deferred, __ATOMIC_RELAXED))
-		return;
 	marker__lock_acquire();
 	marker__patch_adopt_deferred_locked();
 	marker__lock_release();
