@@ -49,7 +49,7 @@ MARKER_API int marker_probe_register(const char *name, const char *format,
  * marker_probe_unregister - disconnect a probe.  The marker goes off with
  * its last probe.  The probe may still be running on other threads when
  * this returns: see marker_synchronize_unregister().
- * Returns 0 or -ENOENT (no such registration).
+ * Returns 0, -EINVAL (NULL name or probe) or -ENOENT (no such registration).
  */
 MARKER_API int marker_probe_unregister(const char *name, marker_probe_func *probe,
 				       void *probe_private);
@@ -65,7 +65,7 @@ MARKER_API int marker_probe_unregister(const char *name, marker_probe_func *prob
 MARKER_API int marker_probe_register_glob(const char *glob, marker_probe_func *probe,
 					  void *probe_private);
 
-/* Undo marker_probe_register_glob().  Returns 0 or -ENOENT. */
+/* Undo marker_probe_register_glob().  Returns 0, -EINVAL (NULL glob or probe), -ENOENT. */
 MARKER_API int marker_probe_unregister_glob(const char *glob, marker_probe_func *probe,
 					    void *probe_private);
 
@@ -113,7 +113,8 @@ struct marker_info {
  * marker_foreach - call @cb for every marker known (loaded, or named by a
  * registered probe), in name order, with the library lock held: @cb must
  * not call the functions of this header.  Stops when @cb returns non-zero
- * and returns that value; returns 0 after the last marker, or -ENOMEM.
+ * and returns that value; returns 0 after the last marker, -EINVAL (NULL
+ * @cb), or -ENOMEM.
  */
 typedef int marker_foreach_func(const struct marker_info *info, void *arg);
 MARKER_API int marker_foreach(marker_foreach_func *cb, void *arg);

@@ -64,6 +64,8 @@ int marker_foreach(marker_foreach_func *cb, void *arg)
 	size_t n;
 	int ret = 0;
 
+	if (!cb)
+		return -EINVAL;
 	marker__init();
 	marker__lock_acquire();
 	marker__patch_adopt_deferred_locked(); /* list what the sites will stay */

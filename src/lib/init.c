@@ -45,12 +45,18 @@ void marker__warn(const char *fmt, ...)
 }
 
 /*
- * fork: the child must not inherit marker__lock, or liburcu's registry lock,
- * held by another thread of the parent; take both around fork().  Markers
- * that are on stay on in the child with the same probes.
+ * fork: the one path.  The child must not inherit a lock held by another
+ * thread of the parent: every lock of the library is taken around fork(),
+ * in the lock order (registry.h), and let go in the reverse order, each
+ * subsystem through its hooks (hooks.h).  Markers that are on stay on in
+ * the child with the same probes; the child starts its own control
+ * listener, and its own recording when the environment records a process
+ * tree.
  */
 static void before_fork(void)
 {
+	marker__control_before_fork();
+	marker__tracer_before_fork();
 	marker__lock_acquire();
 	urcu_bp_before_fork();
 }
@@ -59,6 +65,8 @@ static void after_fork_parent(void)
 {
 	urcu_bp_after_fork_parent();
 	marker__lock_release();
+	marker__tracer_after_fork_parent();
+	marker__control_after_fork_parent();
 }
 
 static void after_fork_child(void)
@@ -67,6 +75,8 @@ static void after_fork_child(void)
 	marker__patch_after_fork_child();
 	urcu_bp_after_fork_child();
 	marker__lock_release();
+	marker__tracer_after_fork_child();
+	marker__control_after_fork_child();
 }
 
 static pthread_once_t core_once = PTHREAD_ONCE_INIT;

@@ -196,7 +196,7 @@ int marker_probe_register(const char *name, const char *format, marker_probe_fun
 	if (marker__batch_flush_locked(&batch) && !err)
 		err = -EAGAIN;
 out_put:
-	marker__entry_put_locked(e);
+	marker__entry_free_if_unused_locked(e);
 out:
 	marker__lock_release();
 	marker__probe_array_retire(old);
@@ -228,13 +228,13 @@ int marker_probe_unregister(const char *name, marker_probe_func *probe, void *pr
 	int err = -ENOENT;
 
 	if (!name || !probe)
-		return -ENOENT;
+		return -EINVAL;
 	marker__lock_acquire();
 	e = marker__entry_find_locked(name);
 	if (e) {
 		err = remove_probe_locked(e, probe, probe_private, NULL, &batch, &old);
 		marker__batch_flush_locked(&batch);
-		marker__entry_put_locked(e);
+		marker__entry_free_if_unused_locked(e);
 	}
 	marker__lock_release();
 	marker__probe_array_retire(old);
@@ -274,7 +274,7 @@ static int glob_disconnect(struct marker__entry *e, void *arg)
 
 	if (remove_probe_locked(e, op->g->func, op->g->priv, op->g, &op->batch, &old) == 0) {
 		marker__probe_array_retire(old);
-		marker__entry_put_locked(e);
+		marker__entry_free_if_unused_locked(e);
 	}
 	return 0;
 }
@@ -319,7 +319,7 @@ int marker_probe_unregister_glob(const char *glob, marker_probe_func *probe, voi
 	struct marker__glob **pp, *g;
 
 	if (!glob || !probe)
-		return -ENOENT;
+		return -EINVAL;
 	marker__lock_acquire();
 	for (pp = &marker__globs; (g = *pp); pp = &g->next)
 		if (!strcmp(g->pattern, glob) && g->func == probe && g->priv == probe_private)

@@ -34,14 +34,18 @@ static struct marker__entry **by_name;
 static size_t nby_name;
 static int by_name_stale = 1;
 
+unsigned long marker__lock_owner; /* pthread_self() of the holder, 0 if none */
+
 void marker__lock_acquire(void)
 {
 	if (pthread_mutex_lock(&marker__lock))
 		abort();
+	__atomic_store_n(&marker__lock_owner, (unsigned long)pthread_self(), __ATOMIC_RELAXED);
 }
 
 void marker__lock_release(void)
 {
+	__atomic_store_n(&marker__lock_owner, 0, __ATOMIC_RELAXED);
 	if (pthread_mutex_unlock(&marker__lock))
 		abort();
 }
@@ -57,6 +61,7 @@ static unsigned hash(const char *s)
 
 struct marker__entry *marker__entry_find_locked(const char *name)
 {
+	marker__assert_locked();
 	for (struct marker__entry *e = buckets[hash(name)]; e; e = e->hnext)
 		if (!strcmp(e->name, name))
 			return e;
@@ -87,7 +92,7 @@ struct marker__entry *marker__entry_get_locked(const char *name)
 }
 
 /* An entry lives while it has sites or probes that were asked for by name. */
-void marker__entry_put_locked(struct marker__entry *e)
+void marker__entry_free_if_unused_locked(struct marker__entry *e)
 {
 	struct marker__entry **pp;
 
@@ -112,6 +117,7 @@ void marker__entry_put_locked(struct marker__entry *e)
 
 int marker__entry_foreach_locked(marker__entry_func *fn, void *arg)
 {
+	marker__assert_locked();
 	for (size_t b = 0; b < NBUCKETS; b++) {
 		struct marker__entry *e, *next;
 
@@ -225,6 +231,7 @@ size_t marker__batch_flush_locked(struct marker__batch *b)
 {
 	size_t bad = 0;
 
+	marker__assert_locked();
 	/* Sites whose adoption was put off were not in the batch: their turn now. */
 	marker__patch_adopt_deferred_locked();
 	if (b->n)
@@ -326,7 +333,7 @@ static void detach_site_locked(struct marker__site *s)
 	*pp = s->next_in_entry;
 	e->nsites--;
 	s->entry = NULL;
-	marker__entry_put_locked(e);
+	marker__entry_free_if_unused_locked(e);
 }
 
 void marker__glob_prepare(struct marker__glob *g)

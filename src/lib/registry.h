@@ -89,9 +89,42 @@ int marker__glob_match(const struct marker__glob *g, const char *name);
 /* Sets g->literal from g->pattern. */
 void marker__glob_prepare(struct marker__glob *g);
 
+/*
+ * The library's locks, in the one order they nest (take a later one while
+ * holding an earlier one, never the reverse):
+ *
+ *   1. ctl_lock (control/control.c): the listener holds it while it answers
+ *      a request, which calls the public API (and so 2 and 3);
+ *   2. tr_lock (tracer/session.c): the tracer holds it while it connects
+ *      its probe (marker_probe_register_glob: 3);
+ *   3. marker__lock (here): every registry, probe and patcher change; the
+ *      _locked functions need it held;
+ *   4. liburcu-bp's registry lock, inside urcu_bp_* calls.
+ *
+ * fork() takes all four in this order and lets them go in reverse (init.c,
+ * hooks.h), so a child never inherits one held.  marker__lock is not
+ * recursive.  The trap handler and marker_fire() take none.
+ */
 extern pthread_mutex_t marker__lock;
 void marker__lock_acquire(void);
 void marker__lock_release(void);
+
+/*
+ * marker__assert_locked() - abort() unless the calling thread holds
+ * marker__lock: at the top of _locked functions.  Compiled in unless
+ * NDEBUG; costs a thread-pointer read and a compare.
+ */
+extern unsigned long marker__lock_owner;
+#ifndef NDEBUG
+#define marker__assert_locked()                                                      \
+	do {                                                                         \
+		if (__atomic_load_n(&marker__lock_owner, __ATOMIC_RELAXED) !=        \
+		    (unsigned long)pthread_self())                                   \
+			abort();                                                     \
+	} while (0)
+#else
+#define marker__assert_locked() ((void)0)
+#endif
 
 /* Library start-up (environment, fork handlers); idempotent, thread-safe. */
 void marker__init(void);
@@ -99,7 +132,8 @@ void marker__init(void);
 /* Entries. */
 struct marker__entry *marker__entry_find_locked(const char *name);
 struct marker__entry *marker__entry_get_locked(const char *name);
-void marker__entry_put_locked(struct marker__entry *e); /* frees it if unused */
+/* Free @e if nothing keeps it: no site, no probe asked for by name. */
+void marker__entry_free_if_unused_locked(struct marker__entry *e);
 typedef int marker__entry_func(struct marker__entry *e, void *arg);
 int marker__entry_foreach_locked(marker__entry_func *fn, void *arg);
 size_t marker__entry_count_locked(void);

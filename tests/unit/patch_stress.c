@@ -13,8 +13,9 @@
  * probe counts calls whose epoch argument is the window's; each thread
  * counts the rounds it ran with that epoch.
  *
- * MARKERS_TEST_SCALE multiplies the number of windows (the long tier: 10^5
- * switches and more).
+ * MARKERS_TEST_SCALE multiplies the number of windows, and when it is
+ * above 1 there are 24 random batches per window instead of 4: the long
+ * tier (scale 100) makes 4,000 windows and 104,000 switches.
  */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -131,7 +132,8 @@ int main(void)
 {
 	pthread_t th[NTHREADS], dlt;
 	int on[NGLOBS] = {0};
-	long windows = scale(40), bad = 0, switches = 0, batches_total = 0;
+	long windows = scale(40), noise = scale(1) > 1 ? 24 : 4;
+	long bad = 0, switches = 0, batches_total = 0;
 	struct timespec t0, t1;
 	unsigned seed = 12345;
 	const char *kinds = "ijg";
@@ -165,7 +167,7 @@ int main(void)
 		}
 		__atomic_store_n(&epoch, e, __ATOMIC_RELEASE);
 		/* Random batches while the window is open. */
-		for (int k = 0; k < 4; k++) {
+		for (long k = 0; k < noise; k++) {
 			size_t g = (size_t)rand_r(&seed) % NGLOBS;
 
 			if (on[g])

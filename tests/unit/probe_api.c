@@ -114,7 +114,7 @@ int main(void)
 	struct hits h = {0}, h2 = {0}, hd = {0}, hg = {0};
 	struct find f = {.name = "test_basic"};
 
-	plan(33);
+	plan(34);
 
 	fire_basic(1, "x");
 	is_int(h.n, 0, "a marker with no probe does not fire");
@@ -197,5 +197,16 @@ int main(void)
 	ok(f.found && f.info.nsites == 0 && f.info.nprobes == 1,
 	   "after dlclose the marker has no site and keeps its probe");
 	marker_probe_unregister("dl_marker", count_probe, &h);
+	/* A NULL argument is -EINVAL everywhere. */
+	ok(marker_probe_register(NULL, NULL, count_probe, NULL) == -EINVAL &&
+		   marker_probe_register("api_one", NULL, NULL, NULL) == -EINVAL &&
+		   marker_probe_unregister(NULL, count_probe, NULL) == -EINVAL &&
+		   marker_probe_unregister("api_one", NULL, NULL) == -EINVAL &&
+		   marker_probe_register_glob(NULL, count_probe, NULL) == -EINVAL &&
+		   marker_probe_register_glob("api_*", NULL, NULL) == -EINVAL &&
+		   marker_probe_unregister_glob(NULL, count_probe, NULL) == -EINVAL &&
+		   marker_probe_unregister_glob("api_*", NULL, NULL) == -EINVAL &&
+		   marker_foreach(NULL, NULL) == -EINVAL,
+	   "NULL arguments: -EINVAL");
 	return done();
 }

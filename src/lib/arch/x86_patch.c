@@ -827,6 +827,7 @@ void marker__patch_adopt_deferred_locked(void)
 {
 	struct deferred *d = deferred, *rev = NULL, *next;
 
+	marker__assert_locked();
 	deferred = NULL;
 	/* In the order the objects loaded. */
 	for (; d; d = next) {
@@ -933,10 +934,12 @@ static void apply_ready_locked(struct marker__site **sites, size_t n)
 
 size_t marker__patch_apply_locked(struct marker__site **sites, size_t n)
 {
-	struct marker__site **all = n ? malloc(n * sizeof(*all)) : NULL;
+	struct marker__site **all;
 	const char *why;
 	size_t bad = 0;
 
+	marker__assert_locked();
+	all = n ? malloc(n * sizeof(*all)) : NULL;
 	marker__patch_adopt_deferred_locked();
 	/* The batch reorders and drops from @sites: what to count at the end. */
 	if (all)
@@ -966,6 +969,7 @@ void marker__patch_forget_locked(struct marker__site *sites, size_t n)
 	uintptr_t *gone;
 	size_t k = 0, ngone = 0;
 
+	marker__assert_locked();
 	/* Sites of this object whose adoption waits: forget them. */
 	for (struct deferred **pp = &deferred, *d; (d = *pp);) {
 		if (d->n && (uintptr_t)d->v[0] >= (uintptr_t)sites &&

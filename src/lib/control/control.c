@@ -359,18 +359,23 @@ static void start_listener(void)
 	pthread_attr_destroy(&attr);
 }
 
-static void before_fork(void)
+/* fork (init.c calls these in the library's lock order). */
+void marker__control_before_fork(void)
 {
 	pthread_mutex_lock(&ctl_lock);
 }
 
-static void after_fork_parent(void)
+void marker__control_after_fork_parent(void)
 {
 	pthread_mutex_unlock(&ctl_lock);
 }
 
-static void after_fork_child(void)
+void marker__control_after_fork_child(void)
 {
+	if (!enabled) {
+		pthread_mutex_unlock(&ctl_lock);
+		return;
+	}
 	/* The parent's connections and socket: copies we must close, never unlink. */
 	for (int i = 0; i < MAX_CONN; i++)
 		if (conns[i].fd >= 0)
@@ -396,7 +401,6 @@ void marker__control_init(void)
 	 * cannot unmap it under the listener (or under the SIGTRAP handler).
 	 */
 	enabled = 1;
-	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 	start_listener();
 }
 

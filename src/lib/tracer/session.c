@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "registry.h"
+#include "hooks.h"
 #include "thread.h"
 #include "snapshot.h"
 #include "tr_filter.h"
@@ -535,20 +536,23 @@ int marker_tracer_recover(const char *dir)
 	return err;
 }
 
-/* fork: the child must not write into its parent's buffers, nor wait for tr_lock. */
-static void before_fork(void)
+/*
+ * fork: the child must not write into its parent's buffers, nor wait for
+ * tr_lock (init.c calls these in the library's lock order).
+ */
+void marker__tracer_before_fork(void)
 {
 	lock();
 }
 
-static void after_fork_parent(void)
+void marker__tracer_after_fork_parent(void)
 {
 	unlock();
 }
 
 void marker__tracer_env_after_fork(void);
 
-static void after_fork_child(void)
+void marker__tracer_after_fork_child(void)
 {
 	marker__tr_thread_forget(); /* the child's one thread has a tid of its own */
 	if (cur) {
@@ -558,9 +562,4 @@ static void after_fork_child(void)
 	unlock();
 	/* In a recorded process tree, the child's own trace from here (tracer_env.c). */
 	marker__tracer_env_after_fork();
-}
-
-void marker__tracer_atfork(void)
-{
-	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }

@@ -31,7 +31,6 @@
 #include "tracer_int.h"
 #include "warn.h"
 
-void marker__tracer_atfork(void);
 
 /* "256k", "2M", "4096": bytes, or 0 when unset or invalid (with a warning). */
 static size_t env_size(const char *name)
@@ -255,7 +254,6 @@ void marker__tracer_init_from_env(void)
 	const char *live;
 	struct marker_tracer_options o = {.size = sizeof(o)};
 
-	marker__tracer_atfork();
 	if (!globs || !*globs)
 		return;
 	env.globs = strdup(globs);
