@@ -44,6 +44,15 @@
  * unregistered at thread exit, a new reader after urcu_bp_register()), so
  * it is read anew at every section.
  *
+ * This relies on liburcu-bp's internals (its TLS reader and urcu_bp_gp).
+ * Measured with callgrind, one marker_fire() with an empty probe: 97
+ * instructions with this read side, 149 with liburcu-bp's public inline
+ * read side (urcu_bp_read_lock() under _LGPL_SOURCE: __tls_get_addr
+ * calls), 159 with its called one.  The way out that keeps the 97 is a
+ * small RCU of our own (per-thread counters in our own initial-exec TLS,
+ * tested under TSan), which would also drop liburcu-bp's load at every
+ * process start; not done yet.
+ *
  * Initial-exec in a library that may be dlopen'ed: the 8 bytes come from
  * glibc's static TLS surplus, kept for this use (libc's own errno is
  * initial-exec); dlopen fails cleanly if the surplus is exhausted.
