@@ -181,6 +181,7 @@ int relay_record_start(struct relay_record *rr, const char *dir)
 				cli_progname, timeout);
 	}
 	fo.url = rr->where;
+	fo.punch = !rr->local; /* no local copy: what was sent needs no disk */
 	rc = relay_feed_start(&fo, dir, &rr->feed, err, sizeof(err));
 	if (rc == 0)
 		return 0;
@@ -211,10 +212,10 @@ char *relay_record_env(const struct relay_record *rr)
 	return s;
 }
 
-/* Events and lost events of the traces in @root (the feed's list). */
-static int count(const struct relay_feed *f, const char *root, uint64_t *events, uint64_t *lost)
+/* Events of the traces in @root (the feed's list), read from their packets. */
+static int count(const struct relay_feed *f, const char *root, uint64_t *events)
 {
-	*events = *lost = 0;
+	*events = 0;
 	for (size_t i = 0; i < relay_feed_ntraces(f); i++) {
 		char dir[PATH_MAX * 2], err[600];
 		struct tr_trace *t;
@@ -226,7 +227,6 @@ static int count(const struct relay_feed *f, const char *root, uint64_t *events,
 			return -1;
 		rc = tr_summarize(t, &s);
 		*events += s.events;
-		*lost += s.lost_events;
 		tr_summary_free(&s);
 		tr_close(t);
 		if (rc < 0)
@@ -235,30 +235,48 @@ static int count(const struct relay_feed *f, const char *root, uint64_t *events,
 	return 0;
 }
 
+/*
+ * The final counts of the traces in @root, from their .stats (the stream
+ * files may have holes where packets were sent: relay_feed_opts.punch).
+ */
+static int totals(const struct relay_feed *f, const char *root, uint64_t *recorded,
+		  uint64_t *discarded)
+{
+	*recorded = *discarded = 0;
+	for (size_t i = 0; i < relay_feed_ntraces(f); i++) {
+		char dir[PATH_MAX * 2];
+		struct live_stats ls;
+
+		snprintf(dir, sizeof(dir), "%s/%s", root, relay_feed_trace(f, i));
+		if (live_stats_read(dir, &ls) < 0)
+			return -1;
+		*recorded += ls.recorded;
+		*discarded += ls.discarded;
+	}
+	return 0;
+}
+
 int relay_record_finish(struct relay_record *rr, const char *dir, int quiet, int status)
 {
 	struct relay_feed_result r;
-	uint64_t events = 0, lost = 0, sent = 0, sent_lost = 0;
+	uint64_t events = 0, discarded = 0, unsent = 0;
 	char size[32], n1[32], n2[32], copy[PATH_MAX + 16];
 	int counted;
 
 	if (!rr->feed)
 		return status;
 	relay_feed_finish(rr->feed, &r);
-	counted = count(rr->feed, dir, &events, &lost) == 0;
-	if (!r.failed) {
-		sent = events;
-		sent_lost = lost;
-	} else if (counted) {
-		/* Count what the relayd got: the same traces cut where the sending stopped. */
-		snprintf(copy, sizeof(copy), "%s/.relay-sent", rr->local ? dir : rr->tmpdir);
-		if (relay_feed_copy_sent(rr->feed, copy) < 0 ||
-		    count(rr->feed, copy, &sent, &sent_lost) < 0)
+	counted = totals(rr->feed, dir, &events, &discarded) == 0;
+	if (r.failed && counted && r.packets_unsent) {
+		/* What the relayd did not get: its packets, counted in a copy of their own. */
+		snprintf(copy, sizeof(copy), "%s/.relay-unsent", rr->local ? dir : rr->tmpdir);
+		if (relay_feed_copy_unsent(rr->feed, copy) < 0 || count(rr->feed, copy, &unsent) < 0 ||
+		    unsent > events)
 			counted = 0;
 		remove_tree(copy);
 	}
 	format_size(r.bytes_sent, size, sizeof(size));
-	format_count(sent, n1, sizeof(n1));
+	format_count(events - unsent, n1, sizeof(n1));
 	if (!quiet || r.failed) {
 		if (counted)
 			fprintf(stderr,
@@ -273,8 +291,15 @@ int relay_record_finish(struct relay_record *rr, const char *dir, int quiet, int
 				cli_progname, size, (unsigned long long)r.packets_sent,
 				r.session_path, r.minor);
 	}
+	if (discarded && !rr->local && (!quiet || r.failed)) {
+		format_count(discarded, n2, sizeof(n2));
+		fprintf(stderr,
+			"%s record: relay: %s events were lost in the tracer's buffers (counted in "
+			"the trace): a bigger --buffer-size would keep them\n",
+			cli_progname, n2);
+	}
 	if (r.failed) {
-		format_count(counted ? events - sent : 0, n2, sizeof(n2));
+		format_count(unsent, n2, sizeof(n2));
 		format_size(r.bytes_unsent, size, sizeof(size));
 		fprintf(stderr,
 			"%s record: relay: LOST %s events (%s, %llu packets) that did not reach the "

@@ -27,6 +27,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -196,7 +197,7 @@ static struct feed_stream *find_stream(struct feed_trace *t, const char *name)
 }
 
 /* Step 1: every stream file of @t and its size now. */
-static void note_streams(struct feed_trace *t)
+static void note_streams(struct relay_feed *f, struct feed_trace *t)
 {
 	DIR *d = opendir(t->dir);
 	struct dirent *de;
@@ -224,7 +225,7 @@ static void note_streams(struct feed_trace *t)
 			s = &t->streams[t->nstreams];
 			memset(s, 0, sizeof(*s));
 			snprintf(s->name, sizeof(s->name), "%s", de->d_name);
-			s->fd = open(path, O_RDONLY | O_CLOEXEC);
+			s->fd = open(path, (f->o.punch ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 			if (s->fd < 0)
 				continue;
 			t->nstreams++;
@@ -250,6 +251,20 @@ static int64_t packet_at(struct feed_stream *s, uint64_t off, unsigned char hdr[
 	if (magic != PKT_MAGIC || bits % 8 || bits / 8 < PKT_HDR || bits / 8 > (1u << 31))
 		return -1;
 	return off + bits / 8 <= s->size ? (int64_t)(bits / 8) : 0;
+}
+
+/*
+ * Without a local copy, a packet the relayd has (its index was answered)
+ * needs no disk: free its blocks, but keep the header's page, which the
+ * tracer reads back when it finishes the trace.  A failure only costs space.
+ */
+static void punch(int fd, uint64_t off, uint64_t len)
+{
+	uint64_t from = (off + PKT_HDR + 4095) & ~4095ull, to = (off + len) & ~4095ull;
+
+	if (to > from)
+		(void)fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)from,
+				(off_t)(to - from));
 }
 
 static int send_packets(struct relay_feed *f, struct feed_stream *s)
@@ -289,6 +304,8 @@ static int send_packets(struct relay_feed *f, struct feed_stream *s)
 		err = relay_send_packet(f->conn, s->handle, s->net_seq, f->buf, (size_t)len, &ix);
 		if (err)
 			return fail(f, err, "sending a packet");
+		if (f->o.punch)
+			punch(s->fd, s->sent_off, (uint64_t)len);
 		s->net_seq++;
 		s->sent_off += (uint64_t)len;
 		f->r.packets_sent++;
@@ -302,7 +319,7 @@ static int feed_trace(struct relay_feed *f, struct feed_trace *t)
 	unsigned char hdr[PKT_HDR];
 	int added = 0, err;
 
-	note_streams(t);
+	note_streams(f, t);
 	if ((err = feed_metadata(f, t)))
 		return err;
 	if (!t->meta_added)
@@ -497,7 +514,7 @@ void relay_feed_finish(struct relay_feed *f, struct relay_feed_result *r)
 		struct feed_trace *t = &f->traces[i];
 		int err;
 
-		note_streams(t);
+		note_streams(f, t);
 		for (size_t k = 0; k < t->nstreams; k++) {
 			struct feed_stream *s = &t->streams[k];
 
@@ -524,16 +541,17 @@ void relay_feed_finish(struct relay_feed *f, struct relay_feed_result *r)
 	*r = f->r;
 }
 
-static int copy_prefix(int from, const char *to, uint64_t len)
+/* Bytes @from to @to of @src into the new file @path. */
+static int copy_range(int src, const char *path, uint64_t from, uint64_t to)
 {
-	int fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	loff_t in = 0;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	loff_t in = (loff_t)from;
 	int err = 0;
 
 	if (fd < 0)
 		return -errno;
-	while ((uint64_t)in < len) {
-		ssize_t n = copy_file_range(from, &in, fd, NULL, len - (uint64_t)in, 0);
+	while ((uint64_t)in < to) {
+		ssize_t n = copy_file_range(src, &in, fd, NULL, to - (uint64_t)in, 0);
 
 		if (n <= 0) {
 			err = n < 0 ? -errno : -EIO;
@@ -544,7 +562,7 @@ static int copy_prefix(int from, const char *to, uint64_t len)
 	return err;
 }
 
-int relay_feed_copy_sent(const struct relay_feed *f, const char *out)
+int relay_feed_copy_unsent(const struct relay_feed *f, const char *out)
 {
 	if (mkdir(out, 0700) < 0)
 		return -errno;
@@ -561,11 +579,13 @@ int relay_feed_copy_sent(const struct relay_feed *f, const char *out)
 		if (mfd < 0)
 			return -errno;
 		snprintf(path, sizeof(path), "%s/metadata", dir);
-		err = copy_prefix(mfd, path, (uint64_t)lseek(mfd, 0, SEEK_END));
+		err = copy_range(mfd, path, 0, (uint64_t)lseek(mfd, 0, SEEK_END));
 		close(mfd);
 		for (size_t k = 0; !err && k < t->nstreams; k++) {
-			snprintf(path, sizeof(path), "%s/%s", dir, t->streams[k].name);
-			err = copy_prefix(t->streams[k].fd, path, t->streams[k].sent_off);
+			const struct feed_stream *s = &t->streams[k];
+
+			snprintf(path, sizeof(path), "%s/%s", dir, s->name);
+			err = copy_range(s->fd, path, s->sent_off, s->size);
 		}
 		if (err)
 			return err;

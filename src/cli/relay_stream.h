@@ -26,6 +26,9 @@ struct relay_feed_opts {
 	const char *hostname;      /* NULL: this host's name */
 	unsigned live_period_ms;   /* 0: not a live session */
 	int timeout_ms;            /* per socket operation; 0: 5000 */
+	int punch;                 /* free the disk blocks of what was sent (no local copy
+				      is kept): only packet headers stay, which is all the
+				      tracer reads back (its recovery checks them) */
 };
 
 /*
@@ -53,11 +56,11 @@ struct relay_feed_result {
 void relay_feed_finish(struct relay_feed *f, struct relay_feed_result *r);
 
 /*
- * relay_feed_copy_sent - after relay_feed_finish(): a copy, in the new
- * directory @out, of the traces cut to the packets that reached the
- * relayd, to count the events there.  Returns 0 or -errno.
+ * relay_feed_copy_unsent - after relay_feed_finish(): a copy, in the new
+ * directory @out, of the traces' metadata and of the packets that did not
+ * reach the relayd, to count their events.  Returns 0 or -errno.
  */
-int relay_feed_copy_sent(const struct relay_feed *f, const char *out);
+int relay_feed_copy_unsent(const struct relay_feed *f, const char *out);
 
 /* The traces found: their paths relative to the root ("" for the root). */
 size_t relay_feed_ntraces(const struct relay_feed *f);
