@@ -86,7 +86,7 @@ bt_count() { babeltrace2 "$1" 2>"$W/bt.err" | grep -c ' r_'; }
 # wait_for TEST SECONDS
 wait_for() { for _ in $(seq $(($2 * 20))); do eval "$1" && return 0; sleep 0.05; done; return 1; }
 
-echo "1..19"
+echo "1..20"
 
 start_relayd
 ok $? "lttng-relayd $(lttng-relayd --version 2>/dev/null | head -1) listens on loopback ports $CP $DP $LP"
@@ -105,6 +105,27 @@ ok $? "the summary says what reached the relay: $(head -1 "$W/sum1")"
 "$M" record -q -o "$W/local2" --relay "$URL" --name both -- "$W/emit" 500 >/dev/null 2>"$W/sum2"
 [ $? = 0 ] && [ "$(bt_count "$W/local2")" = 1500 ] && [ "$(bt_count "$(relay_copy both)/trace")" = 1500 ]
 ok $? "-o DIR --relay: 1500 events in the local copy and in the relayd's"
+
+# 2b. IPv6: net6://[::1]:PORT:PORT to a relayd listening on ::1.
+if grep -q '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null; then
+	read -r C6 D6 L6 < <(python3 -c '
+import socket
+ss = [socket.socket(socket.AF_INET6) for _ in range(3)]
+for s in ss: s.bind(("::1", 0))
+print(*[s.getsockname()[1] for s in ss])')
+	mkdir -p "$W/home6" "$W/out6"
+	LTTNG_HOME=$W/home6 lttng-relayd -C "tcp6://[::1]:$C6" -D "tcp6://[::1]:$D6" -L "tcp6://[::1]:$L6" \
+		-o "$W/out6" >"$W/relayd6.log" 2>&1 &
+	R6=$!
+	wait_for "(exec 3<>/dev/tcp/::1/$C6) 2>/dev/null" 5
+	"$M" record -q --relay "net6://[::1]:$C6:$D6" --name six -- "$W/emit" 200 >/dev/null 2>"$W/err6b"
+	rc=$?
+	[ $rc = 0 ] && [ "$(bt_count "$(ls -d "$W/out6/$HOST"/six-* | tail -1)/trace")" = 600 ]
+	ok $? "net6://[::1]:$C6:$D6: 600 events in the copy of a relayd on IPv6 loopback"
+	{ kill $R6; wait $R6; } 2>/dev/null
+else
+	ok 0 "# SKIP no IPv6 loopback here"
+fi
 
 # 3. Usage and faults at start.
 "$M" record --relay "ftp://x" -- true 2>"$W/err3"
