@@ -86,7 +86,7 @@ bt_count() { babeltrace2 "$1" 2>"$W/bt.err" | grep -c ' r_'; }
 # wait_for TEST SECONDS
 wait_for() { for _ in $(seq $(($2 * 20))); do eval "$1" && return 0; sleep 0.05; done; return 1; }
 
-echo "1..20"
+echo "1..21"
 
 start_relayd
 ok $? "lttng-relayd $(lttng-relayd --version 2>/dev/null | head -1) listens on loopback ports $CP $DP $LP"
@@ -95,7 +95,7 @@ ok $? "lttng-relayd $(lttng-relayd --version 2>/dev/null | head -1) listens on l
 "$M" record --relay "$URL" --name plain -- "$W/emit" 3000 >"$W/out1" 2>"$W/sum1"
 ok $? "record --relay -- emit 3000: status 0"
 d=$(relay_copy plain)
-cnt=$(bt_count "$d/trace")
+cnt=$(bt_count "$d")
 [ "$cnt" = 9000 ] && [ ! -s "$W/bt.err" ]
 ok $? "babeltrace2 reads the relayd's copy ($d): $cnt of 9000 events, no warning"
 grep -q "9,000 events .* reached the relay, session $HOST/plain-.* (protocol 2\.1[1-9])" "$W/sum1"
@@ -103,8 +103,15 @@ ok $? "the summary says what reached the relay: $(head -1 "$W/sum1")"
 
 # 2. With -o, a local copy too: the same events in both.
 "$M" record -q -o "$W/local2" --relay "$URL" --name both -- "$W/emit" 500 >/dev/null 2>"$W/sum2"
-[ $? = 0 ] && [ "$(bt_count "$W/local2")" = 1500 ] && [ "$(bt_count "$(relay_copy both)/trace")" = 1500 ]
+[ $? = 0 ] && [ "$(bt_count "$W/local2")" = 1500 ] && [ "$(bt_count "$(relay_copy both)")" = 1500 ]
 ok $? "-o DIR --relay: 1500 events in the local copy and in the relayd's"
+
+# 2a. A process tree: one trace per process, each streamed to the same session.
+"$M" record -q --relay "$URL" --name tree -- sh -c '"$1" 100 >/dev/null & "$1" 200 >/dev/null; wait' sh "$W/emit" 2>"$W/err2a"
+rc=$?
+d=$(relay_copy tree)
+[ $rc = 0 ] && [ "$(ls "$d" | wc -l)" = 2 ] && [ "$(bt_count "$d")" = 900 ]
+ok $? "record --relay -- a tree of two programs: two traces in the session, 900 events ($(ls "$d" | tr '\n' ' '))"
 
 # 2b. IPv6: net6://[::1]:PORT:PORT to a relayd listening on ::1.
 if grep -q '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null; then
@@ -120,7 +127,7 @@ print(*[s.getsockname()[1] for s in ss])')
 	wait_for "(exec 3<>/dev/tcp/::1/$C6) 2>/dev/null" 5
 	"$M" record -q --relay "net6://[::1]:$C6:$D6" --name six -- "$W/emit" 200 >/dev/null 2>"$W/err6b"
 	rc=$?
-	[ $rc = 0 ] && [ "$(bt_count "$(ls -d "$W/out6/$HOST"/six-* | tail -1)/trace")" = 600 ]
+	[ $rc = 0 ] && [ "$(bt_count "$(ls -d "$W/out6/$HOST"/six-* | tail -1)")" = 600 ]
 	ok $? "net6://[::1]:$C6:$D6: 600 events in the copy of a relayd on IPv6 loopback"
 	{ kill $R6; wait $R6; } 2>/dev/null
 else
@@ -173,7 +180,7 @@ kill -TERM "$app"
 wait $REC
 rc=$?
 wait_for "! kill -0 $BT 2>/dev/null" 10 || kill $BT
-cnt=$(bt_count "$(relay_copy livetest)/trace")
+cnt=$(bt_count "$(relay_copy livetest)")
 [ $rc = 7 ] && [ "$cnt" = $(( $(cat "$W/out7") * 3 )) ]
 ok $? "the live session's copy has every event ($cnt), and record passes the program's status ($rc)"
 
@@ -185,7 +192,7 @@ wait_for "[ -e '$W/started9' ]" 10
 rc=$?
 kill -TERM $APP; wait $APP
 rec=$(sed -n 's/^recorded \([0-9]*\) events.*/\1/p' "$W/rec9")
-cnt=$(bt_count "$(relay_copy attached)/trace")
+cnt=$(bt_count "$(relay_copy attached)")
 [ $rc = 0 ] && [ -n "$rec" ] && [ "$rec" -gt 0 ] && [ "$cnt" = "$rec" ]
 ok $? "record -p PID --relay --live: the relayd's copy has the $rec events recorded ($cnt)"
 
@@ -213,7 +220,7 @@ ok $? "a stalled relayd: the program ends by itself (status $rc), record returns
 	>"$W/out8" 2>"$W/err8" &
 REC=$!
 wait_for "[ -e '$W/started8' ]" 10
-wait_for "ls '$W/out/$HOST'/killed-*/trace/index/*.idx >/dev/null 2>&1" 10
+wait_for "ls '$W/out/$HOST'/killed-*/*/index/*.idx >/dev/null 2>&1" 10
 sleep 0.3
 { kill -9 "$RELAYD_PID"; wait "$RELAYD_PID"; } 2>/dev/null
 RELAYD_PID=

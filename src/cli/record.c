@@ -332,14 +332,11 @@ static char **child_env(const struct record_opts *o, const char *dir)
 		k++;
 	/*
 	 * Every process of the tree in a trace of its own below DIR; the
-	 * others' buffers smaller.  The relay streams one trace: CMD's alone.
+	 * others' buffers smaller.  The relay streams each of these traces.
 	 */
-	if (!o->relay.url) {
-		env[k++] = strdup("MARKERS_RECORD_LAYOUT=process");
-		snprintf(buf, sizeof(buf), "MARKERS_RECORD_CHILD_BUFFER_SIZE=%" PRIu64,
-			 child_buffer_size(o));
-		env[k++] = strdup(buf);
-	}
+	env[k++] = strdup("MARKERS_RECORD_LAYOUT=process");
+	snprintf(buf, sizeof(buf), "MARKERS_RECORD_CHILD_BUFFER_SIZE=%" PRIu64, child_buffer_size(o));
+	env[k++] = strdup(buf);
 	env[k] = NULL; /* spawn() adds MARKERS_RECORD_ROOT_PID here, in the child */
 	return env;
 }
