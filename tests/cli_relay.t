@@ -86,7 +86,7 @@ bt_count() { babeltrace2 "$1" 2>"$W/bt.err" | grep -c ' r_'; }
 # wait_for TEST SECONDS
 wait_for() { for _ in $(seq $(($2 * 20))); do eval "$1" && return 0; sleep 0.05; done; return 1; }
 
-echo "1..21"
+echo "1..22"
 
 start_relayd
 ok $? "lttng-relayd $(lttng-relayd --version 2>/dev/null | head -1) listens on loopback ports $CP $DP $LP"
@@ -124,10 +124,12 @@ print(*[s.getsockname()[1] for s in ss])')
 	LTTNG_HOME=$W/home6 lttng-relayd -C "tcp6://[::1]:$C6" -D "tcp6://[::1]:$D6" -L "tcp6://[::1]:$L6" \
 		-o "$W/out6" >"$W/relayd6.log" 2>&1 &
 	R6=$!
-	wait_for "(exec 3<>/dev/tcp/::1/$C6) 2>/dev/null" 5
+	wait_for "(exec 3<>/dev/tcp/::1/$C6) 2>/dev/null" 20
 	"$M" record -q --relay "net6://[::1]:$C6:$D6" --name six -- "$W/emit" 200 >/dev/null 2>"$W/err6b"
 	rc=$?
-	[ $rc = 0 ] && [ "$(bt_count "$(ls -d "$W/out6/$HOST"/six-* | tail -1)")" = 600 ]
+	cnt=$(bt_count "$(ls -d "$W/out6/$HOST"/six-* | tail -1)")
+	[ $rc = 0 ] && [ "$cnt" = 600 ] || echo "# status $rc, $cnt events: $(head -c 300 "$W/err6b") $(head -c 300 "$W/relayd6.log")"
+	[ $rc = 0 ] && [ "$cnt" = 600 ]
 	ok $? "net6://[::1]:$C6:$D6: 600 events in the copy of a relayd on IPv6 loopback"
 	{ kill $R6; wait $R6; } 2>/dev/null
 else
@@ -195,6 +197,21 @@ rec=$(sed -n 's/^recorded \([0-9]*\) events.*/\1/p' "$W/rec9")
 cnt=$(bt_count "$(relay_copy attached)")
 [ $rc = 0 ] && [ -n "$rec" ] && [ "$rec" -gt 0 ] && [ "$cnt" = "$rec" ]
 ok $? "record -p PID --relay --live: the relayd's copy has the $rec events recorded ($cnt)"
+
+# 5b. -p PID,PID: several attached processes, a trace each, in one session.
+"$W/emit" 10 wait "$W/started11a" 10 >/dev/null &
+A1=$!
+"$W/emit" 10 wait "$W/started11b" 10 >/dev/null &
+A2=$!
+wait_for "[ -e '$W/started11a' ] && [ -e '$W/started11b' ]" 10
+"$M" record -p $A1,$A2 --duration 1 --relay "$URL" --name pair >"$W/rec11" 2>"$W/err11"
+rc=$?
+kill -TERM $A1 $A2; wait $A1 $A2
+d=$(relay_copy pair)
+cnt=$(bt_count "$d")
+[ $rc = 0 ] && [ "$(ls "$d" | wc -l)" = 2 ] && [ "$cnt" -gt 0 ] &&
+	grep -q "relay: $cnt events .* reached the relay" "$W/err11"
+ok $? "record -p PID,PID --relay: two traces in the session, $cnt events, as the summary says"
 
 # 6. A relayd that stalls (SIGSTOP): the program runs on, record gives up on it in time.
 MARKERS_RELAY_TIMEOUT=1 "$M" record -o "$W/local10" --relay "$URL" --live=0.1 --name stalled -- "$W/emit" 10 wait "$W/started10" 1 \

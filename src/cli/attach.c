@@ -189,23 +189,27 @@ static int wait_for_end(int owner, pid_t pid, const struct attach_options *o, in
 
 int attach_start(pid_t pid, const char *dir, const struct attach_options *o, int quiet)
 {
-	char darg[PATH_MAX + 8], sub[48], nsub[48], ow[16], err[512];
-	const char *argv[5];
+	char darg[PATH_MAX + 8], sub[48], nsub[48], ow[16], live[32], err[512];
+	const char *argv[6];
 	struct ctl_reply r;
-	int owner;
+	int owner, argc = 5;
 
 	snprintf(darg, sizeof(darg), "dir=%s", dir);
 	snprintf(sub, sizeof(sub), "subbuf=%zu", o->subbuf_size);
 	snprintf(nsub, sizeof(nsub), "nsubbufs=%u", o->nsubbufs);
 	snprintf(ow, sizeof(ow), "overwrite=%d", !!o->overwrite);
 	argv[0] = "trace-start", argv[1] = darg, argv[2] = sub, argv[3] = nsub, argv[4] = ow;
+	if (o->live_period_ms) { /* only then: a process of an older library refuses it */
+		snprintf(live, sizeof(live), "live=%u", o->live_period_ms);
+		argv[argc++] = live;
+	}
 	owner = ctl_connect(pid, err, sizeof(err));
 	if (owner < 0) {
 		if (!quiet)
 			fprintf(stderr, "%s record: %s\n", cli_progname, err);
 		return -1;
 	}
-	if (ctl_call(owner, pid, 5, argv, &r, err, sizeof(err)) < 0) {
+	if (ctl_call(owner, pid, argc, argv, &r, err, sizeof(err)) < 0) {
 		if (!quiet)
 			fprintf(stderr, "%s record: %s\n", cli_progname, err);
 		close(owner);

@@ -666,16 +666,6 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, "%s record: -p PID or --all: one or the other\n", cli_progname);
 		goto usage_error;
 	}
-	if (o.all && o.relay.url) {
-		fprintf(stderr, "%s record: --relay streams one process: not with --all\n",
-			cli_progname);
-		goto usage_error;
-	}
-	if (o.npids > 1 && o.relay.url) {
-		fprintf(stderr, "%s record: --relay streams one process: give one PID\n",
-			cli_progname);
-		goto usage_error;
-	}
 	if (o.pid || o.all ? optind != argc : optind == argc) {
 		fprintf(stderr, "%s record: %s\n", cli_progname,
 			o.pid || o.all ? "-p PID (or --all) and a command: one or the other"

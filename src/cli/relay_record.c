@@ -291,6 +291,9 @@ int relay_record_finish(struct relay_record *rr, const char *dir, int quiet, int
 				cli_progname, size, (unsigned long long)r.packets_sent,
 				r.session_path, r.minor);
 	}
+	if (!rr->local && !quiet)
+		fprintf(stderr, "%s record: relay: no local copy was kept (-o DIR keeps one)\n",
+			cli_progname);
 	if (discarded && !rr->local && (!quiet || r.failed)) {
 		format_count(discarded, n2, sizeof(n2));
 		fprintf(stderr,
