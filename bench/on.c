@@ -221,7 +221,7 @@ static int ours_start(const char *dir, size_t subbuf, unsigned nsubbufs)
 
 static void ours_stop(const char *what, uint64_t emitted)
 {
-	struct marker_tracer_stats st = {sizeof(st), 0, 0, 0};
+	struct marker_tracer_stats st = {.size = sizeof(st)};
 	int err = marker_tracer_stop();
 
 	if (err == 0)
