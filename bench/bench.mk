@@ -14,6 +14,7 @@ BENCH_LIBS = $(shell $(BENCH_PKG) --libs markers 2>/dev/null) -lpthread
 LTTNG_LIBS := -llttng-ust -ldl
 BENCH_KINDS := none flag sdt sdtsem lttng generic immediate jump
 STARTUP_KINDS := none ours sdt lttng
+RSS_KINDS := none ours lttng
 BENCH_BINS := $(BB)/off $(BB)/off-lttng $(BB)/on $(BB)/on-lttng $(BB)/filter $(BB)/switch $(BB)/startup $(patsubst %,$(BB)/startup-%,$(STARTUP_KINDS)) \
 	$(BB)/relay-emit $(patsubst %,$(BB)/rss-%,$(RSS_KINDS))
 
@@ -88,7 +89,6 @@ $(BB)/relay-emit: bench/relay_emit.c bench/bench_util.h $(HEADERS)
 	$(CC) $(BENCH_CFLAGS) -o $@ $< $(BENCH_LIBS)
 
 # Resident memory: uninstrumented, ours, LTTng-UST (bench/rss.c).
-RSS_KINDS := none ours lttng
 $(BB)/rss-%: bench/rss.c bench/bench_tp.h $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -DKIND_$* -o $@ $(filter %.c,$^) -lpthread \
