@@ -20,27 +20,13 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "stop_signals.h"
 #include "progress.h"
 #include "commands.h"
 #include "control_client.h"
 
 #define TICK_MS 250
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 struct counts {
 	uint64_t recorded, discarded, bytes;
@@ -260,7 +246,7 @@ int attach_record(pid_t pid, const struct attach_options *o)
 	char dir[PATH_MAX + 8], sub[48], nsub[48], ow[16], live[32], err[512], b[32];
 	const char *argv[6];
 	int argc = 5;
-	struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term, old_hup;
+	struct stop_signals sigs;
 	struct ctl_reply r;
 	struct counts c = {0};
 	int owner, progress, gone, ret = 1;
@@ -305,10 +291,7 @@ int attach_record(pid_t pid, const struct attach_options *o)
 		rmdir(dir + 4);
 		return 1;
 	}
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	sigaction(SIGHUP, &sa, &old_hup);
+	stop_signals_catch(&sigs);
 	t0 = now_s();
 	if (enable_globs(pid, o) <= 0) {
 		if (!stop_requested)
@@ -358,8 +341,6 @@ stop:
 	}
 out:
 	close(owner);
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	sigaction(SIGHUP, &old_hup, NULL);
+	stop_signals_restore(&sigs);
 	return ret;
 }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "stop_signals.h"
 #include "commands.h"
 #include "control_client.h"
 #include "progress.h"
@@ -33,21 +34,6 @@ struct target {
 	char dir[PATH_MAX];
 };
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* Make @root/NAME-PID-DATE for @pid (a free name).  Returns 0, or -1 (said). */
 static int make_trace_dir(const char *root, pid_t pid, char *out, size_t cap)
@@ -118,7 +104,7 @@ static int known(const struct target *t, size_t n, pid_t pid)
 
 int attach_record_many(const pid_t *pids, size_t npids, int all, const struct attach_options *o)
 {
-	struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term, old_hup;
+	struct stop_signals sigs;
 	int progress = o->progress < 0 ? isatty(2) : o->progress, rec_fd, ret = 0;
 	struct target *t = NULL;
 	size_t n = 0, started = 0;
@@ -129,10 +115,7 @@ int attach_record_many(const pid_t *pids, size_t npids, int all, const struct at
 	rec_fd = rt_begin(o->dir, NULL);
 	if (rec_fd < 0)
 		return 1;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	sigaction(SIGHUP, &sa, &old_hup);
+	stop_signals_catch(&sigs);
 	for (size_t i = 0; i < npids; i++)
 		started += join(&t, &n, pids[i], o, 0) == 0;
 	if (!all && !started) {
@@ -201,9 +184,7 @@ int attach_record_many(const pid_t *pids, size_t npids, int all, const struct at
 		record_summary(o->dir, "the processes", now_s() - t0, ret, peak);
 out:
 	rt_end(rec_fd, o->dir, "finished");
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	sigaction(SIGHUP, &old_hup, NULL);
+	stop_signals_restore(&sigs);
 	free(t);
 	return ret;
 }

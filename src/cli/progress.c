@@ -137,3 +137,19 @@ void print_marker_table(FILE *f, const struct tr_summary *s, size_t max_rows)
 		rows++;
 	}
 }
+
+void format_proc_cells(const struct tr_trace *t, const struct tr_proc_count *pc, char ev[32],
+		       char lost[32], char buf[32])
+{
+	const struct tr_process *pi = tr_proc(t, pc->proc);
+
+	format_count(pc->events, ev, 32);
+	if (tr_proc_unfinished(pi))
+		snprintf(lost, 32, "?");
+	else
+		format_count(pc->lost_events, lost, 32);
+	if (pi->buffers)
+		format_size(pi->buffers, buf, 32);
+	else
+		snprintf(buf, 32, "-");
+}

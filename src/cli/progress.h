@@ -37,6 +37,14 @@ void format_size(uint64_t bytes, char *buf, size_t len);
 void format_count(uint64_t n, char *buf, size_t len);
 
 /*
+ * The cells of process @pc's row in a summary: its events, its losses ("?"
+ * while its trace is unfinished: never 0 for events nobody counted), and
+ * its buffer memory ("-" when the trace does not say).
+ */
+void format_proc_cells(const struct tr_trace *t, const struct tr_proc_count *pc, char ev[32],
+		       char lost[32], char buf[32]);
+
+/*
  * The markers of @s, most frequent first: count, rate, share; at most
  * @max_rows rows (0: all), then one "... N more" row.
  */

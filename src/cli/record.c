@@ -38,6 +38,7 @@
 #include "progress.h"
 #include "record_summary.h"
 #include "record_tree.h"
+#include "stop_signals.h"
 #include "relay_record.h"
 #include "trace_summary.h"
 
@@ -373,14 +374,6 @@ static void forward(int sig, siginfo_t *si, void *uc)
 static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
 /* ---- running CMD ---- */
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void show_progress(const struct rt_totals *t, double t0)
 {

@@ -64,15 +64,7 @@ static void print_processes(struct tr_trace *t, const struct tr_summary *s)
 		const struct tr_process *pi = tr_proc(t, pc->proc);
 		char ev[32], lost[32], buf[32];
 
-		format_count(pc->events, ev, sizeof(ev));
-		if (tr_proc_unfinished(pi))
-			snprintf(lost, sizeof(lost), "?");
-		else
-			format_count(pc->lost_events, lost, sizeof(lost));
-		if (pi->buffers)
-			format_size(pi->buffers, buf, sizeof(buf));
-		else
-			snprintf(buf, sizeof(buf), "-");
+		format_proc_cells(t, pc, ev, lost, buf);
 		fprintf(stderr, "  %8" PRId64 "  %-16.16s %12s %10s %10s%s\n", pi->pid, pi->name, ev,
 			lost, buf, tr_proc_unfinished(pi) ? "  (still recording)" : "");
 	}
