@@ -139,6 +139,19 @@ found:
 		 */
 		id = (uint32_t)(key & 0xffff);
 		off = __atomic_load_n(&sh->rec_off[id], __ATOMIC_ACQUIRE);
+		/*
+		 * The winner is writing the record: a few hundred nanoseconds,
+		 * so wait a little rather than lose the first events of every
+		 * thread that fires the marker at once.  Bounded: the winner may
+		 * be preempted, or be the very code this signal handler
+		 * interrupted, and then the event is dropped (counted).
+		 */
+		for (unsigned spin = 0; !off && spin < 4096; spin++) {
+#if defined(__x86_64__) || defined(__i386__)
+			__builtin_ia32_pause();
+#endif
+			off = __atomic_load_n(&sh->rec_off[id], __ATOMIC_ACQUIRE);
+		}
 		if (!off)
 			return -1;
 		d = (struct tr_decl *)(sh->arena + off - 1);
