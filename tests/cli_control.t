@@ -19,7 +19,6 @@ cleanup() {
 }
 trap cleanup EXIT
 . "$(dirname "$0")/tap.sh"
-skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
 # wait_for COND-COMMAND...: up to 5 s.
 wait_for() {
 	for _ in $(seq 100); do "$@" && return 0; sleep 0.05; done

@@ -12,3 +12,9 @@ ok() {
 		fails=$((fails + 1))
 	fi
 }
+
+# skip DESCRIPTION: "ok N # SKIP DESCRIPTION", a planned test not run here.
+skip() {
+	n=$((n + 1))
+	echo "ok $n # SKIP $1"
+}
