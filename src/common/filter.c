@@ -371,9 +371,13 @@ static int parse_unary(struct parser *p)
 	return n;
 }
 
-static int parse_and(struct parser *p)
+/*
+ * A left-associative chain of the doubled operator @ch ("&&" or "||"),
+ * node @op, over operands parsed by @operand.
+ */
+static int parse_chain(struct parser *p, char ch, int op, int (*operand)(struct parser *))
 {
-	int a = parse_unary(p);
+	int a = operand(p);
 
 	while (a >= 0) {
 		size_t col;
@@ -381,16 +385,19 @@ static int parse_and(struct parser *p)
 
 		skip_space(p);
 		col = p->at;
-		if (p->s[p->at] != '&' || p->s[p->at + 1] != '&') {
-			if (p->s[p->at] == '&')
-				return fail(p, col, "%s: the operator is '&&'", "'&'");
+		if (p->s[p->at] != ch || p->s[p->at + 1] != ch) {
+			if (p->s[p->at] == ch)
+				return fail(p, col,
+					    ch == '&' ? "%s: the operator is '&&'"
+						      : "%s: the operator is '||'",
+					    ch == '&' ? "'&'" : "'|'");
 			break;
 		}
 		p->at += 2;
-		b = parse_unary(p);
+		b = operand(p);
 		if (b < 0)
 			return b;
-		n = new_node(p, MF_AND, col);
+		n = new_node(p, op, col);
 		if (n < 0)
 			return n;
 		p->f->prog.nodes[n].a = (uint8_t)a;
@@ -400,33 +407,14 @@ static int parse_and(struct parser *p)
 	return a;
 }
 
+static int parse_and(struct parser *p)
+{
+	return parse_chain(p, '&', MF_AND, parse_unary);
+}
+
 static int parse_or(struct parser *p)
 {
-	int a = parse_and(p);
-
-	while (a >= 0) {
-		size_t col;
-		int b, n;
-
-		skip_space(p);
-		col = p->at;
-		if (p->s[p->at] != '|' || p->s[p->at + 1] != '|') {
-			if (p->s[p->at] == '|')
-				return fail(p, col, "%s: the operator is '||'", "'|'");
-			break;
-		}
-		p->at += 2;
-		b = parse_and(p);
-		if (b < 0)
-			return b;
-		n = new_node(p, MF_OR, col);
-		if (n < 0)
-			return n;
-		p->f->prog.nodes[n].a = (uint8_t)a;
-		p->f->prog.nodes[n].b = (uint8_t)b;
-		a = n;
-	}
-	return a;
+	return parse_chain(p, '|', MF_OR, parse_and);
 }
 
 int marker__filter_parse(const char *src, struct marker__filter **out,
