@@ -162,8 +162,14 @@ static void remove_buffer_file(struct tr_session *s, const char *name)
 	unlinkat(s->bufs_fd, name, 0);
 }
 
-/* Write @len bytes as DIR/@name, atomically (a temporary file, then rename). */
-static int replace_file(struct tr_session *s, const char *name, const char *text, size_t len)
+/*
+ * Write @len bytes as DIR/@name, atomically (a temporary file, then
+ * rename); @durable: on the disk before the rename, or not renamed at all
+ * (a write-back error, writeback.c), so the name keeps its previous,
+ * durable content.
+ */
+static int replace_file(struct tr_session *s, const char *name, const char *text, size_t len,
+			int durable)
 {
 	char tmp[64];
 	int fd, err = 0;
@@ -184,6 +190,8 @@ static int replace_file(struct tr_session *s, const char *name, const char *text
 		text += w;
 		len -= (size_t)w;
 	}
+	if (!err && durable && fdatasync(fd) && errno != EINVAL)
+		err = -errno;
 	close(fd);
 	if (!err && renameat(s->dir_fd, tmp, s->dir_fd, name))
 		err = -errno;
@@ -208,7 +216,7 @@ static void start_failed(struct tr_session *s, int err)
 	marker__tr_remove_buffers(s);
 	n = snprintf(text, sizeof(text), "pid %lld\nstate failed\nerror %s\n",
 		     (long long)getpid(), name ? name : "EIO");
-	replace_file(s, ".stats", text, (size_t)n);
+	replace_file(s, ".stats", text, (size_t)n, 0);
 }
 
 int marker__tr_map(struct tr_session *s, int create)
@@ -463,7 +471,7 @@ static void thread_names(FILE *f, const struct tr_session_hdr *sh)
 	free(v);
 }
 
-int marker__tr_write_metadata(struct tr_session *s)
+int marker__tr_write_metadata(struct tr_session *s, int durable)
 {
 	const struct tr_session_hdr *sh = s->sh;
 	uint32_t ndecl = __atomic_load_n(&sh->ndecl, __ATOMIC_ACQUIRE);
@@ -601,29 +609,40 @@ int marker__tr_write_metadata(struct tr_session *s)
 		free(text);
 		return -ENOMEM;
 	}
-	err = replace_file(s, "metadata", text, len);
+	/*
+	 * @durable: on the disk before it replaces the previous one, for the
+	 * packets written after it need its declarations, and a metadata file
+	 * lost in write-back would take every packet with it.
+	 */
+	err = replace_file(s, "metadata", text, len, durable);
 	free(text);
 	if (!err) {
 		s->metadata_ndecl = ndecl;
 		s->metadata_threads_gen = threads_gen;
+		s->metadata_unsynced = !durable;
 	}
 	return err;
 }
 
 /* Rewrite DIR/@name in place: on a full disk, its block is still there to write into. */
-static int rewrite_in_place(struct tr_session *s, const char *name, const char *text, size_t len)
+static int rewrite_in_place(struct tr_session *s, const char *name, const char *text, size_t len,
+			    int durable)
 {
 	int fd = marker__tr_open_own(s->dir_fd, name, O_WRONLY), err = 0;
 
 	if (fd < 0)
 		return fd;
+	errno = 0;
 	if (pwrite(fd, text, len, 0) != (ssize_t)len || ftruncate(fd, (off_t)len))
 		err = errno ? -errno : -ENOSPC;
+	else if (durable && fdatasync(fd) && errno != EINVAL)
+		err = -errno;
 	close(fd);
 	return err;
 }
 
-int marker__tr_write_stats(struct tr_session *s, const struct marker_tracer_stats *st)
+int marker__tr_write_stats(struct tr_session *s, const struct marker_tracer_stats *st,
+			   int durable)
 {
 	uint32_t werr = __atomic_load_n(&s->sh->write_err, __ATOMIC_RELAXED);
 	const char *state = s->state, *ename = werr ? strerrorname_np(TR_ERRNO(werr)) : NULL;
@@ -646,8 +665,8 @@ int marker__tr_write_stats(struct tr_session *s, const struct marker_tracer_stat
 	if (werr)
 		n += snprintf(text + n, sizeof(text) - (size_t)n, "error %s\n",
 			      ename ? ename : "EIO");
-	err = replace_file(s, ".stats", text, (size_t)n);
+	err = replace_file(s, ".stats", text, (size_t)n, durable);
 	if (err == -ENOSPC || err == -EDQUOT)
-		err = rewrite_in_place(s, ".stats", text, (size_t)n);
+		err = rewrite_in_place(s, ".stats", text, (size_t)n, durable);
 	return err;
 }

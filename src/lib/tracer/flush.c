@@ -120,7 +120,7 @@ size_t marker__tr_walk(const struct tr_session *s, const char *data, size_t len,
  * fail for lack of space (ENOSPC, EDQUOT), so a full disk refuses the
  * whole packet here instead of leaving half of it in the file.
  */
-static int reserve(struct tr_buf *b, uint64_t len)
+int marker__tr_reserve(struct tr_buf *b, uint64_t len)
 {
 	if (b->no_falloc)
 		return 0;
@@ -171,12 +171,12 @@ static int write_all(struct tr_buf *b, struct iovec *iov, int n)
 	if (at != b->file_end && ftruncate(b->stream_fd, (off_t)b->file_end)) {
 		/* Cannot cut it: the stream's end is garbage, the error says so already. */
 	}
-	reserve(b, 0); /* the cut may have freed the tail reserve too */
+	marker__tr_reserve(b, 0); /* the cut may have freed the tail reserve too */
 	return err;
 }
 
 /* Remember the first write error of the session, for .stats and stop (docs/trace-format.md). */
-static void note_error(struct tr_session *s, int err)
+void marker__tr_note_error(struct tr_session *s, int err)
 {
 	uint32_t none = 0;
 
@@ -188,9 +188,9 @@ static void note_error(struct tr_session *s, int err)
 }
 
 /* A write-back error: what was written may not be on the disk, and no count says how much. */
-static void note_sync_error(struct tr_session *s, int err)
+void marker__tr_note_sync_error(struct tr_session *s, int err)
 {
-	note_error(s, err);
+	marker__tr_note_error(s, err);
 	__atomic_fetch_or(&s->sh->write_err, TR_ERR_SYNC, __ATOMIC_RELAXED);
 }
 
@@ -210,12 +210,22 @@ static int write_packet(struct tr_session *s, struct tr_buf *b, uint64_t seq, ui
 	 * metadata file written now declares them all, before any reader can
 	 * see the packet.  An empty packet (the final counts) needs none.
 	 */
-	if (len && (__atomic_load_n(&s->sh->ndecl, __ATOMIC_ACQUIRE) != s->metadata_ndecl ||
-	     __atomic_load_n(&s->sh->threads_gen, __ATOMIC_ACQUIRE) != s->metadata_threads_gen) &&
-	    (err = marker__tr_write_metadata(s)) < 0)
-		return err;
+	if (len) {
+		/*
+		 * New declarations: on the disk before any packet that needs
+		 * them.  New thread names only: the consumer's write-back step
+		 * waits for them (writeback.c), so that a thread pool that keeps
+		 * starting threads costs one fdatasync per period at most.
+		 */
+		int decls = __atomic_load_n(&s->sh->ndecl, __ATOMIC_ACQUIRE) != s->metadata_ndecl;
+
+		if ((decls || __atomic_load_n(&s->sh->threads_gen, __ATOMIC_ACQUIRE) !=
+				      s->metadata_threads_gen) &&
+		    (err = marker__tr_write_metadata(s, decls)) < 0)
+			return err;
+	}
 	/* The empty packet goes into the tail reserve; others reserve their space first. */
-	if (len && (err = reserve(b, TR_PACKET_HDR + len)) < 0)
+	if (len && (err = marker__tr_reserve(b, TR_PACKET_HDR + len)) < 0)
 		return err;
 	if (ts_end < ts_begin)
 		ts_end = ts_begin;
@@ -269,7 +279,7 @@ long marker__tr_drain(struct tr_session *s, struct tr_buf *b)
 			 * lost, and counted so; the sub-buffer is handed back all
 			 * the same, and the next packets try again.
 			 */
-			note_error(s, err);
+			marker__tr_note_error(s, err);
 			__atomic_fetch_add(&h->discarded, c >> 32, __ATOMIC_RELAXED);
 		} else {
 			h->written_events += c >> 32;
@@ -368,7 +378,16 @@ int marker__tr_drain_final(struct tr_session *s, struct tr_buf *b)
 		h->dropped++; /* killed between a dropped packet's two stores (marker__tr_drain) */
 	else if (kept != seq)
 		return -EIO; /* the stream file lost packets: not ours to fix */
-	reserve(b, 0); /* for the final counts: the cut may have freed it */
+	/* What it holds must be on the disk before more goes after it (writeback.c). */
+	if (marker__tr_writeback_wait(s, b, kept)) {
+		uint64_t cut_bytes;
+
+		seq = kept = h->durable_packets;
+		b->last_disc = scan_stream(b, seq, &kept, &b->last_end, &cut_bytes);
+		if (kept != seq)
+			return -EIO;
+	}
+	marker__tr_reserve(b, 0); /* for the final counts: the cut may have freed it */
 	if (!s->overwrite) {
 		long n = marker__tr_drain(s, b);
 
@@ -453,7 +472,7 @@ int marker__tr_drain_final(struct tr_session *s, struct tr_buf *b)
 		err = write_packet(s, b, seq, sb->ts_begin, left[i].ts,
 				   sb_data(s, b, left[i].pos) + sb->skip, left[i].len, final);
 		if (err) {
-			note_error(s, err);
+			marker__tr_note_error(s, err);
 			unwritten += left[i].n;
 			continue;
 		}
@@ -472,17 +491,16 @@ int marker__tr_drain_final(struct tr_session *s, struct tr_buf *b)
 
 		err = write_packet(s, b, seq++, t, t, NULL, 0, final);
 		if (err)
-			note_error(s, err); /* .stats still has the count */
+			marker__tr_note_error(s, err); /* .stats still has the count */
 	}
 	/*
 	 * The tail reserve goes back to the file system; the data must reach
-	 * the disk: a write-back error (EIO) shows here, not at write().
+	 * the disk: a write-back error (EIO) shows there, not at write().
 	 */
 	if (!b->no_falloc)
 		fallocate(b->stream_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 			  (off_t)b->file_end, (off_t)(s->sbsize + 2 * TR_TAIL_RESERVE));
-	if (fdatasync(b->stream_fd) && errno != EINVAL)
-		note_sync_error(s, -errno);
+	final += marker__tr_writeback_final(s, b);
 	/*
 	 * A second run (recovery killed, run again) finds these packets beyond
 	 * `consumed`, cuts them and writes them again: the same result.

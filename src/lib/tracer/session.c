@@ -155,10 +155,14 @@ static void *consumer(void *arg)
 			struct marker_tracer_stats st;
 
 			update_calibration(s);
+			/* Is what was written on the disk?  An error cuts it back, counted (writeback.c). */
+			for (unsigned i = 0; i < s->nbufs; i++)
+				marker__tr_writeback(s, &s->bufs[i]);
+			marker__tr_writeback_metadata(s);
 			/* Renamed threads: the next packet rewrites the metadata. */
 			marker__tr_poll_names(s, 64);
 			marker__tr_stats(s, &st);
-			marker__tr_write_stats(s, &st);
+			marker__tr_write_stats(s, &st, 0);
 		}
 		lock();
 	}
@@ -274,11 +278,11 @@ int marker_tracer_start(const struct marker_tracer_options *opts)
 	} else {
 		s->sh->nominal_freq = 1000000000;
 	}
-	err = marker__tr_write_metadata(s);
+	err = marker__tr_write_metadata(s, 0); /* declares nothing yet: no need to wait for the disk */
 	if (!err) {
 		struct marker_tracer_stats st = {0};
 
-		err = marker__tr_write_stats(s, &st);
+		err = marker__tr_write_stats(s, &st, 0);
 	}
 	if (err)
 		goto err_remove;
@@ -374,19 +378,6 @@ int marker_tracer_disable(const char *glob)
 	return err;
 }
 
-/* Make the finished file @name durable: a write-back error (EIO) shows here. */
-static int sync_file(struct tr_session *s, const char *name)
-{
-	int fd = openat(s->dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fdatasync(fd) && errno != EINVAL)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
 /*
  * Write everything left, finish the files; writers must be gone.  Write
  * errors (a full disk) do not stop it: what cannot be written is counted
@@ -405,14 +396,12 @@ static int finish(struct tr_session *s, const char *state)
 		keep |= e < 0; /* a stream file we cannot make sense of: the buffers stay */
 	}
 	update_calibration(s);
-	/* On a full disk the previous metadata stays, and declares every event written. */
-	e = marker__tr_write_metadata(s);
-	if (!e && (e = sync_file(s, "metadata")) < 0) {
-		uint32_t none = 0; /* a write-back error: .stats must say the trace is not whole */
-
-		__atomic_compare_exchange_n(&s->sh->write_err, &none, (uint32_t)-e | TR_ERR_SYNC, 0,
-					    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
-	}
+	/*
+	 * On a full disk, or when it cannot be written back, the previous
+	 * metadata stays: it is on the disk and declares every event written
+	 * (files.c: each version is, before the packets that need it).
+	 */
+	e = marker__tr_write_metadata(s, 1);
 	if (e && !err)
 		err = e;
 	s->state = state;
@@ -422,9 +411,18 @@ static int finish(struct tr_session *s, const char *state)
 	last_stats.filtered = marker__tr_filtered(s);
 	for (unsigned i = 0; i < s->nbufs; i++)
 		last_stats.recorded += s->bufs[i].h->written_events;
-	e = marker__tr_write_stats(s, &last_stats);
-	if (!e)
-		e = sync_file(s, ".stats");
+	/* The new files' names must reach the disk too: a lost entry is a lost file. */
+	if (fsync(s->dir_fd) && errno != EINVAL)
+		marker__tr_note_sync_error(s, -errno);
+	e = marker__tr_write_stats(s, &last_stats, 1);
+	if (e < 0) {
+		/*
+		 * Not on the disk: the copy in memory, which `markers record`
+		 * reads now, must not say all is well.
+		 */
+		marker__tr_note_sync_error(s, e);
+		marker__tr_write_stats(s, &last_stats, 0);
+	}
 	if (e && !err)
 		err = e;
 	if (!keep && s->sh->write_err)

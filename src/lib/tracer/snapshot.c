@@ -218,14 +218,14 @@ int marker__tr_snapshot(struct tr_session *live, const char *dir, uint64_t *even
 	for (unsigned i = 0; i < s->nbufs && !err; i++)
 		err = marker__tr_drain_final(s, &s->bufs[i]);
 	if (!err)
-		err = marker__tr_write_metadata(s);
+		err = marker__tr_write_metadata(s, 0);
 	if (!err) {
 		struct marker_tracer_stats st = {.size = sizeof(st)};
 
 		st.recorded = s->packet_events;
 		st.discarded = s->final_discarded;
 		st.bytes = s->stream_bytes;
-		err = marker__tr_write_stats(s, &st);
+		err = marker__tr_write_stats(s, &st, 0);
 	}
 	*events = s->packet_events;
 	*discarded = s->final_discarded;

@@ -153,6 +153,12 @@ struct tr_buf_hdr {
 	 * consumed / subbuf_size - dropped packets (flush.c).
 	 */
 	uint64_t dropped;
+	/*
+	 * What is known to be on the disk (flush.c, write-back): the stream
+	 * file's first durable_end bytes, durable_packets whole packets of
+	 * durable_events events, came back from write-back without an error.
+	 */
+	uint64_t durable_end, durable_events, durable_packets;
 	uint64_t discarded __attribute__((aligned(64)));
 	struct tr_sb sb[];
 };
@@ -166,6 +172,8 @@ struct tr_buf {
 	uint64_t file_end; /* bytes of whole packets in it: where the next one goes */
 	uint64_t last_end, last_disc; /* timestamp_end, events_discarded of its last packet */
 	int no_falloc;     /* its file system cannot reserve space ahead (fallocate) */
+	/* The range handed to write-back last period, not yet waited for (flush.c). */
+	uint64_t wb_end, wb_events, wb_packets;
 };
 
 /* Process-private cache: descriptor -> event id, filled lock-free. */
@@ -206,6 +214,7 @@ struct tr_session {
 	int consumer_running, consumer_stop;
 	uint32_t metadata_ndecl; /* declarations in the metadata file */
 	uint32_t metadata_threads_gen; /* threads_gen the metadata file lists */
+	int metadata_unsynced; /* written without waiting for the disk (writeback.c waits) */
 	uint32_t name_poll;            /* next thread table entry to check for a rename */
 	uint64_t stream_bytes;
 	uint64_t packet_events;  /* events written to stream files */
@@ -283,8 +292,33 @@ unsigned marker__tr_type_size(char c);
 long marker__tr_drain(struct tr_session *s, struct tr_buf *b);
 /* Write what is left in @b (writers quiesced or dead), ending with the final counts. */
 int marker__tr_drain_final(struct tr_session *s, struct tr_buf *b);
-int marker__tr_write_metadata(struct tr_session *s);
-int marker__tr_write_stats(struct tr_session *s, const struct marker_tracer_stats *st);
+/* Note the session's first write error (-errno) for .stats; _sync: a loss no count covers. */
+void marker__tr_note_error(struct tr_session *s, int err);
+void marker__tr_note_sync_error(struct tr_session *s, int err);
+/* Keep @len bytes past the stream's end and the tail reserve allocated; 0 or -errno. */
+int marker__tr_reserve(struct tr_buf *b, uint64_t len);
+
+/* ---- write-back (writeback.c) ---- */
+/* Consumer, each period: wait for the range started last time, start the next. */
+void marker__tr_writeback(struct tr_session *s, struct tr_buf *b);
+/* Consumer, each period: wait for a metadata file written without waiting. */
+void marker__tr_writeback_metadata(struct tr_session *s);
+/*
+ * Before the final packets: wait for the stream file's @packets whole
+ * packets; on a write-back error cut it to the durable mark, counting what
+ * goes.  Returns 1 if it cut, else 0.
+ */
+int marker__tr_writeback_wait(struct tr_session *s, struct tr_buf *b, uint64_t packets);
+/*
+ * After them: fdatasync; on an error cut back to the mark again.  Returns
+ * the events cut (to add to the final discarded count).
+ */
+uint64_t marker__tr_writeback_final(struct tr_session *s, struct tr_buf *b);
+/* Write DIR/metadata; @durable: on the disk before it replaces the previous one, or not at all. */
+int marker__tr_write_metadata(struct tr_session *s, int durable);
+/* Write .stats; @durable: and wait for it to reach the disk (the last one). */
+int marker__tr_write_stats(struct tr_session *s, const struct marker_tracer_stats *st,
+			   int durable);
 /* Counters of @s now (recorded includes committed events not yet moved). */
 void marker__tr_stats(struct tr_session *s, struct marker_tracer_stats *st);
 /* Map DIR/.buffers/ of an existing session (recovery) or create it (start). */
