@@ -269,10 +269,15 @@ long marker__tr_drain(struct tr_session *s, struct tr_buf *b)
 
 		if ((uint32_t)c != s->sbsize + 1)
 			break;
+		/*
+		 * The losses up to its close (tr_sb.disc), never fewer than the
+		 * last packet's: two closers may read `discarded` out of order.
+		 */
+		uint64_t disc = sb->disc > b->last_disc ? sb->disc : b->last_disc;
+
 		/* A packet that live.c opened starts with sb->skip bytes of nothing. */
 		err = write_packet(s, b, pos / s->sbsize - h->dropped, sb->ts_begin, sb->ts_end,
-				   sb_data(s, b, pos) + sb->skip, sb->data_end - sb->skip,
-				   __atomic_load_n(&h->discarded, __ATOMIC_RELAXED));
+				   sb_data(s, b, pos) + sb->skip, sb->data_end - sb->skip, disc);
 		if (err) {
 			/*
 			 * Not in the file (disk full, I/O error): its events are
@@ -360,6 +365,29 @@ static int lap_committed(const struct tr_session *s, uint64_t c, uint64_t pos, u
 	uint64_t bytes = r > pos + s->sbsize ? s->sbsize + 1 : r - pos;
 
 	return (uint32_t)(c - n * (s->sbsize + 1)) == bytes;
+}
+
+/*
+ * The end time of a stream's last packet, which carries the final count: its
+ * discards have no time of their own, and a full buffer discards after its
+ * last event.  They happened before now, when the process finishes its own
+ * trace; in a recovery (the process is dead, and this one's clock may not be
+ * its), no later than the last reservation on any CPU, or after it (unknown).
+ */
+static uint64_t final_end(struct tr_session *s, uint64_t t)
+{
+	if (s->sh->pid == getpid()) {
+		uint64_t now = marker__tr_clock();
+
+		return now > t ? now : t;
+	}
+	for (unsigned i = 0; i < s->nbufs; i++) {
+		uint64_t l = __atomic_load_n(&s->bufs[i].h->last_ts, __ATOMIC_RELAXED);
+
+		if (l > t)
+			t = l;
+	}
+	return t ? t : marker__tr_clock(); /* nothing ever recorded: any time */
 }
 
 int marker__tr_drain_final(struct tr_session *s, struct tr_buf *b)
@@ -465,12 +493,24 @@ int marker__tr_drain_final(struct tr_session *s, struct tr_buf *b)
 		lost = total > survivors ? total - survivors : 0;
 	final = __atomic_load_n(&h->discarded, __ATOMIC_RELAXED) + lost;
 
-	/* Pass 2: the packets.  One that cannot be written adds its events to the final count. */
+	/*
+	 * Pass 2: the packets.  One that cannot be written adds its events to
+	 * the final count.  A closed one carries the losses up to its close, as
+	 * the drain does; the last one the final count, until final_end().
+	 */
 	for (uint64_t i = 0; i < np; i++) {
 		struct tr_sb *sb = &h->sb[left[i].pos / s->sbsize % s->nsubbufs];
+		uint64_t disc = final, end = left[i].ts;
 
-		err = write_packet(s, b, seq, sb->ts_begin, left[i].ts,
-				   sb_data(s, b, left[i].pos) + sb->skip, left[i].len, final);
+		if (i + 1 < np) {
+			disc = sb->disc > b->last_disc ? sb->disc : b->last_disc;
+			disc = disc < final ? disc : final;
+			end = sb->pos == left[i].pos && sb->ts_end > end ? sb->ts_end : end;
+		} else {
+			end = final_end(s, end);
+		}
+		err = write_packet(s, b, seq, sb->ts_begin, end,
+				   sb_data(s, b, left[i].pos) + sb->skip, left[i].len, disc);
 		if (err) {
 			marker__tr_note_error(s, err);
 			unwritten += left[i].n;
@@ -483,11 +523,11 @@ int marker__tr_drain_final(struct tr_session *s, struct tr_buf *b)
 	final += unwritten; /* the events that could not be written are discarded ones */
 	/*
 	 * The final count, in an empty packet if the last one does not carry it,
-	 * at the end time of the last packet in the file (the drain above may
-	 * have written some): time never goes backwards in a stream.
+	 * at final_end(), never before the end of the last packet in the file
+	 * (the drain above may have written some): time never goes backwards.
 	 */
 	if (b->last_disc != final) {
-		uint64_t t = b->last_end ? b->last_end : marker__tr_clock();
+		uint64_t t = final_end(s, b->last_end);
 
 		err = write_packet(s, b, seq++, t, t, NULL, 0, final);
 		if (err)

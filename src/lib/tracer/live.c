@@ -64,6 +64,7 @@ void marker__tr_live_flush(struct tr_session *s, struct tr_buf *b)
 
 		prev->ts_end = ts;
 		prev->data_end = old - prev_start;
+		prev->disc = __atomic_load_n(&h->discarded, __ATOMIC_RELAXED);
 		/* The close token: pairs with the consumer's acquire load of the commit word. */
 		__atomic_fetch_add(&prev->commit, begin - old + 1, __ATOMIC_RELEASE);
 	}

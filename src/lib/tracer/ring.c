@@ -609,6 +609,7 @@ void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_li
 
 			prev->ts_end = ts;
 			prev->data_end = old - prev_start;
+			prev->disc = __atomic_load_n(&h->discarded, __ATOMIC_RELAXED);
 			/* Pairs with the consumer's acquire load of the commit word. */
 			__atomic_fetch_add(&prev->commit, begin - old + 1, __ATOMIC_RELEASE);
 		}

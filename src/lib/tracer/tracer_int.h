@@ -134,6 +134,14 @@ struct tr_sb {
 	uint64_t data_end; /* bytes of events in the closed sub-buffer */
 	uint64_t pos;      /* position of its first byte, for this cycle */
 	uint64_t skip;     /* bytes at its start that hold no event (live.c), reset by the drain */
+	/*
+	 * The buffer's `discarded` when this sub-buffer was closed: its
+	 * packet's events_discarded.  Taken at the close, not when the
+	 * consumer writes the packet: a reader places the losses between the
+	 * previous packet's end and this one's, and discards made after the
+	 * close (a full buffer) belong to a later packet.
+	 */
+	uint64_t disc;
 } __attribute__((aligned(64)));
 
 struct tr_buf_hdr {
