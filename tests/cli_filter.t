@@ -108,6 +108,24 @@ got=$("$M" view "$W/t" | grep -c ' fev ')
 [ "$got" = 8 ]
 ok $? "MARKERS_RECORD_FILTER and MARKERS_RECORD_FILTER_1: 8 events (got $got)"
 
+# The filtered events are counted: per process and in total, in .stats, the summary and
+# stats, and emitted = recorded + lost + filtered.
+rm -rf "$W/t"
+"$M" record -o "$W/t" -e fev --filter 'u < 10' -- "$P" filter $N >/dev/null 2>"$W/sum"
+grep -q "^markers record: 10 events, 0 lost, 990 filtered out, " "$W/sum" &&
+	grep -qx 'filtered 990' "$W"/t/*/.stats && grep -qx 'recorded 10' "$W"/t/*/.stats &&
+	"$M" stats "$W/t" | grep -q '^events    10 .*, 0 lost, 990 filtered out$'
+ok $? "990 filtered out of $N: in .stats, the summary and stats ($(grep 'record: 10' "$W/sum"))"
+rm -rf "$W/t"
+"$M" record -o "$W/t" -e fev --filter 'u < 10' -- sh -c "'$P' filter $N & '$P' filter 500; wait" \
+	>/dev/null 2>"$W/sum"
+"$M" stats "$W/t" >"$W/st"
+grep -q "^markers record: 2 processes, 20 events, 0 lost, 1,480 filtered out, " "$W/sum" &&
+	grep -q '   filtered ' "$W/sum" && [ "$(grep -cE '^ +[0-9]+  numbered +10 +0 +(990|490) ' "$W/sum")" = 2 ] &&
+	[ "$(grep -cE '^ *[0-9]+  numbered +10 +0 +(990|490) ' "$W/st")" = 2 ] &&
+	grep -q ', 1,480 filtered out$' "$W/st" && ! grep -q 'accounts for' "$W/sum"
+ok $? "two processes: a filtered column per process, the total, and the sums hold"
+
 # Bad expressions and fields: one line, exit 2, nothing recorded.
 bad() { # EXPR STATUS MESSAGE-PART
 	rm -rf "$W/t"
@@ -138,8 +156,8 @@ pids="$pids $lp"
 for _ in $(seq 100); do grep -q ready "$W/ready" && break; sleep 0.05; done
 "$M" record -p $lp -o "$W/p1" -e tick --filter 'seq > 99999999999' -d 0.5 >"$W/out" 2>"$W/err"
 rc=$?
-grep -q '^recorded 0 events' "$W/out"
-ok $(( rc || $? )) "record -p --filter: nothing passes, 0 events recorded ($(head -1 "$W/out"))"
+grep -q '^recorded 0 events' "$W/out" && grep -qE '^recorded 0 events \(.*, 0 lost, [1-9][0-9,]* filtered out\)' "$W/out"
+ok $(( rc || $? )) "record -p --filter: nothing passes, 0 events recorded, the rest filtered out ($(head -1 "$W/out"))"
 "$M" record -p $lp -o "$W/p2" -e tick --filter 'nope > 1' -d 0.5 >/dev/null 2>"$W/err"
 rc=$?
 [ $rc = 2 ] && grep -q "marker 'tick' has no field 'nope' (its fields: seq, check)" "$W/err" && [ ! -e "$W/p2" ]

@@ -29,13 +29,16 @@
 
 
 struct counts {
-	uint64_t recorded, discarded, bytes;
+	uint64_t recorded, discarded, bytes, filtered;
 };
 
+/* The counters of a control reply; `filtered` is absent from older libraries' (0). */
 static int parse_counts(const char *text, struct counts *c)
 {
-	return sscanf(text, "recorded %" SCNu64 "\ndiscarded %" SCNu64 "\nbytes %" SCNu64,
-		      &c->recorded, &c->discarded, &c->bytes) == 3
+	c->filtered = 0;
+	return sscanf(text, "recorded %" SCNu64 "\ndiscarded %" SCNu64 "\nbytes %" SCNu64
+			    "\nfiltered %" SCNu64,
+		      &c->recorded, &c->discarded, &c->bytes, &c->filtered) >= 3
 		       ? 0
 		       : -EPROTO;
 }
@@ -335,9 +338,12 @@ stop:
 	free(r.text);
 	if (ret == 0) {
 		fmt_bytes(c.bytes, b, sizeof(b));
-		printf("recorded %" PRIu64 " events (%s, %" PRIu64 " lost) from process %d in %.1f s\n"
-		       "trace: %s  (markers view %s)\n",
-		       c.recorded, b, c.discarded, (int)pid, now_s() - t0, dir + 4, dir + 4);
+		printf("recorded %" PRIu64 " events (%s, %" PRIu64 " lost", c.recorded, b,
+		       c.discarded);
+		if (c.filtered)
+			printf(", %" PRIu64 " filtered out", c.filtered);
+		printf(") from process %d in %.1f s\ntrace: %s  (markers view %s)\n", (int)pid,
+		       now_s() - t0, dir + 4, dir + 4);
 	}
 out:
 	close(owner);

@@ -57,16 +57,23 @@ static void print_processes(struct tr_trace *t, const struct tr_summary *s)
 		memmove(&order[k], &order[k + 1], (shown - k - 1) * sizeof(order[0]));
 		order[shown - 1] = i;
 	}
-	fprintf(stderr, "  %8s  %-16s %12s %10s %10s\n", "pid", "process", "events", "lost",
-		"buffers");
+	/* A filtered column only when a filter rejected something. */
+	int filt = tr_summary_filtered(t, s) != 0;
+
+	fprintf(stderr, "  %8s  %-16s %12s %10s%s %10s\n", "pid", "process", "events", "lost",
+		filt ? "   filtered" : "", "buffers");
 	for (size_t j = 0; j < shown; j++) {
 		const struct tr_proc_count *pc = &s->procs[order[j]];
 		const struct tr_process *pi = tr_proc(t, pc->proc);
-		char ev[32], lost[32], buf[32];
+		char ev[32], lost[32], buf[32], fc[32], f[40] = "";
 
 		format_proc_cells(t, pc, ev, lost, buf);
-		fprintf(stderr, "  %8" PRId64 "  %-16.16s %12s %10s %10s%s\n", pi->pid, pi->name, ev,
-			lost, buf, tr_proc_unfinished(pi) ? "  (still recording)" : "");
+		if (filt) {
+			format_count(pi->filtered, fc, sizeof(fc));
+			snprintf(f, sizeof(f), " %10s", fc);
+		}
+		fprintf(stderr, "  %8" PRId64 "  %-16.16s %12s %10s%s %10s%s\n", pi->pid, pi->name, ev,
+			lost, f, buf, tr_proc_unfinished(pi) ? "  (still recording)" : "");
 	}
 	if (shown < s->nprocs) {
 		char ev[32], lost[32];
@@ -80,8 +87,9 @@ static void print_processes(struct tr_trace *t, const struct tr_summary *s)
 
 /*
  * Per process, what the trace holds against what its tracer counted:
- * recorded + discarded is every event the process emitted, and the trace
- * must hold exactly recorded events and discarded losses.
+ * recorded + discarded + filtered is every event the process emitted, and
+ * the trace must hold exactly recorded events and discarded losses (the
+ * filtered ones are only counted).
  */
 static void check_accounting(struct tr_trace *t, const struct tr_summary *s)
 {
@@ -94,10 +102,13 @@ static void check_accounting(struct tr_trace *t, const struct tr_summary *s)
 			continue;
 		if (pc->events + pc->lost_events != pi->recorded + pi->discarded)
 			fprintf(stderr,
-				"%s record: %s (pid %" PRId64 ") counted %" PRIu64 " events emitted, "
+				"%s record: %s (pid %" PRId64 ") counted %" PRIu64 " events emitted "
+				"(%" PRIu64 " recorded, %" PRIu64 " lost, %" PRIu64 " filtered out), "
 				"its trace accounts for %" PRIu64 "\n",
-				cli_progname, pi->name, pi->pid, pi->recorded + pi->discarded,
-				pc->events + pc->lost_events);
+				cli_progname, pi->name, pi->pid,
+				pi->recorded + pi->discarded + pi->filtered, pi->recorded,
+				pi->discarded, pi->filtered,
+				pc->events + pc->lost_events + pi->filtered);
 	}
 }
 
@@ -133,7 +144,7 @@ void record_summary(const char *dir, const char *cmd, double secs, int incomplet
 {
 	struct tr_trace *t;
 	struct tr_summary s;
-	char err[600], count[32], lost[32], size[32], mem[32];
+	char err[600], count[32], lost[32], size[32], mem[32], filt[48] = "";
 	uint64_t buffers = 0;
 	size_t unfinished = 0;
 
@@ -162,11 +173,18 @@ void record_summary(const char *dir, const char *cmd, double secs, int incomplet
 	format_count(s.events, count, sizeof(count));
 	format_count(s.lost_events, lost, sizeof(lost));
 	format_size(tr_size(t), size, sizeof(size));
+	if (tr_summary_filtered(t, &s)) {
+		char n[32];
+
+		format_count(tr_summary_filtered(t, &s), n, sizeof(n));
+		snprintf(filt, sizeof(filt), ", %s filtered out", n);
+	}
 	fprintf(stderr, "%s record: ", cli_progname);
 	if (s.nprocs > 1)
 		fprintf(stderr, "%zu processes, ", s.nprocs);
-	fprintf(stderr, "%s events, %s lost%s, %.3f s, %s in %s\n", count, lost,
-		unfinished ? " (and those of the processes still recording)" : "", secs, size, dir);
+	fprintf(stderr, "%s events, %s lost%s%s, %.3f s, %s in %s\n", count, lost,
+		unfinished ? " (and those of the processes still recording)" : "", filt, secs,
+		size, dir);
 	if (buffers) {
 		format_size(buffers, mem, sizeof(mem));
 		fprintf(stderr, "%s record: buffer memory: %s", cli_progname, mem);

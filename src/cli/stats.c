@@ -93,16 +93,23 @@ static void print_histogram(FILE *f, const struct tr_summary *s, size_t rows)
 /* One row per process: what its events say, and what its tracer counted. */
 static void print_process_table(FILE *f, struct tr_trace *t, const struct tr_summary *s)
 {
-	fprintf(f, "%8s  %-16s %12s %10s %12s  %s\n", "pid", "process", "events", "lost",
-		"buffers", "time");
+	/* A filtered column only when a filter rejected something. */
+	int filt = tr_summary_filtered(t, s) != 0;
+
+	fprintf(f, "%8s  %-16s %12s %10s%s %12s  %s\n", "pid", "process", "events", "lost",
+		filt ? "   filtered" : "", "buffers", "time");
 	for (size_t i = 0; i < s->nprocs; i++) {
 		const struct tr_proc_count *pc = &s->procs[i];
 		const struct tr_process *pi = tr_proc(t, pc->proc);
-		char ev[32], lost[32], buf[32], a[48], b[48];
+		char ev[32], lost[32], buf[32], a[48], b[48], fc[32], fcol[40] = "";
 
 		format_proc_cells(t, pc, ev, lost, buf);
-		fprintf(f, "%8" PRId64 "  %-16.16s %12s %10s %12s", pi->pid, pi->name, ev, lost,
-			buf);
+		if (filt) {
+			format_count(pi->filtered, fc, sizeof(fc));
+			snprintf(fcol, sizeof(fcol), " %10s", fc);
+		}
+		fprintf(f, "%8" PRId64 "  %-16.16s %12s %10s%s %12s", pi->pid, pi->name, ev, lost,
+			fcol, buf);
 		if (pc->first <= pc->last) {
 			tr_format_time(pc->first, 0, a, sizeof(a));
 			tr_format_time(pc->last, 0, b, sizeof(b));
@@ -238,6 +245,10 @@ int cmd_stats(int argc, char **argv)
 		       unfinished == 1 ? "" : "es");
 	if (s.lost_packets)
 		printf(", %" PRIu64 " packets missing", s.lost_packets);
+	if (tr_summary_filtered(t, &s)) {
+		format_count(tr_summary_filtered(t, &s), buf, sizeof(buf));
+		printf(", %s filtered out", buf);
+	}
 	printf("\n");
 	format_size(tr_size(t), buf, sizeof(buf));
 	printf("size      %s in %zu streams", buf, tr_nstreams(t));

@@ -810,6 +810,8 @@ static void read_stats(struct tr_process *p)
 			p->discarded = v;
 		else if (!strcmp(key, "buffers"))
 			p->buffers = v;
+		else if (!strcmp(key, "filtered"))
+			p->filtered = v;
 	}
 	free(text);
 }

@@ -105,6 +105,7 @@ struct tr_process {
 	int has_stats;
 	char state[32]; /* "recording" (or died while recording), "stopped", "recovered" */
 	uint64_t recorded, discarded, buffers;
+	uint64_t filtered; /* rejected by the recording's filters: neither recorded nor lost */
 	int selected; /* by tr_select() */
 };
 

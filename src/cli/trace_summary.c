@@ -163,3 +163,12 @@ void tr_summary_free(struct tr_summary *s)
 	free(s->stream_cpu);
 	memset(s, 0, sizeof(*s));
 }
+
+uint64_t tr_summary_filtered(const struct tr_trace *t, const struct tr_summary *s)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < s->nprocs; i++)
+		n += tr_proc(t, s->procs[i].proc)->filtered;
+	return n;
+}

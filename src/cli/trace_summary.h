@@ -60,4 +60,11 @@ void tr_summary_free(struct tr_summary *s);
  */
 int tr_proc_unfinished(const struct tr_process *p);
 
+/*
+ * The events the filters of @s's processes rejected (their .stats
+ * `filtered`): neither recorded nor lost, so emitted = events + lost +
+ * filtered.  0 when no filter rejected anything, or no .stats says.
+ */
+uint64_t tr_summary_filtered(const struct tr_trace *t, const struct tr_summary *s);
+
 #endif /* MARKERS_CLI_TRACE_SUMMARY_H */

@@ -656,12 +656,13 @@ int marker__tr_write_stats(struct tr_session *s, const struct marker_tracer_stat
 				: "write-error";
 	n = snprintf(text, sizeof(text),
 		     "pid %lld\nstate %s\nmode %s\nrecorded %llu\ndiscarded %llu\nbytes %llu\n"
-		     "events %u\nbuffers %llu\n",
+		     "events %u\nbuffers %llu\nfiltered %llu\n",
 		     (long long)s->sh->pid, state, s->overwrite ? "overwrite" : "discard",
 		     (unsigned long long)st->recorded, (unsigned long long)st->discarded,
 		     (unsigned long long)st->bytes, __atomic_load_n(&s->sh->ndecl, __ATOMIC_ACQUIRE),
 		     /* Memory of the session's buffer files (docs/trace-format.md). */
-		     (unsigned long long)(s->nbufs * (s->bufs ? s->bufs[0].map_size : 0) + s->sh_size));
+		     (unsigned long long)(s->nbufs * (s->bufs ? s->bufs[0].map_size : 0) + s->sh_size),
+		     (unsigned long long)st->filtered);
 	if (werr)
 		n += snprintf(text + n, sizeof(text) - (size_t)n, "error %s\n",
 			      ename ? ename : "EIO");

@@ -40,18 +40,12 @@ struct spec {
 	int dead;                 /* atomic: disabled */
 };
 
-struct counter {
-	uint64_t n;
-} __attribute__((aligned(64)));
-
 struct tr_filters {
 	struct spec *spec[MAX_SPECS];
 	uint32_t nspec;     /* atomic: published specs */
 	uint32_t gen;       /* atomic: bumped on every change, never 0 */
 	uint32_t pool_used; /* atomic: programs taken */
 	struct marker__filter_prog *pool;
-	unsigned ncpu;
-	struct counter *filtered;
 };
 
 /* fnmatch(3) without flags, for the ASCII names of markers, async-signal-safe. */
@@ -177,16 +171,12 @@ int marker__tr_filter_add(struct tr_session *s, const char *glob, const char *fi
 			return 0; /* no filter yet: nothing to keep */
 		t = calloc(1, sizeof(*t));
 		if (t) {
-			t->ncpu = s->nbufs;
-			t->filtered = calloc(t->ncpu, sizeof(*t->filtered));
 			t->pool = calloc(POOL_PROGS, sizeof(*t->pool));
 			t->gen = 1;
 		}
-		if (!t || !t->filtered || !t->pool) {
-			if (t) {
-				free(t->filtered);
+		if (!t || !t->pool) {
+			if (t)
 				free(t->pool);
-			}
 			free(t);
 			marker__filter_free(f);
 			return -ENOMEM;
@@ -276,18 +266,16 @@ void marker__tr_filter_free(struct tr_session *s)
 		free(t->spec[i]);
 	}
 	free(t->pool);
-	free(t->filtered);
 	free(t);
 	s->filters = NULL;
 }
 
 uint64_t marker__tr_filtered(const struct tr_session *s)
 {
-	const struct tr_filters *t = s->filters;
 	uint64_t n = 0;
 
-	for (unsigned i = 0; t && i < t->ncpu; i++)
-		n += __atomic_load_n(&t->filtered[i].n, __ATOMIC_RELAXED);
+	for (unsigned i = 0; s->bufs && i < s->nbufs; i++)
+		n += __atomic_load_n(&s->bufs[i].h->filtered, __ATOMIC_RELAXED);
 	return n;
 }
 
@@ -412,6 +400,7 @@ int marker__tr_filter_pass(struct tr_session *s, const struct marker *m, struct 
 			pass = eval_bound(&t->pool[first + i], val, slen);
 	}
 	if (!pass)
-		__atomic_fetch_add(&t->filtered[cpu < t->ncpu ? cpu : 0].n, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&s->bufs[cpu < s->nbufs ? cpu : 0].h->filtered, 1,
+				   __ATOMIC_RELAXED);
 	return pass;
 }

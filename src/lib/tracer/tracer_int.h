@@ -168,6 +168,11 @@ struct tr_buf_hdr {
 	 */
 	uint64_t durable_end, durable_events, durable_packets;
 	uint64_t discarded __attribute__((aligned(64)));
+	/*
+	 * Events the session's filters rejected on this CPU (tr_filter.c):
+	 * here, not in the process's memory, so that a recovery counts them.
+	 */
+	uint64_t filtered;
 	struct tr_sb sb[];
 };
 
