@@ -8,6 +8,10 @@ $(T)/unit/patch_table: tests/unit/patch_table.c tests/unit/patch_util.h tests/ta
 	$(CC) $(TEST_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS) -L$(T)/lib \
 		-Wl,-rpath,$(abspath $(T)/lib) -lpatch_shared -lpthread -ldl
 
+# The signal tests share their child and signal-thread helpers.
+$(T)/unit/patch_trap $(T)/unit/patch_sigmask: tests/unit/patch_child.h tests/unit/patch_util.h
+$(T)/unit/patch_toggle: tests/unit/patch_util.h
+
 # patch_trap dlopens libpatch_dl.
 $(T)/unit/patch_trap: $(T)/lib/libpatch_dl.so
 $(T)/unit/patch_stress: $(T)/lib/libpatch_dl.so

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "patch_child.h"
 #include "patch_util.h"
 #include "tap.h"
 
@@ -51,45 +52,23 @@ static long on_and_fire(void)
 	return hits;
 }
 
-static int waiter_ready;
-
-/* A signal thread: every signal blocked, sigwait() for SIGUSR1, then it exits. */
-static void *signal_thread(void *arg)
-{
-	sigset_t all, wait_for;
-	int sig;
-
-	(void)arg;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
-	sigemptyset(&wait_for);
-	sigaddset(&wait_for, SIGUSR1);
-	__atomic_store_n(&waiter_ready, 1, __ATOMIC_RELEASE);
-	sigwait(&wait_for, &sig);
-	return NULL;
-}
-
+/* A signal thread: every signal blocked (pthread_sigmask), sigwait() for SIGUSR1. */
 static void case_sigwait(void)
 {
-	sigset_t usr1;
-	pthread_t th;
+	struct pc_blocker b;
 	long n;
 
-	/* SIGUSR1 stays blocked here so that only the signal thread takes it. */
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
-	pthread_create(&th, NULL, signal_thread, NULL);
-	while (!__atomic_load_n(&waiter_ready, __ATOMIC_ACQUIRE))
-		usleep(1000);
+	pc_blocker_start(&b, 0);
+	CHECK(b.ready == 1, "the signal thread blocks SIGTRAP");
 	n = on_and_fire();
 	CHECK(n == 2 * N, "with the signal thread waiting: %ld of %d hits", n, 2 * N);
-	kill(getpid(), SIGUSR1);
-	pthread_join(th, NULL);
+	pc_blocker_stop(&b);
 	n = on_and_fire();
 	CHECK(n == 2 * N, "after the signal thread left: %ld of %d hits", n, 2 * N);
 	_exit(0);
 }
+
+static int waiter_ready;
 
 static void *idle_thread(void *arg)
 {
@@ -183,34 +162,6 @@ static void case_handler_switching(void)
 	_exit(0);
 }
 
-static int run(void (*fn)(void))
-{
-	int status = 0;
-	pid_t pid;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0)
-		fn();
-	for (int ms = 0; waitpid(pid, &status, WNOHANG) == 0; ms += 10) {
-		if (ms >= 30000) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			printf("# the child hung: killed\n");
-			return -1;
-		}
-		usleep(10000);
-	}
-	return status;
-}
-
-#define RUN_OK(fn, what)                                                              \
-	do {                                                                          \
-		int st_ = run(fn);                                                    \
-		ok(st_ != -1 && WIFEXITED(st_) && WEXITSTATUS(st_) == 0, "%s (status %#x)", \
-		   what, st_);                                                        \
-	} while (0)
-
 int main(void)
 {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -224,11 +175,11 @@ int main(void)
 	return 0;
 #endif
 	plan(4);
-	RUN_OK(case_sigwait, "a sigwait() thread blocks every signal: markers fire, "
+	PC_RUN_OK(case_sigwait, 30000, "a sigwait() thread blocks every signal: markers fire, "
 			     "before and after it exits");
-	RUN_OK(case_created_blocked, "a thread created with every signal blocked");
-	RUN_OK(case_handler_mask, "a handler whose sa_mask is full fires patched markers");
-	RUN_OK(case_handler_switching, "... while another thread switches them");
+	PC_RUN_OK(case_created_blocked, 30000, "a thread created with every signal blocked");
+	PC_RUN_OK(case_handler_mask, 30000, "a handler whose sa_mask is full fires patched markers");
+	PC_RUN_OK(case_handler_switching, 30000, "... while another thread switches them");
 	return done();
 }
 #else

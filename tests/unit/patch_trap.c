@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "patch_child.h"
 #include "patch_util.h"
 #include "tap.h"
 
@@ -160,25 +161,6 @@ static void case_default(void)
 	_exit(0); /* not reached */
 }
 
-static int blocker_go;
-
-/*
- * A thread that blocks SIGTRAP where the library cannot see it coming: the
- * system call itself (pthread_sigmask and sigprocmask keep SIGTRAP out, see
- * patch_sigmask.c).
- */
-static void *blocker(void *arg)
-{
-	uint64_t k = (uint64_t)1 << (SIGTRAP - 1);
-
-	(void)arg;
-	syscall(SYS_rt_sigprocmask, SIG_BLOCK, &k, NULL, sizeof(k));
-	__atomic_store_n(&blocker_go, 1, __ATOMIC_RELEASE);
-	while (__atomic_load_n(&blocker_go, __ATOMIC_ACQUIRE) == 1)
-		usleep(1000);
-	return NULL;
-}
-
 static void *open_dl(void)
 {
 	return dlopen(test_lib("patch_dl"), RTLD_NOW);
@@ -193,15 +175,19 @@ static void *open_dl(void)
 static void case_blocked(void)
 {
 	long hits = 0, dl_hits = 0;
-	pthread_t th;
+	struct pc_blocker blocker;
 	struct pu_sites s;
 	void (*dl_fire)(int, int);
 	void *dl;
 	int err;
 
-	pthread_create(&th, NULL, blocker, NULL);
-	while (!__atomic_load_n(&blocker_go, __ATOMIC_ACQUIRE))
-		usleep(1000);
+	/*
+	 * SIGTRAP blocked where the library cannot see it coming: by the
+	 * system call itself (pthread_sigmask and sigprocmask keep SIGTRAP
+	 * out, see patch_sigmask.c).
+	 */
+	pc_blocker_start(&blocker, 1);
+	CHECK(blocker.ready == 2, "the signal thread blocks SIGTRAP");
 	/* Loaded now: never adopted, taken, works from the flag. */
 	dl = open_dl();
 	CHECK(dl, "dlopen: %s", dlerror());
@@ -229,8 +215,7 @@ static void case_blocked(void)
 	      "trap_i switched while SIGTRAP is blocked: mode %s, reason %s",
 	      marker_mode_name(s.mode[0]), s.reason[0] ? s.reason[0] : "none");
 	/* The thread goes: no call of ours, yet the site switches. */
-	__atomic_store_n(&blocker_go, 2, __ATOMIC_RELEASE);
-	pthread_join(th, NULL);
+	pc_blocker_stop(&blocker);
 	for (int ms = 0; pu_form(s.kind, s.addr[0]) != 1; ms += 10) {
 		CHECK(ms < 10000, "trap_i still not switched 10 s after the thread left");
 		usleep(10000);
@@ -244,6 +229,31 @@ static void case_blocked(void)
 	fire_k(1);
 	CHECK(hits == 1001, "hits %ld", hits);
 	dlclose(dl);
+	_exit(0);
+}
+
+/*
+ * The patcher remembers the threads it looked at: a thread that came after
+ * the last switch is looked at all the same, even when another one left
+ * meanwhile (the same number of threads).
+ */
+static void case_blocked_later(void)
+{
+	struct pc_blocker plain, blocking;
+	long hits = 0;
+	int err;
+
+	pc_blocker_start(&plain, 0);
+	CHECK(marker_probe_register("trap_i", "i %d", pu_count_probe, &hits) == 0, "register");
+	CHECK(marker_probe_unregister("trap_i", pu_count_probe, &hits) == 0, "unregister");
+	pc_blocker_stop(&plain);
+	pc_blocker_start(&blocking, 1);
+	err = marker_probe_register("trap_i", "i %d", pu_count_probe, &hits);
+	CHECK(err == -EAGAIN, "a new thread blocks SIGTRAP, one left: register %d, want -EAGAIN",
+	      err);
+	pc_blocker_stop(&blocking);
+	CHECK(marker_probe_unregister("trap_i", pu_count_probe, &hits) == 0, "unregister");
+	CHECK(pu_check_sites("trap_i", 0) == 0, "trap_i off");
 	_exit(0);
 }
 
@@ -274,28 +284,6 @@ static void case_fork(void)
 	_exit(0);
 }
 
-/* The status of @fn run in a child; -1 if it was still running after 10 s (then killed). */
-static int run(void (*fn)(void))
-{
-	int status = 0;
-	pid_t pid;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0)
-		fn();
-	for (int ms = 0; waitpid(pid, &status, WNOHANG) == 0; ms += 10) {
-		if (ms >= 10000) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			printf("# the child hung: killed\n");
-			return -1;
-		}
-		usleep(10000);
-	}
-	return status;
-}
-
 /* Run a chain_loop case: it must die of SIGTRAP after one call of the reporter. */
 static void check_chain_loop(void (*fn)(void), const char *what)
 {
@@ -305,7 +293,7 @@ static void check_chain_loop(void (*fn)(void), const char *what)
 
 	if (pipe(reporter_pipe) < 0)
 		abort();
-	st = run(fn);
+	st = pc_run(fn, 10000);
 	close(reporter_pipe[1]);
 	n = read(reporter_pipe[0], buf, sizeof(buf));
 	close(reporter_pipe[0]);
@@ -319,22 +307,20 @@ int main(void)
 {
 	int st;
 
-	plan(7);
-	st = run(case_chain);
-	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-	   "raise(SIGTRAP) and a foreign int3 reach the program's handler");
+	plan(8);
+	PC_RUN_OK(case_chain, 10000, "raise(SIGTRAP) and a foreign int3 reach the program's handler");
 	check_chain_loop(case_chain_loop_raise, "raise()");
 	check_chain_loop(case_chain_loop_int3, "a foreign int3");
 	check_chain_loop(case_chain_loop_noswitch, "raise() before the next switch");
-	st = run(case_default);
+	st = pc_run(case_default, 10000);
 	ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGTRAP,
 	   "without a handler of the program, raise(SIGTRAP) still ends it");
-	st = run(case_blocked);
-	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-	   "a thread blocking SIGTRAP (system call): -EAGAIN with a reason, switched once it "
-	   "is gone");
-	st = run(case_fork);
-	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "fork: the child patches only its own code");
+	PC_RUN_OK(case_blocked, 10000,
+		  "a thread blocking SIGTRAP (system call): -EAGAIN with a reason, switched once "
+		  "it is gone");
+	PC_RUN_OK(case_blocked_later, 10000,
+		  "a thread that blocks SIGTRAP, created after the last switch as another left");
+	PC_RUN_OK(case_fork, 10000, "fork: the child patches only its own code");
 	return done();
 }
 #else
