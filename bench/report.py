@@ -240,7 +240,8 @@ def main():
     p("Time of the call that switches (ours: marker_probe_register / _register_glob /")
     p("unregister, which return once every thread sees the change; LTTng: from")
     p("spawning `lttng enable-event` / `disable-event` until the app sees the")
-    p("tracepoint change).  A second thread runs all 10,101 sites the whole time.")
+    p("tracepoint change).  A second thread runs all 10,101 sites the whole time;")
+    p("the rows with 100 idle threads are the same, with 100 more threads in pause().")
     p("")
     p("Median of rounds, [IQR]: a busy 2-CPU guest delays an IPI now and then.")
     p("")
@@ -251,18 +252,22 @@ def main():
         s = f(None if v is None else v / 1000.0, "%.1f", " µs")
         return s if iqr is None or v is None else s + " [%.1f]" % (iqr / 1000.0)
 
-    for k in ("generic", "immediate", "jump"):
-        for n in (1, 100, 10000):
-            on = r.get("switch.%s.%d.on" % (k, n), {})
-            off = r.get("switch.%s.%d.off" % (k, n), {})
-            mode = on.get("mode", "?")
-            if "reason" in on:
-                mode += " (%s)" % on["_line"].split("reason=", 1)[1]
-            p("| ours, %s, %s marker%s | %s | %s | %s | %s |" % (
-                k, "{:,}".format(n), "s" if n > 1 else "",
-                us(num(r, "switch.%s.%d.on" % (k, n), "ns_per_op"), num(r, "switch.%s.%d.on" % (k, n), "ns_iqr")),
-                us(num(r, "switch.%s.%d.off" % (k, n), "ns_per_op"), num(r, "switch.%s.%d.off" % (k, n), "ns_iqr")), mode if on else NA,
-                "%s / %s" % (on.get("seen", "?"), off.get("seen", "?")) if on else ""))
+    rows = [(k, n, "") for k in ("generic", "immediate", "jump") for n in (1, 100, 10000)]
+    rows += [(k, n, ".t100") for k in ("immediate", "jump") for n in (1, 10000)]
+    for k, n, t in rows:
+        key = "switch.%s.%d%s" % (k, n, t)
+        on = r.get(key + ".on", {})
+        off = r.get(key + ".off", {})
+        mode = on.get("mode", "?")
+        if "reason" in on:
+            mode += " (%s)" % on["_line"].split("reason=", 1)[1]
+        p("| ours, %s, %s marker%s%s | %s | %s | %s | %s |" % (
+            k, "{:,}".format(n), "s" if n > 1 else "", ", 100 idle threads" if t else "",
+            us(num(r, key + ".on", "ns_per_op"), num(r, key + ".on", "ns_iqr")),
+            us(num(r, key + ".off", "ns_per_op"), num(r, key + ".off", "ns_iqr")), mode if on else NA,
+            "%s / %s" % (on.get("seen", "?"), off.get("seen", "?")) if on else ""))
+    mb = num(r, "switch.membarrier", "ns_per_op")
+    p("| one membarrier(SYNC_CORE), the unit of the protocol (2 per batch) | %s | | | |" % us(mb))
     lon = num(r, "switch.lttng.on", "ns_per_op")
     loff = num(r, "switch.lttng.off", "ns_per_op")
     p("| LTTng-UST `lttng enable-event` / `disable-event`, 1 event | %s | %s | | |" % (
@@ -391,6 +396,26 @@ def main():
         v = num(r, "switch.%s.10000.on" % k, "ns_per_op")
         ok = None if v is None or on.get("mode") != "patched" else v <= 5000000
         p("| 10,000 %s sites switched: <= 5 ms | %s (%s) | %s |" % (k, us(v), on.get("mode", "?"), verdict(ok)))
+    # Issue 11.3: the slower of on and off, with the busy thread, and again with 100 idle threads.
+    mb = num(r, "switch.membarrier", "ns_per_op")
+    for n, t in ((1, ""), (10000, ""), (1, ".t100"), (10000, ".t100")):
+        for k in ("immediate", "jump"):
+            key = "switch.%s.%d%s" % (k, n, t)
+            on, off = num(r, key + ".on", "ns_per_op"), num(r, key + ".off", "ns_per_op")
+            v = None if on is None or off is None else max(on, off)
+            patched = r.get(key + ".on", {}).get("mode") == "patched"
+            if n == 1:
+                limit = None if mb is None else 2 * mb + 10000
+                what = "one %s marker <= 2 membarriers + 10 µs" % k
+                got = "%s (membarrier %s)" % (us(v), us(mb))
+            else:
+                limit = 2000000
+                what = "10,000 %s sites <= 2 ms" % k
+                got = us(v)
+            if t:
+                what += ", with 100 idle threads"
+            ok = None if v is None or limit is None or not patched else v <= limit
+            p("| %s (slower of on/off) | %s | %s |" % (what, got, verdict(ok)))
     v = num(r, "startup.ours", "extra_ns")
     p("| start+exit with one marker, control channel on: <= +0.2 ms | %s ms (CPU %s ms) | %s |" % (
         f(None if v is None else v / 1e6, "%+.3f"),

@@ -14,9 +14,14 @@
  * benchmark also checks that the busy thread's probe hits start and stop.
  *
  * Beside them, in the same run: one membarrier(SYNC_CORE), the unit the
- * patching protocol is made of (rows switch.membarrier and ratio_vs_membarrier),
- * and the immediate and jump rows again with 100 more threads, idle, in the
- * process (rows switch.KIND.N.t100.*).
+ * patching protocol is made of, two ways: back to back, 1,001 times
+ * (switch.membarrier), and once right before each timed switch, after the
+ * same wait (switch.membarrier.before_switch): on a virtual machine the
+ * first system calls after a thread ran in user space for a while cost
+ * several times more than back-to-back ones, and a switch pays those.
+ * ratio_vs_membarrier is against the second.  Then the immediate and jump
+ * rows again with 100 more threads, idle, in the process
+ * (rows switch.KIND.N.t100.*).
  */
 #define _GNU_SOURCE
 #include <linux/membarrier.h>
@@ -46,7 +51,9 @@ static unsigned long hits;
 static void (*volatile busy_fire)(int);
 static volatile int busy_stop;
 static unsigned long busy_loops;
-static double membarrier_ns; /* median of one SYNC_CORE membarrier, this run */
+static double membarrier_ns; /* median of back-to-back SYNC_CORE membarriers, this phase */
+static double *mb_before;     /* one membarrier before each timed switch, this run */
+static int nmb_before, cap_mb_before;
 static const char *tag = ""; /* ".t100" with the idle threads */
 
 static void probe(const struct marker *m, void *priv, const char *fmt, va_list *args)
@@ -62,6 +69,16 @@ static void *busy(void *arg)
 		__atomic_fetch_add(&busy_loops, 1, __ATOMIC_RELAXED);
 	}
 	return arg;
+}
+
+/* Two full passes of the busy loop (1 s at most). */
+static void wait_passes(void)
+{
+	uint64_t deadline = bench_now_ns() + 1000000000u;
+	unsigned long l0 = __atomic_load_n(&busy_loops, __ATOMIC_RELAXED);
+
+	while (__atomic_load_n(&busy_loops, __ATOMIC_RELAXED) < l0 + 2 && bench_now_ns() < deadline)
+		;
 }
 
 /* Wait until the probe's hit count moves (@moving) or stays still; 1 s at most. */
@@ -100,6 +117,27 @@ static int find_mode(const struct marker_info *info, void *arg)
 	return 1;
 }
 
+static long sys_membarrier(int cmd)
+{
+	return syscall(__NR_membarrier, cmd, 0, 0);
+}
+
+/* One membarrier, timed, kept for the median of switch.membarrier.before_switch. */
+static void membarrier_sample(void)
+{
+	uint64_t t0 = bench_now_ns();
+
+	if (sys_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE) < 0)
+		return;
+	if (nmb_before == cap_mb_before) {
+		cap_mb_before = cap_mb_before ? 2 * cap_mb_before : 256;
+		mb_before = realloc(mb_before, cap_mb_before * sizeof(double));
+	}
+	mb_before[nmb_before++] = (double)(bench_now_ns() - t0);
+	/* Then the busy thread runs a while again, as before the switch. */
+	wait_passes();
+}
+
 /* Register (glob or name) and unregister @rounds times; print the medians. */
 static void measure(const struct kind *k, const char *what, int nmarkers, int rounds)
 {
@@ -107,13 +145,19 @@ static void measure(const struct kind *k, const char *what, int nmarkers, int ro
 	double *on = calloc(rounds, sizeof(double)), *off = calloc(rounds, sizeof(double));
 	int seen_on = 1, seen_off = 1, glob = nmarkers > 1;
 	struct mode_query q = {first, "?", NULL};
+	int mb0 = nmb_before;
+	double mb;
 
 	snprintf(name, sizeof(name), glob ? "sw_%s_%s_*" : "sw_%s_%s", k->name, what);
 	snprintf(first, sizeof(first), glob ? "sw_%s_%s_%0*d" : "sw_%s_%s", k->name, what,
 		 nmarkers == 100 ? 3 : 5, 0);
 	for (int r = 0; r < rounds; r++) {
-		uint64_t t0 = bench_now_ns();
-		int err = glob ? marker_probe_register_glob(name, probe, NULL)
+		uint64_t t0;
+		int err;
+
+		membarrier_sample();
+		t0 = bench_now_ns();
+		err = glob ? marker_probe_register_glob(name, probe, NULL)
 			       : marker_probe_register(name, NULL, probe, NULL);
 		uint64_t t1 = bench_now_ns();
 
@@ -126,6 +170,7 @@ static void measure(const struct kind *k, const char *what, int nmarkers, int ro
 			marker_foreach(find_mode, &q);
 		seen_on &= wait_hits(1);
 
+		membarrier_sample();
 		t0 = bench_now_ns();
 		err = glob ? marker_probe_unregister_glob(name, probe, NULL)
 			   : marker_probe_unregister(name, probe, NULL);
@@ -135,14 +180,16 @@ static void measure(const struct kind *k, const char *what, int nmarkers, int ro
 		seen_off &= wait_hits(0);
 	}
 	struct bench_stats s_on = bench_stats(on, rounds), s_off = bench_stats(off, rounds);
-	printf("name=switch.%s.%d%s.on ns_per_op=%.0f ns_iqr=%.0f ratio_vs_membarrier=%.2f mode=%s "
-	       "seen=%s%s%s\n",
-	       k->name, nmarkers, tag, s_on.median, s_on.q3 - s_on.q1, s_on.median / membarrier_ns,
-	       q.mode, seen_on ? "yes" : "no", q.reason ? " reason=" : "", q.reason ? q.reason : "");
-	printf("name=switch.%s.%d%s.off ns_per_op=%.0f ns_iqr=%.0f ratio_vs_membarrier=%.2f "
-	       "seen=%s\n",
-	       k->name, nmarkers, tag, s_off.median, s_off.q3 - s_off.q1,
-	       s_off.median / membarrier_ns, seen_off ? "yes" : "no");
+	/* The membarriers timed right before these very switches. */
+	mb = nmb_before > mb0 ? bench_stats(mb_before + mb0, nmb_before - mb0).median : 0;
+	printf("name=switch.%s.%d%s.on ns_per_op=%.0f ns_iqr=%.0f membarrier_ns=%.0f "
+	       "ratio_vs_membarrier=%.2f mode=%s seen=%s%s%s\n",
+	       k->name, nmarkers, tag, s_on.median, s_on.q3 - s_on.q1, mb, s_on.median / mb, q.mode,
+	       seen_on ? "yes" : "no", q.reason ? " reason=" : "", q.reason ? q.reason : "");
+	printf("name=switch.%s.%d%s.off ns_per_op=%.0f ns_iqr=%.0f membarrier_ns=%.0f "
+	       "ratio_vs_membarrier=%.2f seen=%s\n",
+	       k->name, nmarkers, tag, s_off.median, s_off.q3 - s_off.q1, mb, s_off.median / mb,
+	       seen_off ? "yes" : "no");
 	free(on);
 	free(off);
 }
@@ -197,7 +244,7 @@ static void run_kinds(const char *only, int rounds, int all)
 			;
 		if (k->fire != sw_generic_fire && !membarrier_ns) {
 			membarrier_ns = time_membarrier(1001);
-			printf("name=switch.membarrier ns_per_op=%.0f\n", membarrier_ns);
+			printf("name=switch.membarrier%s ns_per_op=%.0f\n", tag, membarrier_ns);
 		}
 		measure(k, "one", 1, rounds * 2);
 		if (all)
@@ -206,6 +253,11 @@ static void run_kinds(const char *only, int rounds, int all)
 		busy_stop = 1;
 		pthread_join(tid, NULL);
 	}
+	if (nmb_before)
+		printf("name=switch.membarrier.before_switch%s ns_per_op=%.0f samples=%d\n", tag,
+		       bench_stats(mb_before, nmb_before).median, nmb_before);
+	nmb_before = 0;
+	membarrier_ns = 0;
 }
 
 int main(int argc, char **argv)
