@@ -147,22 +147,31 @@ static pid_t known_self;	/* the patching thread of that look (left out of it) */
 /*
  * Is the set of threads still the one of the last look?  Listing
  * /proc/self/task costs about 0.15 us a thread (1.5 ms for 10,000
- * switches in a process of 100 threads); two numbers say it too:
+ * switches in a process of 100 threads); this asks less:
  *   - the number of threads: st_nlink of /proc/self/task is that number
  *     plus two; a thread gone changes it;
  *   - the last pid the kernel gave out in our pid namespace
  *     (/proc/sys/kernel/ns_last_pid, read before the look): a thread
- *     created after it was read changes it.  So would any process, which
- *     costs us one look more, nothing else.
+ *     created since has a pid after it.  Other processes take pids too
+ *     (hundreds a second on a busy machine), so when it moved by a few,
+ *     we ask whether any of those is a thread of ours
+ *     (/proc/self/task/PID), and move our mark to it if none is.
  * Pids are given out in a circle of pid_max, so after a full turn the
- * number could come back: the answer is trusted only for pid_max us of
- * CPU time spread over every CPU (a clone() costs far more than 1 us)
- * after the look, at most a second.  The count also covers a thread whose
- * pid was given out before the read but who joined the list only after
- * the look (both would have to happen together with an exit).
+ * number could come back: the answer is trusted only for the CPU time
+ * that pid_max clone()s would take at PID_COST_NS each, spread over every
+ * CPU (measured here: 36 us or more a clone, and an exit besides), after
+ * the mark was read, at most a second; a turn past pid_max, or
+ * more than NEW_PIDS_MAX new pids, makes a full look.  The count also
+ * covers a thread whose pid was given out before the read but who joined
+ * the list only after the look (both would have to happen together with
+ * an exit).  The pids of /proc/self/task must be those of our namespace:
+ * the full look checks that it finds this thread's gettid() there, or
+ * uses no mark.
  */
+#define NEW_PIDS_MAX 64
+#define PID_COST_NS 4000
 static int lastpid_fd = -1;
-static long known_lastpid = -1;
+static long known_lastpid = -1, pid_max;
 static uint64_t known_when, trust_ns;
 
 static uint64_t now_ns(void)
@@ -190,10 +199,10 @@ static long last_pid(void)
 	return strtol(buf, NULL, 10);
 }
 
-/* How long a look at the threads may be trusted, in ns (see above). */
+/* How long a mark may be trusted, in ns (see above); reads pid_max. */
 static uint64_t trust_window(void)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_CONF), pid_max = 0;
+	long cpus = sysconf(_SC_NPROCESSORS_CONF);
 	uint64_t ns;
 	FILE *f;
 
@@ -204,7 +213,7 @@ static uint64_t trust_window(void)
 	}
 	if (cpus < 1)
 		cpus = 1;
-	ns = (uint64_t)(pid_max > 0 ? pid_max : 0) * 1000u / (uint64_t)cpus;
+	ns = (uint64_t)(pid_max > 0 ? pid_max : 0) * PID_COST_NS / (uint64_t)cpus;
 	return ns < 1000000000u ? ns : 1000000000u;
 }
 
@@ -212,13 +221,26 @@ static uint64_t trust_window(void)
 static int same_threads(pid_t self)
 {
 	struct stat st;
+	uint64_t when = now_ns();
+	long last;
 
-	if (!known_fit || known_lastpid < 0 || self != known_self ||
-	    now_ns() - known_when >= trust_ns)
+	if (!known_fit || known_lastpid < 0 || self != known_self || when - known_when >= trust_ns)
 		return 0;
 	if (fstat(task_fd, &st) < 0 || st.st_nlink != nknown + 3)
 		return 0; /* nknown others, this thread, "." and ".." */
-	return last_pid() == known_lastpid;
+	last = last_pid();
+	if (last < known_lastpid || last - known_lastpid > NEW_PIDS_MAX)
+		return 0; /* unreadable, a turn of the circle, or many new pids */
+	for (long pid = known_lastpid + 1; pid <= last; pid++) {
+		char name[24];
+
+		snprintf(name, sizeof(name), "%ld", pid);
+		if (faccessat(task_fd, name, F_OK, 0) == 0)
+			return 0; /* a new thread of ours */
+	}
+	known_lastpid = last;
+	known_when = when;
+	return 1;
 }
 
 /*
@@ -236,6 +258,7 @@ static const char *other_threads(pid_t self)
 	const char *why = NULL;
 	char buf[4096];
 	long got, lastpid;
+	int saw_self = 0;
 
 	if (task_fd < 0)
 		task_fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -255,6 +278,7 @@ static const char *other_threads(pid_t self)
 			pid_t tid = (pid_t)atoi(de->d_name);
 
 			off += de->d_reclen;
+			saw_self |= tid == self;
 			if (de->d_name[0] == '.' || tid == self)
 				continue;
 			if (n == cap) {
@@ -269,6 +293,8 @@ static const char *other_threads(pid_t self)
 			now[n++] = tid;
 		}
 	}
+	if (!saw_self)
+		lastpid = -1; /* /proc is of another pid namespace: no mark */
 	qsort(now, n, sizeof(*now), cmp_tid);
 	if (!(known_fit && self == known_self && n == nknown &&
 	      (!n || !memcmp(now, known, n * sizeof(*now)))))
