@@ -237,16 +237,28 @@ static void case_blocked(void)
  * the last switch is looked at all the same, even when another one left
  * meanwhile (the same number of threads).
  */
+static int plain_go;
+
+static void *plain_thread(void *arg)
+{
+	(void)arg;
+	while (!__atomic_load_n(&plain_go, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	return NULL;
+}
+
 static void case_blocked_later(void)
 {
-	struct pc_blocker plain, blocking;
+	struct pc_blocker blocking;
+	pthread_t plain;
 	long hits = 0;
 	int err;
 
-	pc_blocker_start(&plain, 0);
+	pthread_create(&plain, NULL, plain_thread, NULL);
 	CHECK(marker_probe_register("trap_i", "i %d", pu_count_probe, &hits) == 0, "register");
 	CHECK(marker_probe_unregister("trap_i", pu_count_probe, &hits) == 0, "unregister");
-	pc_blocker_stop(&plain);
+	__atomic_store_n(&plain_go, 1, __ATOMIC_RELEASE);
+	pthread_join(plain, NULL);
 	pc_blocker_start(&blocking, 1);
 	err = marker_probe_register("trap_i", "i %d", pu_count_probe, &hits);
 	CHECK(err == -EAGAIN, "a new thread blocks SIGTRAP, one left: register %d, want -EAGAIN",
