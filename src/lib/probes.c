@@ -21,25 +21,41 @@ char marker__rcu_tsan_clock;
 __thread struct urcu_bp_reader **marker__rcu_reader_slot __attribute__((tls_model("initial-exec")));
 #endif
 
+/*
+ * The probes of @marker, each handed its own va_list @a, set up by the
+ * statement @start.  One body for both entries: marker_fire() and the
+ * register-preserving stub's marker__fire_va() (arch/x86_fire.c).  A macro,
+ * since gcc inlines no function that uses va_start or va_copy.
+ */
+#define FIRE_PROBES(marker, a, start)                                                       \
+	do {                                                                                \
+		struct marker__probe_array *pa;                                             \
+		int saved_errno = errno; /* a site may sit between a failing call and its errno check */ \
+		struct urcu_bp_reader *r = marker__rcu_reader();                            \
+                                                                                            \
+		marker__rcu_read_lock_r(r);                                                 \
+		pa = marker__rcu_load(((struct marker *)(marker))->probes);                 \
+		if (pa) {                                                                   \
+			for (size_t i = 0; i < pa->n; i++) {                                \
+				va_list a;                                                  \
+                                                                                            \
+				start;                                                      \
+				pa->p[i].func(marker, pa->p[i].priv, (marker)->format, &a); \
+				va_end(a);                                                  \
+			}                                                                   \
+		}                                                                           \
+		marker__rcu_read_unlock_r(r);                                               \
+		errno = saved_errno;                                                        \
+	} while (0)
+
 void marker_fire(const struct marker *marker, ...)
 {
-	struct marker__probe_array *pa;
-	int saved_errno = errno; /* a site may sit between a failing call and its errno check */
-	struct urcu_bp_reader *r = marker__rcu_reader();
+	FIRE_PROBES(marker, args, va_start(args, marker));
+}
 
-	marker__rcu_read_lock_r(r);
-	pa = marker__rcu_load(((struct marker *)marker)->probes);
-	if (pa) {
-		for (size_t i = 0; i < pa->n; i++) {
-			va_list args;
-
-			va_start(args, marker);
-			pa->p[i].func(marker, pa->p[i].priv, marker->format, &args);
-			va_end(args);
-		}
-	}
-	marker__rcu_read_unlock_r(r);
-	errno = saved_errno;
+void marker__fire_va(const struct marker *marker, va_list args)
+{
+	FIRE_PROBES(marker, a, va_copy(a, args));
 }
 
 /*

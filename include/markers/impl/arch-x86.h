@@ -40,6 +40,18 @@
 	MARKER__X86_PTR "1b, " target ", " desc "\n\t"                           \
 	".popsection\n\t"
 
+/*
+ * gcc moves a block under a cold label out of the hot path's layout (to
+ * the function's .cold part); clang knows no label attributes.
+ */
+#if defined(__clang__) || !defined(__GNUC__)
+#define MARKER__X86_COLD_LABEL
+#else
+#define MARKER__X86_COLD_LABEL __attribute__((cold));
+#endif
+
+#include "fire-x86.h"
+
 #define MARKER__IMMEDIATE MARKER__X86_IMMEDIATE
 #define MARKER__JUMP MARKER__X86_JUMP
 
@@ -79,7 +91,7 @@
 				     MARKER__X86_RECORD("%l[marker__taken]", MARKER__X86_DESC) \
 				     : : MARKER__X86_OPERAND(name) : : marker__taken);      \
 			if (0) {                                                            \
-			marker__taken: {                                                    \
+			marker__taken: MARKER__X86_COLD_LABEL {                             \
 				unsigned char marker__st = MARKER__STATE(marker__desc_##name); \
 				if (__builtin_expect(marker__st, 1))                        \
 					MARKER__BLOCK(marker__desc_##name, marker__st, name, __VA_ARGS__); \

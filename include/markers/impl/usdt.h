@@ -237,7 +237,10 @@ marker__usdt_val(T)
 /*
  * The out-of-line block of a site whose state @st is non-zero: the USDT
  * probe while a tool is attached, the probes while connected.  The
- * arguments are evaluated once, into temporaries, for both.
+ * arguments are evaluated once, into temporaries, for both.  The probes
+ * are called by MARKER__FIRE_NOARGS(var) and MARKER__FIRE_ARGS(var, n)
+ * (n temporaries): marker_fire(), or the architecture's register-preserving
+ * form (fire-x86.h); arch.h picks.
  */
 #define MARKER__BLOCK(var, st, name, ...)                                                   \
 	MARKER__CAT(MARKER__BLOCK_, MARKER__HAS_ARGS(__VA_ARGS__))(var, st, name, __VA_ARGS__)
@@ -248,7 +251,7 @@ marker__usdt_val(T)
 		if ((st) & MARKER_STATE_USDT)                                               \
 			MARKER__USDT_PROBE0(var, name);                                     \
 		if (__builtin_expect((st) & MARKER_STATE_PROBES, 1))                        \
-			marker_fire(&(var));                                                \
+			MARKER__FIRE_NOARGS(var);                                           \
 	} while (0)
 #define MARKER__BLOCK_1(var, st, name, ...)                                                 \
 	do {                                                                                \
@@ -256,7 +259,7 @@ marker__usdt_val(T)
 		if ((st) & MARKER_STATE_USDT)                                               \
 			MARKER__USDT_PROBEN(var, name, MARKER__NARGS(__VA_ARGS__));         \
 		if (__builtin_expect((st) & MARKER_STATE_PROBES, 1))                        \
-			marker_fire(&(var), MARKER__CAT(MARKER__N, MARKER__NARGS(__VA_ARGS__))); \
+			MARKER__FIRE_ARGS(var, MARKER__NARGS(__VA_ARGS__));                 \
 	} while (0)
 #else
 #define MARKER__BLOCK_0(var, st, name, format)                                              \
