@@ -98,7 +98,7 @@ $(BB)/rss-lttng: $(BB)/bench_tp.o
 # A real program's hottest loops (bench/real/): lz4 from Debian's sources,
 # fetched at bench time (never kept in our tree), patched by lz4.sed with one
 # site per decoded sequence and one per encoded match, built once per kind.
-REAL_KINDS := none markers sdt flag stub
+REAL_KINDS := none markers sdt flag call
 REAL := $(BB)/real
 
 bench-real: $(patsubst %,$(REAL)/lz4-%,$(REAL_KINDS))
@@ -116,11 +116,6 @@ $(REAL)/lz4-sites.c: $(REAL)/lz4/lib/lz4.c bench/real/lz4.sed
 $(REAL)/lz4-%: bench/real/lz4_driver.c $(REAL)/lz4-sites.c bench/real/real_sites.h $(B)/.staged
 	$(CC) -std=gnu11 -O3 -g -DKIND_$* -I$(REAL)/lz4/lib $(shell $(BENCH_PKG) --cflags markers) \
 		-include bench/real/real_sites.h -o $@ bench/real/lz4_driver.c $(REAL)/lz4-sites.c \
-		$(if $(filter stub,$*),$(REAL)/fire_stub.o) $(if $(filter markers stub,$*),$(BENCH_LIBS))
-
-$(REAL)/lz4-stub: $(REAL)/fire_stub.o
-$(REAL)/fire_stub.o: bench/real/fire_stub.S
-	@mkdir -p $(dir $@)
-	$(CC) -c -o $@ $<
+		$(if $(filter markers call,$*),$(BENCH_LIBS))
 
 .PHONY: bench-real

@@ -133,7 +133,7 @@ LTTNG_UST_REGISTER_TIMEOUT=0 HOME=$tmp/no-lttng-home "$bb/rss-lttng" -n 1000000 
 note "markers export of that recording: Chrome JSON and Perfetto protobuf"
 "$here/export.sh" "$tmp/rss-trace" "$tmp" | emit
 
-note "a real program off: lz4 none / markers / SDT / flag, both directions"
+note "a real program off: lz4 none / markers / SDT / flag / markers with the plain call, both directions"
 "$here/real/lz4.sh" "$bb" "$tmp" "$rounds" | emit
 
 note "instructions per recorded event (callgrind, inclusive, two lengths)"

@@ -1,14 +1,15 @@
 #!/bin/sh
 # lz4.sh BUILD_DIR TMP ROUNDS - the real-program rows: lz4's compressor and
 # decompressor, uninstrumented and with a site at each sequence four ways
-# (markers, SDT, a flag, and the prototype "stub"), all off.  Per direction and kind: the median
+# (markers, SDT, a flag, and markers with marker_fire() called from the
+# out-of-line block, "call"), all off.  Per direction and kind: the median
 # thread-CPU ns per input byte over ROUNDS, and the instructions of
 # LZ4_compress_default / LZ4_decompress_safe (callgrind, inclusive), each
 # with its ratio to the uninstrumented build.  Built by `make bench-real`.
 set -u
 bb=$1 tmp=$2 rounds=$3
 real=$bb/real
-kinds="none markers sdt flag stub"
+kinds="none markers sdt flag call"
 
 for k in $kinds; do
 	if [ ! -x "$real/lz4-$k" ]; then
