@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/x86_va.h"
 #include "rcu.h"
 #include "registry.h"
 
@@ -24,8 +25,8 @@ __thread struct urcu_bp_reader **marker__rcu_reader_slot __attribute__((tls_mode
 /*
  * The probes of @marker, each handed its own va_list @a, set up by the
  * statement @start.  One body for both entries: marker_fire() and the
- * register-preserving stub's marker__fire_va() (arch/x86_fire.c).  A macro,
- * since gcc inlines no function that uses va_start or va_copy.
+ * register-preserving stub's marker__fire_area().  A macro, since gcc
+ * inlines no function that uses va_start.
  */
 #define FIRE_PROBES(marker, a, start)                                                       \
 	do {                                                                                \
@@ -53,10 +54,19 @@ void marker_fire(const struct marker *marker, ...)
 	FIRE_PROBES(marker, args, va_start(args, marker));
 }
 
-void marker__fire_va(const struct marker *marker, va_list args)
+#ifdef __x86_64__
+/*
+ * Called by marker_abi_fire_stub (arch/x86_fire.c) only: area[0] the
+ * descriptor, area[3...] the arguments in 8-byte slots.
+ */
+void marker__fire_area(const uint64_t *area) __attribute__((used));
+void marker__fire_area(const uint64_t *area)
 {
-	FIRE_PROBES(marker, a, va_copy(a, args));
+	const struct marker *marker = (const struct marker *)(uintptr_t)area[0];
+
+	FIRE_PROBES(marker, args, marker__x86_va_slots(args, area + 3));
 }
+#endif
 
 /*
  * Old probe arrays wait on this list for a grace period.  The next

@@ -14,7 +14,6 @@
 #define MARKERS_REGISTRY_H
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "markers.h"
@@ -181,11 +180,5 @@ struct marker__probe_array *marker__entry_set_probes_locked(struct marker__entry
 void marker__probe_array_retire(struct marker__probe_array *a);
 /* If many arrays are waiting, a grace period and free them.  Not under marker__lock. */
 void marker__probe_array_reclaim(void);
-
-/*
- * marker_fire() with the arguments in @args: each probe gets its own copy.
- * For the register-preserving stub (arch/x86_fire.c).  Async-signal-safe.
- */
-void marker__fire_va(const struct marker *marker, va_list args);
 
 #endif /* MARKERS_REGISTRY_H */

@@ -7,9 +7,14 @@
  * the site in callee-saved registers (saved and restored by the function)
  * or spills them around it: work done on the path taken while the marker
  * is off.  Here the compiler sees no call, only an asm statement that reads
- * one register and memory; the stub (src/lib/arch/x86_fire.c) saves and
- * restores everything the ABI lets a callee clobber.  Per lz4 sequence in
- * bench/real: a third of the added instructions of a plain call.
+ * one register and memory, and the stub (src/lib/arch/x86_fire.c) saves and
+ * restores every general register.  The vector registers are declared
+ * clobbered instead: no callee keeps them in the x86-64 ABI, so a plain
+ * call costs the same there (the compiler saves what is live around the
+ * site, in the block), integer code keeps nothing in them across a site,
+ * and the enabled path stays free of 32 vector moves (and of saving 256-
+ * and 512-bit state, whose upper halves may or may not be in use).  lz4 in
+ * bench/real: decompress adds half the instructions of a plain call.
  *
  * The block stores the descriptor and the arguments in a per-site area on
  * the stack, 8 bytes a slot, laid out as the x86-64 ABI lays out stack
@@ -18,36 +23,38 @@
  * probes a va_list over it, so they read what marker_fire() would hand them.
  *
  *	area[0]		the descriptor
- *	area[1]		%r11 while the stub runs (it carries the return address)
- *	area[2..]	the arguments, the first first
+ *	area[1]		the address to return to
+ *	area[2]		%r11 while the stub runs (it carries the area)
+ *	area[3..]	the arguments, the first first
  *
  * The asm never moves %rsp, so the function's own unwind table stays true
- * at every instruction and its red zone is left alone: it loads the return
- * address into %r11 and jumps (an indirect jmp through the GOT: no PLT,
- * no lazy binding, PIC or not); the stub steps below the red zone itself,
- * and its unwind table says where the return address is.  No call/ret pair
- * is split, so a shadow stack (CET) sees none; with -fcf-protection the
- * return point carries an endbr64.
+ * at every instruction and its red zone is left alone: it stores the return
+ * address in the area, puts the area in %r11 and jumps (an indirect jmp
+ * through the GOT: no PLT, no lazy binding, PIC or not); the stub steps
+ * below the red zone itself, its unwind table says where the return
+ * address is, and it jumps back through area[1].  No call/ret pair is
+ * split, so a shadow stack (CET) sees none; with -fcf-protection the return
+ * point carries an endbr64.  The compiler picks the area's register among
+ * the eight legacy ones ("R": never %r11); a fixed one (%rdi) cost two
+ * register moves per iteration in bench/off's loops.
  *
- * The ordinary call remains where the stub cannot describe an argument or
- * protect a register: long double (16-byte slots), types the tracer marks
- * '?' (structs, complex, __int128), code compiled for AVX-512 (whose zmm16
- * to zmm31 and mask registers the stub does not save), i386 (measured: see
- * BENCHMARKS.md), and MARKERS_NO_FIRE_STUB defined before markers.h.  A
- * function given an AVX-512 target attribute in a translation unit built
- * without AVX-512 must define that macro.  x87 registers are declared
- * clobbered: the compiler keeps nothing on the x87 stack across the site.
+ * The ordinary call remains where the stub cannot describe an argument:
+ * long double (16-byte slots), types the tracer marks '?' (structs,
+ * complex, __int128); on i386 (measured: see BENCHMARKS.md); and where
+ * MARKERS_NO_FIRE_STUB is defined before markers.h.  Registers that exist
+ * only with AVX-512 (%xmm16-31, %k0-7) are named in the clobbers when the
+ * translation unit is built for it: a function given an AVX-512 target
+ * attribute in a unit built without must define MARKERS_NO_FIRE_STUB.
  */
 #ifndef MARKERS_IMPL_FIRE_X86_H
 #define MARKERS_IMPL_FIRE_X86_H
 
-#if defined(__x86_64__) && !defined(__AVX512F__) && !defined(MARKERS_NO_FIRE_STUB) && \
-	MARKER__USDT_FLAG
+#if defined(__x86_64__) && !defined(MARKERS_NO_FIRE_STUB) && MARKER__USDT_FLAG
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-/* The stub: entered by jmp, %rdi = the area, %r11 = where to return.  Never call it. */
+/* The stub: entered by jmp, %r11 = the area.  Never call it. */
 MARKER_API void marker_abi_fire_stub(void);
 #ifdef __cplusplus
 }
@@ -119,8 +126,8 @@ marker__x86_put(union marker__x86_slot &, const T &)
 #define MARKER__X86_FIT11 MARKER__X86_FITS(11) && MARKER__X86_FIT10
 #define MARKER__X86_FIT12 MARKER__X86_FITS(12) && MARKER__X86_FIT11
 
-/* The stores: temporary marker__ak is argument n+1-k, in slot n+2-k. */
-#define MARKER__X86_P(n, k) MARKER__X86_PUT(marker__area[(n) + 2 - (k)], marker__a##k);
+/* The stores: temporary marker__ak is argument n+1-k, in slot n+3-k. */
+#define MARKER__X86_P(n, k) MARKER__X86_PUT(marker__area[(n) + 3 - (k)], marker__a##k);
 #define MARKER__X86_P1(n) MARKER__X86_P(n, 1)
 #define MARKER__X86_P2(n) MARKER__X86_P(n, 2) MARKER__X86_P1(n)
 #define MARKER__X86_P3(n) MARKER__X86_P(n, 3) MARKER__X86_P2(n)
@@ -140,28 +147,42 @@ marker__x86_put(union marker__x86_slot &, const T &)
 #define MARKER__X86_ENDBR ""
 #endif
 
+#ifdef __AVX512F__
+#define MARKER__X86_CLOBBER_512                                                             \
+	, "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23", "xmm24",  \
+	"xmm25", "xmm26", "xmm27", "xmm28", "xmm29", "xmm30", "xmm31", "k0", "k1", "k2",   \
+	"k3", "k4", "k5", "k6", "k7"
+#else
+#define MARKER__X86_CLOBBER_512
+#endif
+
 /*
- * The jump to the stub and back.  Inputs: the area in %rdi.  The stub
- * preserves every general register (%r11 through area[1]), the SSE and
- * AVX registers and the flags' consumers; "cc" and "memory" because it
- * runs arbitrary probes, the x87 stack because a probe may use it.
+ * The jump to the stub and back.  Input: the area.  The stub preserves
+ * every general register but %r11, which it returns holding the area, and
+ * which the asm restores from area[2]; clobbered:
+ * "cc" and "memory" because it runs arbitrary probes, the vector
+ * registers (whole: %xmmN names %ymmN and %zmmN too) and the x87 stack.
  */
 #define MARKER__X86_STUB_CALL(nslots)                                                       \
-	__asm__ volatile("movq %%r11, 8(%%rdi)\n\t"                                         \
+	__asm__ volatile("movq %%r11, 16(%[marker__p])\n\t"                                \
 			 "leaq 995f(%%rip), %%r11\n\t"                                      \
+			 "movq %%r11, 8(%[marker__p])\n\t"                                  \
+			 "movq %[marker__p], %%r11\n\t"                                     \
 			 "jmp *marker_abi_fire_stub@GOTPCREL(%%rip)\n"                      \
 			 "995:\t" MARKER__X86_ENDBR                                         \
-			 "movq 8(%%rdi), %%r11"                                             \
-			 : : "D"(marker__area),                                             \
+			 "movq 16(%%r11), %%r11"                                            \
+			 : : [marker__p] "R"(marker__area),                                 \
 			   "m"(*(const union marker__x86_slot(*)[nslots])marker__area)      \
-			 : "memory", "cc", "st", "st(1)", "st(2)", "st(3)", "st(4)",         \
-			   "st(5)", "st(6)", "st(7)")
+			 : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5",     \
+			   "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", \
+			   "xmm14", "xmm15", "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", \
+			   "st(6)", "st(7)" MARKER__X86_CLOBBER_512)
 
 #define MARKER__FIRE_NOARGS(var)                                                            \
 	do {                                                                                \
-		union marker__x86_slot marker__area[2];                                     \
+		union marker__x86_slot marker__area[3];                                     \
 		marker__area[0].u = (unsigned long long)(uintptr_t)&(var);                  \
-		MARKER__X86_STUB_CALL(2);                                                   \
+		MARKER__X86_STUB_CALL(3);                                                   \
 	} while (0)
 
 /*
@@ -171,15 +192,15 @@ marker__x86_put(union marker__x86_slot &, const T &)
 #define MARKER__FIRE_ARGS(var, n)                                                           \
 	do {                                                                                \
 		if (MARKER__CAT(MARKER__X86_FIT, n)) {                                      \
-			union marker__x86_slot marker__area[(n) + 2];                       \
+			union marker__x86_slot marker__area[(n) + 3];                       \
 			marker__area[0].u = (unsigned long long)(uintptr_t)&(var);          \
 			MARKER__CAT(MARKER__X86_P, n)(n)                                    \
-			MARKER__X86_STUB_CALL((n) + 2);                                     \
+			MARKER__X86_STUB_CALL((n) + 3);                                     \
 		} else {                                                                    \
 			marker_fire(&(var), MARKER__CAT(MARKER__N, n));                     \
 		}                                                                           \
 	} while (0)
 
-#endif /* x86-64 without AVX-512 */
+#endif /* x86-64 */
 
 #endif /* MARKERS_IMPL_FIRE_X86_H */
