@@ -34,9 +34,9 @@
  * below the red zone itself, its unwind table says where the return
  * address is, and it jumps back through area[1].  No call/ret pair is
  * split, so a shadow stack (CET) sees none; with -fcf-protection the return
- * point carries an endbr64.  The compiler picks the area's register among
- * the eight legacy ones ("R": never %r11); a fixed one (%rdi) cost two
- * register moves per iteration in bench/off's loops.
+ * point carries an endbr64.  The area's address is handed to the asm in
+ * %rcx, chosen by measurement (bench/real's lz4 and bench/off's loops,
+ * against %rdi, %rsi, %rax, %rbx, %rdx and "any legacy register").
  *
  * The ordinary call remains where the stub cannot describe an argument:
  * long double (16-byte slots), types the tracer marks '?' (structs,
@@ -171,7 +171,7 @@ marker__x86_put(union marker__x86_slot &, const T &)
 			 "jmp *marker_abi_fire_stub@GOTPCREL(%%rip)\n"                      \
 			 "995:\t" MARKER__X86_ENDBR                                         \
 			 "movq 16(%%r11), %%r11"                                            \
-			 : : [marker__p] "R"(marker__area),                                 \
+			 : : [marker__p] "c"(marker__area),                                 \
 			   "m"(*(const union marker__x86_slot(*)[nslots])marker__area)      \
 			 : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5",     \
 			   "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", \
