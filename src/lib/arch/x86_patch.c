@@ -338,12 +338,28 @@ static int self_traced(pid_t self)
  * Everything a batch needs, checked before each one.  Returns NULL, or why
  * this batch cannot patch.
  */
+/*
+ * The calling thread's id, asked of the kernel once per thread and
+ * process (a system call less per switch; the forking thread's id
+ * changes in the child, whose pid differs).
+ */
+static __thread pid_t tid_cached, tid_pid;
+
+static pid_t this_tid(pid_t pid)
+{
+	if (tid_pid != pid) {
+		tid_cached = (pid_t)syscall(SYS_gettid);
+		tid_pid = pid;
+	}
+	return tid_cached;
+}
+
 static const char *ready_locked(void)
 {
-	pid_t self = (pid_t)syscall(SYS_gettid);
+	pid_t pid = getpid(), self = this_tid(pid);
 	const char *why;
 
-	if (mem_fd >= 0 && mem_pid != getpid()) {
+	if (mem_fd >= 0 && mem_pid != pid) {
 		/* Inherited from our parent: they are the parent's memory and threads. */
 		close(mem_fd);
 		mem_fd = -1;
@@ -358,7 +374,7 @@ static const char *ready_locked(void)
 		mem_fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
 		if (mem_fd < 0)
 			return R_MEM;
-		mem_pid = getpid();
+		mem_pid = pid;
 	}
 	if (!barrier_ok) {
 		if (sys_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0) < 0)
