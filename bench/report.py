@@ -245,8 +245,8 @@ def main():
     p("")
     p("Median of rounds, [IQR]: a busy 2-CPU guest delays an IPI now and then.")
     p("")
-    p("| what | on | off | site mode | busy thread saw it |")
-    p("|---|---|---|---|---|")
+    p("| what | on | off | CPU on / off | site mode | busy thread saw it |")
+    p("|---|---|---|---|---|---|")
 
     def us(v, iqr=None):
         s = f(None if v is None else v / 1000.0, "%.1f", " µs")
@@ -261,24 +261,27 @@ def main():
         mode = on.get("mode", "?")
         if "reason" in on:
             mode += " (%s)" % on["_line"].split("reason=", 1)[1]
-        p("| ours, %s, %s marker%s%s | %s | %s | %s | %s |" % (
+        p("| ours, %s, %s marker%s%s | %s | %s | %s / %s | %s | %s |" % (
             k, "{:,}".format(n), "s" if n > 1 else "", ", 100 idle threads" if t else "",
             us(num(r, key + ".on", "ns_per_op"), num(r, key + ".on", "ns_iqr")),
-            us(num(r, key + ".off", "ns_per_op"), num(r, key + ".off", "ns_iqr")), mode if on else NA,
+            us(num(r, key + ".off", "ns_per_op"), num(r, key + ".off", "ns_iqr")),
+            us(num(r, key + ".on", "cpu_ns")), us(num(r, key + ".off", "cpu_ns")), mode if on else NA,
             "%s / %s" % (on.get("seen", "?"), off.get("seen", "?")) if on else ""))
+    lon = num(r, "switch.lttng.on", "ns_per_op")
+    loff = num(r, "switch.lttng.off", "ns_per_op")
+    p("| LTTng-UST `lttng enable-event` / `disable-event`, 1 event | %s | %s | | | |" % (
+        us(lon, num(r, "switch.lttng.on", "ns_iqr")), us(loff, num(r, "switch.lttng.off", "ns_iqr"))))
     for t, what in (("", ""), (".t100", ", 100 idle threads")):
-        p("| one membarrier(SYNC_CORE)%s: right before a switch / back to back | %s | %s | | |" % (
+        p("| one membarrier(SYNC_CORE)%s: right before a switch / back to back | %s | %s | | | |" % (
             what, us(num(r, "switch.membarrier.before_switch" + t, "ns_per_op")),
             us(num(r, "switch.membarrier" + t, "ns_per_op"))))
     p("")
     p("A batch makes two membarrier(SYNC_CORE) calls.  Timed back to back, one costs")
     p("what a system call costs; timed right before a switch (after the same wait for")
     p("the busy thread), it costs several times more on a virtual machine, and so do the")
-    p("two inside the switch: the targets below count the second.")
-    lon = num(r, "switch.lttng.on", "ns_per_op")
-    loff = num(r, "switch.lttng.off", "ns_per_op")
-    p("| LTTng-UST `lttng enable-event` / `disable-event`, 1 event | %s | %s | | |" % (
-        us(lon, num(r, "switch.lttng.on", "ns_iqr")), us(loff, num(r, "switch.lttng.off", "ns_iqr"))))
+    p("two inside the switch: the targets below count the second.  CPU: the median")
+    p("CPU time of the switching thread in the call (its system calls, and its spins")
+    p("waiting for the other CPU), which programs running meanwhile do not add to.")
     p("")
     best1 = min([v for v in (num(r, "switch.%s.1.on" % k, "ns_per_op") for k in ("immediate", "jump"))
                  if v is not None], default=None)

@@ -19,7 +19,9 @@
  * same wait (switch.membarrier.before_switch): on a virtual machine the
  * first system calls after a thread ran in user space for a while cost
  * several times more than back-to-back ones, and a switch pays those.
- * ratio_vs_membarrier is against the second.  Then the immediate and jump
+ * ratio_vs_membarrier is against the second.  cpu_ns: the median CPU
+ * time of the switching thread in the call, which other programs running
+ * meanwhile do not inflate.  Then the immediate and jump
  * rows again with 100 more threads, idle, in the process
  * (rows switch.KIND.N.t100.*).
  */
@@ -117,6 +119,19 @@ static int find_mode(const struct marker_info *info, void *arg)
 	return 1;
 }
 
+/*
+ * CPU time of this thread: on a loaded machine the wall time of a switch
+ * also holds the time other programs ran; this is the switch's own work
+ * (its system calls included, not the waits for other CPUs).
+ */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static long sys_membarrier(int cmd)
 {
 	return syscall(__NR_membarrier, cmd, 0, 0);
@@ -143,6 +158,7 @@ static void measure(const struct kind *k, const char *what, int nmarkers, int ro
 {
 	char name[64], first[64];
 	double *on = calloc(rounds, sizeof(double)), *off = calloc(rounds, sizeof(double));
+	double *con = calloc(rounds, sizeof(double)), *coff = calloc(rounds, sizeof(double));
 	int seen_on = 1, seen_off = 1, glob = nmarkers > 1;
 	struct mode_query q = {first, "?", NULL};
 	int mb0 = nmb_before;
@@ -152,14 +168,17 @@ static void measure(const struct kind *k, const char *what, int nmarkers, int ro
 	snprintf(first, sizeof(first), glob ? "sw_%s_%s_%0*d" : "sw_%s_%s", k->name, what,
 		 nmarkers == 100 ? 3 : 5, 0);
 	for (int r = 0; r < rounds; r++) {
-		uint64_t t0;
+		uint64_t t0, c0;
 		int err;
 
 		membarrier_sample();
+		c0 = thread_cpu_ns();
 		t0 = bench_now_ns();
 		err = glob ? marker_probe_register_glob(name, probe, NULL)
 			       : marker_probe_register(name, NULL, probe, NULL);
 		uint64_t t1 = bench_now_ns();
+
+		con[r] = (double)(thread_cpu_ns() - c0);
 
 		if (err < 0) {
 			printf("name=switch.%s.%d status=error err=%d\n", k->name, nmarkers, err);
@@ -171,10 +190,12 @@ static void measure(const struct kind *k, const char *what, int nmarkers, int ro
 		seen_on &= wait_hits(1);
 
 		membarrier_sample();
+		c0 = thread_cpu_ns();
 		t0 = bench_now_ns();
 		err = glob ? marker_probe_unregister_glob(name, probe, NULL)
 			   : marker_probe_unregister(name, probe, NULL);
 		t1 = bench_now_ns();
+		coff[r] = (double)(thread_cpu_ns() - c0);
 		off[r] = (double)(t1 - t0);
 		marker_synchronize_unregister();
 		seen_off &= wait_hits(0);
@@ -182,16 +203,19 @@ static void measure(const struct kind *k, const char *what, int nmarkers, int ro
 	struct bench_stats s_on = bench_stats(on, rounds), s_off = bench_stats(off, rounds);
 	/* The membarriers timed right before these very switches. */
 	mb = nmb_before > mb0 ? bench_stats(mb_before + mb0, nmb_before - mb0).median : 0;
-	printf("name=switch.%s.%d%s.on ns_per_op=%.0f ns_iqr=%.0f membarrier_ns=%.0f "
+	printf("name=switch.%s.%d%s.on ns_per_op=%.0f ns_iqr=%.0f cpu_ns=%.0f membarrier_ns=%.0f "
 	       "ratio_vs_membarrier=%.2f mode=%s seen=%s%s%s\n",
-	       k->name, nmarkers, tag, s_on.median, s_on.q3 - s_on.q1, mb, s_on.median / mb, q.mode,
-	       seen_on ? "yes" : "no", q.reason ? " reason=" : "", q.reason ? q.reason : "");
-	printf("name=switch.%s.%d%s.off ns_per_op=%.0f ns_iqr=%.0f membarrier_ns=%.0f "
+	       k->name, nmarkers, tag, s_on.median, s_on.q3 - s_on.q1, bench_stats(con, rounds).median,
+	       mb, s_on.median / mb, q.mode, seen_on ? "yes" : "no", q.reason ? " reason=" : "",
+	       q.reason ? q.reason : "");
+	printf("name=switch.%s.%d%s.off ns_per_op=%.0f ns_iqr=%.0f cpu_ns=%.0f membarrier_ns=%.0f "
 	       "ratio_vs_membarrier=%.2f seen=%s\n",
-	       k->name, nmarkers, tag, s_off.median, s_off.q3 - s_off.q1, mb, s_off.median / mb,
-	       seen_off ? "yes" : "no");
+	       k->name, nmarkers, tag, s_off.median, s_off.q3 - s_off.q1,
+	       bench_stats(coff, rounds).median, mb, s_off.median / mb, seen_off ? "yes" : "no");
 	free(on);
 	free(off);
+	free(con);
+	free(coff);
 }
 
 /* One membarrier(SYNC_CORE) round trip, median of @n, with the busy thread running. */
