@@ -11,7 +11,7 @@ pkgs=""
 arch=$(dpkg --print-architecture)
 for t in $tiers; do
 	case $t in
-	base) pkgs="$pkgs gcc g++ make perl pkg-config liburcu-dev:$arch libelf-dev:$arch babeltrace2 clang python3 gdb lttng-tools protobuf-compiler time bpftrace mount e2fsprogs" ;;
+	base) pkgs="$pkgs gcc g++ make perl pkg-config liburcu-dev:$arch libelf-dev:$arch babeltrace2 clang python3 gdb lttng-tools protobuf-compiler time bpftrace mount e2fsprogs btrfs-progs" ;;
 	i386) pkgs="$pkgs gcc-multilib g++-multilib liburcu-dev:i386" ;;
 	aarch64) pkgs="$pkgs gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user" ;;
 	san) pkgs="$pkgs libclang-rt-14-dev" ;;

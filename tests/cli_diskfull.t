@@ -61,17 +61,23 @@ run() {
 	local name=$1 size=$2
 	shift 2
 	mkdir -p "$W/$name.mnt" && mount -t tmpfs -o size=${size}m tmpfs "$W/$name.mnt" || exit 11
-	"$M" record -q -o "$W/$name.mnt/t" "$@" >"$W/$name.out" 2>"$W/$name.err" </dev/null
+	record_in "$name" "$W/$name.mnt/t" "$@"
+}
+# record_in NAME DIR RECORD-ARGS... -- CMD: record into DIR (as $AS, if set), look at the result
+record_in() {
+	local name=$1 t=$2
+	shift 2
+	${AS:-} "$M" record -q -o "$t" "$@" >"$W/$name.out" 2>"$W/$name.err" </dev/null
 	echo $? >"$W/$name.rc"
 	ls -A /dev/shm >"$W/$name.shm"
 	# One process: its trace is the one directory below the recording's.
-	ls -A "$W/$name.mnt/t"/*/ >"$W/$name.ls" 2>&1
-	cp "$W/$name.mnt/t"/*/.stats "$W/$name.stats" 2>/dev/null
-	"$M" view "$W/$name.mnt/t" 2>"$W/$name.view.err" | grep -c ' t_fill ' >"$W/$name.view"
+	ls -A "$t"/*/ >"$W/$name.ls" 2>&1
+	cp "$t"/*/.stats "$W/$name.stats" 2>/dev/null
+	"$M" view "$t" 2>"$W/$name.view.err" | grep -c ' t_fill ' >"$W/$name.view"
 	echo "${PIPESTATUS[0]}" >"$W/$name.view.rc"
-	"$M" stats "$W/$name.mnt/t" >"$W/$name.stats.out" 2>&1
+	"$M" stats "$t" >"$W/$name.stats.out" 2>&1
 	echo $? >"$W/$name.stats.rc"
-	babeltrace2 "$W/$name.mnt/t" 2>"$W/$name.bt.err" | grep -c ' t_fill: ' >"$W/$name.bt"
+	babeltrace2 "$t" 2>"$W/$name.bt.err" | grep -c ' t_fill: ' >"$W/$name.bt"
 	echo "${PIPESTATUS[0]}" >"$W/$name.bt.rc"
 }
 run mid 1 -- "$W/emit" 1600000
@@ -156,6 +162,36 @@ if [ -e /dev/loop-control ] && command -v losetup >/dev/null && command -v mkfs.
 else
 	echo "no loop devices (/dev/loop-control), losetup or mkfs.ext4" >"$W/wb.skip"
 fi
+# A quota (EDQUOT): a btrfs qgroup of 1 MiB on the subvolume nobody records
+# into.  (Per-user ext4 and XFS quotas need a kernel built with QFMT_V2 or
+# XFS_QUOTA, which not every kernel has; qgroups come with btrfs.)
+AS="setpriv --reuid=nobody --regid=nogroup --clear-groups"
+if ! command -v mkfs.btrfs >/dev/null || ! [ -e /dev/loop-control ]; then
+	echo "no mkfs.btrfs (btrfs-progs) or no loop devices" >"$W/quota.skip"
+elif ! $AS "$M" help >/dev/null 2>&1; then
+	echo "user nobody cannot run $M (a directory on its path is closed to others)" >"$W/quota.skip"
+else
+	mkdir -p "$W/q.back" "$W/q.mnt" && mount -t tmpfs -o size=64m tmpfs "$W/q.back" &&
+		truncate -s 128M "$W/q.back/img" || exit 11
+	if ! dev=$(losetup -f --show "$W/q.back/img" 2>"$W/quota.skip"); then
+		:
+	elif ! { mkfs.btrfs -q -f "$dev" && mount "$dev" "$W/q.mnt" && btrfs quota enable "$W/q.mnt" &&
+		btrfs subvolume create "$W/q.mnt/q" && btrfs qgroup limit 1M "$W/q.mnt/q"; } >"$W/quota.skip" 2>&1; then
+		umount "$W/q.mnt" 2>/dev/null
+		losetup -d "$dev"
+	else
+		rm "$W/quota.skip"
+		chown nobody "$W/q.mnt/q"
+		# (nobody must reach the directory and the program: $W is closed, 0700)
+		chmod 755 "$W"
+		mkdir -p "$W/q.mnt/bin" && cp "$W/emit" "$W/q.mnt/bin/" && chmod -R a+rX "$W/q.mnt/bin"
+		record_in quota "$W/q.mnt/q/t" -- "$W/q.mnt/bin/emit" 400000
+		umount "$W/q.mnt"
+		losetup -d "$dev"
+	fi
+	umount "$W/q.back"
+fi
+AS=
 exit 0
 EOF
 unshare -m bash "$W/inside.sh" "$W" "$M"
@@ -169,16 +205,16 @@ commas() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
 key() { sed -n "s/^$2 //p" "$W/$1.stats" 2>/dev/null; }
 # check NAME EMITTED: the checks of a recording that filled the disk
 check() {
-	local name=$1 emitted=$2 want_rc=$3 rec disc
+	local name=$1 emitted=$2 want_rc=$3 e=${4:-ENOSPC} rec disc
 	rec=$(key "$name" recorded)
 	disc=$(key "$name" discarded)
 	# (and the line saying the program was killed, when it was)
 	[ "$(cat "$W/$name.rc")" = "$want_rc" ] &&
 		[ "$(grep -vc 'was killed by signal' "$W/$name.err")" = 1 ] &&
-		grep -q "incomplete: the disk is full (ENOSPC)" "$W/$name.err"
+		grep -q "incomplete: the disk is full ($e)" "$W/$name.err"
 	ok $? "$name: exit status $want_rc and one line: $(head -c 300 "$W/$name.err")"
-	[ "$(key "$name" state)" = disk-full ] && [ "$(key "$name" error)" = ENOSPC ]
-	ok $? "$name: .stats finished, state disk-full, error ENOSPC"
+	[ "$(key "$name" state)" = disk-full ] && [ "$(key "$name" error)" = "$e" ]
+	ok $? "$name: .stats finished, state disk-full, error $e"
 	[ -n "$rec" ] && [ -n "$disc" ] && [ "$disc" -gt 0 ] && [ $((rec + disc)) = "$emitted" ]
 	ok $? "$name: recorded $rec + discarded $disc = emitted $emitted"
 	[ "$(cat "$W/$name.view.rc")" = 0 ] && [ "$(cat "$W/$name.view")" = "$rec" ]
@@ -192,7 +228,7 @@ check() {
 	ok $? "$name: nothing left in /dev/shm ($(head -c 200 "$W/$name.shm")) nor in .buffers/"
 }
 
-echo "1..36"
+echo "1..43"
 check mid 1600000 1
 check ovw 1600000 1
 check kill 1600000 137
@@ -233,4 +269,11 @@ wbcheck() {
 }
 wbcheck wb 400000
 wbcheck wbp 60000
+if [ -e "$W/quota.rc" ]; then
+	check quota 400000 1 EDQUOT
+else
+	for k in 1 2 3 4 5 6 7; do
+		skip "a quota (btrfs qgroup on a loop device): $(tail -c 200 "$W/quota.skip")"
+	done
+fi
 exit $((fails > 0))
