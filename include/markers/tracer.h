@@ -105,6 +105,21 @@ MARKER_API int marker_tracer_stop(void);
  */
 MARKER_API int marker_tracer_recover(const char *dir);
 
+/*
+ * marker_tracer_gc - remove the caller's buffer files in /dev/shm that no
+ * recovery can use any more: the process that recorded into them is gone
+ * (the pid and start time in their names match no live process) and its
+ * trace directory no longer links to them (deleted without
+ * marker_tracer_recover).  A live process's buffers are never touched, nor
+ * those a trace directory still links to (recover it), nor anything but a
+ * regular file of the caller's (a symbolic link is never followed).
+ * @report, if not NULL, is called for each file removed with its path and
+ * the trace directory it belonged to ("" if unknown).
+ * Returns the number of files removed, or -errno (-ENOMEM, or of /dev/shm).
+ */
+MARKER_API int marker_tracer_gc(void (*report)(const char *path, const char *dir, void *arg),
+				void *arg);
+
 struct marker_tracer_stats {
 	size_t size;          /* sizeof(struct marker_tracer_stats) */
 	uint64_t recorded;    /* events committed into buffers */

@@ -23,21 +23,21 @@
 typedef int recover_fn(const char *dir);
 
 /*
- * marker_tracer_recover() lives in libmarkers.  The CLI does not link it:
- * its constructors would start a recording or a control channel in every
- * `markers` command.  Load it from ../lib beside this executable (as
- * installed), else from the loader's path, once, with the environment
- * that starts either taken away first (only our own copy of it).
+ * The library's functions the CLI calls (marker_tracer_recover, _gc) live
+ * in libmarkers.  The CLI does not link it: its constructors would start a
+ * recording or a control channel in every `markers` command.  Load it from
+ * ../lib beside this executable (as installed), else from the loader's
+ * path, once, with the environment that starts either taken away first
+ * (only our own copy of it).
  */
-int rt_recover_one(const char *dir, const char **why)
+void *rt_lib_sym(const char *name)
 {
-	static recover_fn *fn;
+	static void *h;
 	static int tried;
 
 	if (!tried) {
 		char exe[PATH_MAX], lib[PATH_MAX + 32];
 		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-		void *h = NULL;
 
 		tried = 1;
 		unsetenv("MARKERS_RECORD");
@@ -57,9 +57,14 @@ int rt_recover_one(const char *dir, const char **why)
 		if (!h)
 			h = dlopen("libmarkers.so.1", RTLD_NOW | RTLD_LOCAL);
 		/* Left open: the library's threads may be running. */
-		if (h)
-			fn = (recover_fn *)dlsym(h, "marker_tracer_recover");
 	}
+	return h ? dlsym(h, name) : NULL;
+}
+
+int rt_recover_one(const char *dir, const char **why)
+{
+	recover_fn *fn = (recover_fn *)rt_lib_sym("marker_tracer_recover");
+
 	if (!fn) {
 		*why = "libmarkers.so.1 with marker_tracer_recover() not found";
 		return -ENOENT;

@@ -48,6 +48,8 @@ void rt_end(int fd, const char *root, const char *state);
  * Returns the exit status.
  */
 int rt_recover_cmd(const char *dir);
+/* @name in libmarkers.so.1, loaded once without starting anything (record_tree.c), or NULL. */
+void *rt_lib_sym(const char *name);
 
 /* Finish the one trace in @dir (dlopen'ing libmarkers).  Returns 0 or -errno, @why set. */
 int rt_recover_one(const char *dir, const char **why);

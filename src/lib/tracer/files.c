@@ -103,7 +103,7 @@ static void *map_file(int fd, size_t size, int populate)
  */
 static int open_buffer_file(struct tr_session *s, const char *name, int create, size_t size)
 {
-	char shm[128], target[256];
+	char shm[160], target[256];
 	ssize_t n;
 	int fd, err;
 
@@ -126,9 +126,7 @@ static int open_buffer_file(struct tr_session *s, const char *name, int create, 
 	}
 	if (unlinkat(s->bufs_fd, name, 0) < 0 && errno != ENOENT)
 		return -errno;
-	snprintf(shm, sizeof(shm), "/dev/shm/markers-%02x%02x%02x%02x%02x%02x%02x%02x-%s",
-		 s->tag[0], s->tag[1], s->tag[2], s->tag[3], s->tag[4], s->tag[5], s->tag[6],
-		 s->tag[7], name);
+	marker__tr_shm_name(s, name, shm, sizeof(shm));
 	/* O_EXCL: a name planted in /dev/shm (random as it is) is never followed. */
 	fd = open(shm, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd >= 0) {
@@ -275,6 +273,10 @@ static int map_buffers(struct tr_session *s, int create)
 		s->sh->nsubbufs = s->nsubbufs;
 		s->sh->subbuf_size = s->sbsize;
 		s->sh->overwrite = (uint32_t)s->overwrite;
+		/* Where the links to these files are (shm_gc.c): the directory's own name now. */
+		snprintf(name, sizeof(name), "/proc/self/fd/%d", s->dir_fd);
+		if (readlink(name, s->sh->dir, sizeof(s->sh->dir) - 1) < 0)
+			s->sh->dir[0] = 0;
 	} else {
 		if (s->sh->magic != TR_SESSION_MAGIC || s->sh->version != TR_VERSION ||
 		    !s->sh->nbufs || s->sh->nbufs > 65536 || s->sh->nsubbufs < 2 ||

@@ -128,12 +128,24 @@ int marker__tr_open_own(int dir_fd, const char *name, int flags)
 	return fd;
 }
 
+/* Past the decimal digits at @p (1 to 20 of them) and a '-', or NULL. */
+static const char *digits_dash(const char *p)
+{
+	int n = 0;
+
+	while (*p >= '0' && *p <= '9' && n < 21)
+		p++, n++;
+	return n >= 1 && n <= 20 && *p == '-' ? p + 1 : NULL;
+}
+
 int marker__tr_shm_target_ok(const char *target, const char *name)
 {
 	static const char prefix[] = "/dev/shm/markers-";
 	const char *p = target + sizeof(prefix) - 1;
 
-	if (strncmp(target, prefix, sizeof(prefix) - 1))
+	/* /dev/shm/markers-PID-START-TAG-NAME (tracer_int.h) */
+	if (strncmp(target, prefix, sizeof(prefix) - 1) || !(p = digits_dash(p)) ||
+	    !(p = digits_dash(p)))
 		return 0;
 	for (int i = 0; i < 16; i++, p++)
 		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))

@@ -43,7 +43,7 @@
 
 #define TR_SESSION_MAGIC 0x4d4b5253u /* "SRKM" */
 #define TR_BUF_MAGIC 0x4d4b5242u
-#define TR_VERSION 2
+#define TR_VERSION 3 /* 3: the trace directory in the session header (shm_gc.c) */
 
 #define TR_NSLOTS 8192   /* (name, types) hash slots */
 #define TR_MAX_IDS 65536 /* event ids */
@@ -65,6 +65,15 @@
 /* In write_err: a write-back failed (fdatasync), so data may be missing that no count covers. */
 #define TR_ERR_SYNC (1u << 16)
 #define TR_ERRNO(w) ((int)((w) & 0xffff))
+
+#define TR_DIR_MAX 4096
+/*
+ * A buffer file in /dev/shm: markers-PID-START-TAG-NAME, PID and START (in
+ * clock ticks after boot, /proc/PID/stat) the owning process's, TAG 16 hex
+ * digits of the session's, NAME "session" or "cpuN" (shm_gc.c).
+ */
+#define TR_SHM_DIR "/dev/shm"
+#define TR_SHM_PREFIX "markers-"
 
 #define TR_DEFAULT_SUBBUF (256u << 10)
 #define TR_DEFAULT_NSUBBUFS 8
@@ -122,6 +131,11 @@ struct tr_session_hdr {
 	uint32_t nthreads;     /* atomic: entries claimed (may exceed TR_MAX_THREADS) */
 	uint32_t threads_gen;  /* atomic: bumped by every new entry or renamed thread */
 	uint32_t pad1;
+	/*
+	 * The trace directory, absolute: an orphaned buffer file in /dev/shm
+	 * is one whose directory no longer links to it (shm_gc.c).
+	 */
+	char dir[TR_DIR_MAX];
 	struct tr_thread_ent threads[TR_MAX_THREADS];
 	uint64_t slots[TR_NSLOTS]; /* 0, or (hash48 << 16) | id */
 	uint32_t rec_off[TR_MAX_IDS]; /* id -> arena offset + 1 of its record, 0: none */
@@ -310,6 +324,12 @@ void marker__tr_note_error(struct tr_session *s, int err);
 void marker__tr_note_sync_error(struct tr_session *s, int err);
 /* Keep @len bytes past the stream's end and the tail reserve allocated; 0 or -errno. */
 int marker__tr_reserve(struct tr_buf *b, uint64_t len);
+
+/* ---- orphaned buffer files (shm_gc.c) ---- */
+/* The start time of process @pid (clock ticks after boot), or 0 if it is gone or unknown. */
+unsigned long long marker__tr_proc_start(long pid);
+/* DIR/.buffers/@name's file in /dev/shm, for this process and session: its path into @out. */
+void marker__tr_shm_name(const struct tr_session *s, const char *name, char *out, size_t len);
 
 /* ---- write-back (writeback.c) ---- */
 /* Consumer, each period: wait for the range started last time, start the next. */
