@@ -18,7 +18,11 @@
  * parse it as it grows), while our tracer rewrites the file: the first
  * version goes whole, later ones by what they add at the end, or, if an
  * earlier part changed (a clock calibration refined), by their event
- * declarations that were not sent yet.
+ * declarations that were not sent yet.  Each piece goes in a metadata
+ * packet of its own (CTF 1.8's packetized metadata, as LTTng sends it): a
+ * live reader decodes each piece it fetches by itself, and babeltrace2
+ * 2.0 takes a plain-text piece only if it starts with the CTF 1.8
+ * signature comment, which a declaration added later does not.
  *
  * The first error from the relayd ends the feeding: the connection is
  * dropped, the reason kept, and what was not sent is counted at the end.
@@ -123,6 +127,56 @@ static char *read_file(const char *path, size_t *len)
 	return s;
 }
 
+/* The trace's UUID in a TSDL text of our tracer (its first `uuid = "..."`), else zeros. */
+static void trace_uuid(const char *text, uint8_t uuid[16])
+{
+	const char *p = strstr(text, "uuid = \"");
+	unsigned v;
+
+	memset(uuid, 0, 16);
+	if (!p)
+		return;
+	p += 8;
+	for (int i = 0; i < 16 && *p; i++) {
+		if (*p == '-')
+			p++;
+		if (sscanf(p, "%2x", &v) != 1)
+			return;
+		uuid[i] = (uint8_t)v;
+		p += 2;
+	}
+}
+
+/*
+ * Send @len bytes of TSDL text as one metadata packet: the header of CTF
+ * 1.8's packetized metadata (magic 0x75d11d57, the trace's UUID, no
+ * checksum, compression nor encryption, version 1.8), then the text.
+ */
+static int send_metadata(struct relay_feed *f, struct feed_trace *t, const char *text, size_t len)
+{
+	struct {
+		uint32_t magic;
+		uint8_t uuid[16];
+		uint32_t checksum, content_size, packet_size;
+		uint8_t compression, encryption, checksum_scheme, major, minor;
+	} __attribute__((packed)) h = {.magic = 0x75d11d57u, .major = 1, .minor = 8};
+	char *pkt;
+	int err;
+
+	if ((uint64_t)(sizeof(h) + len) * 8 > UINT32_MAX)
+		return -EFBIG;
+	pkt = malloc(sizeof(h) + len);
+	if (!pkt)
+		return -ENOMEM;
+	trace_uuid(t->meta_last ? t->meta_last : text, h.uuid);
+	h.content_size = h.packet_size = (uint32_t)((sizeof(h) + len) * 8);
+	memcpy(pkt, &h, sizeof(h));
+	memcpy(pkt + sizeof(h), text, len);
+	err = relay_send_metadata(f->conn, t->meta_handle, pkt, sizeof(h) + len);
+	free(pkt);
+	return err;
+}
+
 /* The event declarations of a TSDL text: each starts with "event {" at a line start. */
 static const char *nth_block(const char *text, size_t n, size_t *count)
 {
@@ -175,7 +229,7 @@ static int feed_metadata(struct relay_feed *f, struct feed_trace *t)
 			send = text + len;
 		t->meta_diverged = 1;
 	}
-	err = *send ? relay_send_metadata(f->conn, t->meta_handle, send, strlen(send)) : 0;
+	err = *send ? send_metadata(f, t, send, strlen(send)) : 0;
 	if (err) {
 		free(text);
 		return fail(f, err, "sending the metadata");
@@ -530,8 +584,7 @@ void relay_feed_finish(struct relay_feed *f, struct relay_feed_result *r)
 		 */
 		if (t->meta_diverged && !f->o.live_period_ms && f->conn &&
 		    ((err = relay_reset_metadata(f->conn, t->meta_handle, ++t->meta_version)) ||
-		     (err = relay_send_metadata(f->conn, t->meta_handle, t->meta_last,
-						strlen(t->meta_last)))))
+		     (err = send_metadata(f, t, t->meta_last, strlen(t->meta_last)))))
 			fail(f, err, "sending the final metadata");
 		if (t->meta_added && f->conn && (err = relay_close_stream(f->conn, t->meta_handle, -1)))
 			fail(f, err, "closing the metadata stream");
