@@ -40,6 +40,20 @@ one_line_fail() {
 		{ echo "#   status $1, stderr:"; sed 's/^/#   /' "$2"; return 1; }
 }
 
+# The socket is bound by the library's thread, a little after start: a client
+# that comes first waits for it.  Right after start (main has run), no wait.
+start early
+"$M" list -p $PID >"$W/l0" 2>"$W/err"
+[ $? -eq 0 ] && grep -q "^process $PID: 4 markers" "$W/l0"
+ok $? "list -p right after start (it waits for the socket)"
+"$BUSY" -s 5 >"$W/early2.out" 2>/dev/null &
+EP=$!
+PIDS="$PIDS $EP"
+for _ in $(seq 200); do grep -qs /libmarkers.so "/proc/$EP/maps" && break; sleep 0.01; done
+"$M" list -p $EP >"$W/l0b" 2>"$W/err"
+[ $? -eq 0 ] && grep -q "^process $EP: 4 markers" "$W/l0b"
+ok $? "list -p as soon as libmarkers is mapped, before main"
+
 start main
 ok $? "an instrumented program runs"
 wait_for have_socket $PID; ok $? "it opened its control socket, named by its pid"
@@ -126,7 +140,8 @@ wait $SP
 ! have_socket $SP; ok $? "the socket goes away when the process exits"
 python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' \
 	"$MARKERS_CONTROL_DIR/$SP"
-have_socket $SP && start stale && wait_for have_socket $PID && ! have_socket $SP
+have_socket $SP && start stale && wait_for have_socket $PID &&
+	wait_for eval "! have_socket $SP"
 ok $? "a socket left by a dead process is cleaned up by the next one"
 
 # Processes that cannot answer.

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,12 +19,14 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "control_client.h"
 #include "proto.h"
 
 #define TIMEOUT_S 10
+#define START_WAIT_MS 3000 /* for the socket of a process that is starting */
 
 /* Seconds to wait for a process's answer: MARKERS_CONTROL_TIMEOUT, else TIMEOUT_S. */
 static int timeout_s(void)
@@ -94,6 +97,46 @@ static int maps_libmarkers(pid_t pid)
 	return found;
 }
 
+/*
+ * Does @pid mean to open a control channel?  It maps libmarkers and was not
+ * started with MARKERS_CONTROL=0.  Its library binds the socket from a
+ * thread of its own, a little after the process starts: worth waiting for.
+ */
+static int channel_expected(pid_t pid)
+{
+	char path[64], buf[65536];
+	ssize_t n;
+	int fd;
+
+	if (maps_libmarkers(pid) != 1)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 1;
+	buf[n] = 0; /* the variables are NUL-separated */
+	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(buf + i) + 1)
+		if (!strcmp(buf + i, "MARKERS_CONTROL=0"))
+			return 0;
+	return 1;
+}
+
+/* Sleep a little before looking again; 0 once @waited_ms passed START_WAIT_MS. */
+static int wait_a_little(int *waited_ms)
+{
+	struct timespec ts = {0, 2 * 1000 * 1000};
+
+	if (*waited_ms >= START_WAIT_MS)
+		return 0;
+	nanosleep(&ts, NULL);
+	*waited_ms += 2;
+	return 1;
+}
+
 /* A safe directory for @uid's sockets: real, owned by @uid, closed to others. */
 static int dir_ok(const char *dir, uid_t uid)
 {
@@ -138,7 +181,7 @@ int ctl_connect(pid_t pid, char *err, size_t errlen)
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
 	long uid;
-	int fd, found;
+	int fd, found, waited_ms = 0;
 
 	if (kill(pid, 0) < 0 && errno == ESRCH)
 		return fail(err, errlen, -ESRCH, "no process with pid %d", (int)pid);
@@ -150,7 +193,10 @@ int ctl_connect(pid_t pid, char *err, size_t errlen)
 			    "process %d belongs to another user (uid %ld): only that user or root "
 			    "can control it",
 			    (int)pid, uid);
+again:
 	found = find_socket(pid, (uid_t)uid, addr.sun_path, sizeof(addr.sun_path));
+	if (!found && channel_expected(pid) && wait_a_little(&waited_ms))
+		goto again;
 	if (found == -EPERM)
 		return fail(err, errlen, -EPERM,
 			    "process %d: its control socket is in a directory not owned by uid "
@@ -175,6 +221,10 @@ int ctl_connect(pid_t pid, char *err, size_t errlen)
 		int e = errno;
 
 		close(fd);
+		/* Bound but not listening yet, or about to be bound anew after an exec. */
+		if ((e == ECONNREFUSED || e == ENOENT) && channel_expected(pid) &&
+		    wait_a_little(&waited_ms))
+			goto again;
 		if (e == ECONNREFUSED)
 			return fail(err, errlen, -ECONNREFUSED,
 				    "process %d does not answer on its control channel (it exited, "

@@ -43,6 +43,15 @@ void marker__patch_adopt_deferred(void);
 void marker__patch_adopt_deferred_locked(void);
 
 /*
+ * From now until the next marker__patch_adopt_deferred*(), every adoption
+ * waits for it: a thread of ours is about to start that calls it a little
+ * later (the control listener).  A program that exits before then never
+ * pays for the rewrite; its sites work from the flag meanwhile.  Any
+ * thread, no lock.
+ */
+void marker__patch_defer_adoption(void);
+
+/*
  * Bring the code of these adopted sites in line with marker->state.  A
  * switch that cannot be done now (a thread blocks SIGTRAP: see
  * ready_locked in arch/x86_patch.c) is put off: the sites keep their

@@ -234,8 +234,13 @@ size_t marker__batch_flush_locked(struct marker__batch *b)
 	size_t bad = 0;
 
 	marker__assert_locked();
-	/* Sites whose adoption was put off were not in the batch: their turn now. */
-	marker__patch_adopt_deferred_locked();
+	/*
+	 * Sites whose adoption was put off were not in the batch: their turn
+	 * comes with the apply (marker__patch_apply_locked adopts them first).
+	 * Until then they keep the code of their file, which works from the
+	 * flag: nothing to switch, nothing to adopt yet (a loading object's
+	 * empty batch must not undo the put-off of its own sites).
+	 */
 	if (b->n)
 		bad = marker__patch_apply_locked(b->v, b->n);
 	free(b->v);

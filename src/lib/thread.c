@@ -23,13 +23,38 @@ struct start {
 	void *(*fn)(void *);
 	void *arg;
 	int adopt; /* adopt the deferred sites before fn */
+	int used;  /* a slot of slots[] in use */
 };
+
+/*
+ * The new thread's arguments, in a static slot rather than malloc'd: a
+ * thread's first malloc() or free() makes glibc create its arena (four
+ * system calls and a 64 MiB reservation), which a listener that sleeps
+ * until the program exits never needs.  malloc() when every slot is taken.
+ */
+static struct start slots[4];
+
+static struct start *start_alloc(void)
+{
+	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
+		if (!__atomic_exchange_n(&slots[i].used, 1, __ATOMIC_ACQUIRE))
+			return &slots[i];
+	return malloc(sizeof(struct start));
+}
+
+static void start_free(struct start *st)
+{
+	if (st >= slots && st < slots + sizeof(slots) / sizeof(slots[0]))
+		__atomic_store_n(&st->used, 0, __ATOMIC_RELEASE);
+	else
+		free(st);
+}
 
 static void *trampoline(void *p)
 {
 	struct start st = *(struct start *)p;
 
-	free(p);
+	start_free(p);
 	/* Our mask is in force now; pairs with the acquire load in the waiter. */
 	__atomic_sub_fetch(&starting, 1, __ATOMIC_RELEASE);
 	syscall(SYS_futex, &starting, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL, NULL, 0);
@@ -41,13 +66,13 @@ static void *trampoline(void *p)
 static int start(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg,
 		 int adopt)
 {
-	struct start *st = malloc(sizeof(*st));
+	struct start *st = start_alloc();
 	sigset_t all, old;
 	int err;
 
 	if (!st)
 		return -ENOMEM;
-	*st = (struct start){fn, arg, adopt};
+	*st = (struct start){fn, arg, adopt, 1};
 	/* The new thread inherits the mask in force at pthread_create(). */
 	sigfillset(&all);
 	sigdelset(&all, SIGTRAP);
@@ -60,7 +85,7 @@ static int start(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
 	err = pthread_create(th, attr, trampoline, st);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
-		free(st);
+		start_free(st);
 		__atomic_sub_fetch(&starting, 1, __ATOMIC_RELEASE);
 		syscall(SYS_futex, &starting, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL, NULL, 0);
 	}
@@ -98,4 +123,6 @@ void marker__thread_after_fork_child(void)
 {
 	/* The threads the parent was starting are not ours to wait for. */
 	__atomic_store_n(&starting, 0, __ATOMIC_RELAXED);
+	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
+		slots[i].used = 0;
 }

@@ -57,7 +57,7 @@ static const char *R_BYTES = "unexpected instruction bytes at the site";
 static const char *R_ADDR = "site address outside its object's code";
 static const char *R_DUP = "another site record has this address";
 static const char *R_NOMEM = "out of memory";
-static const char *R_STARTING = "not rewritten yet: the library's thread is starting";
+static const char *R_STARTING = "not rewritten yet: put off while the program starts";
 
 static int sys_membarrier(int cmd, unsigned flags)
 {
@@ -949,6 +949,12 @@ struct deferred {
 	struct deferred *next;
 };
 static struct deferred *deferred;
+static int adopt_later; /* marker__patch_defer_adoption() until the next adoption */
+
+void marker__patch_defer_adoption(void)
+{
+	__atomic_store_n(&adopt_later, 1, __ATOMIC_RELAXED);
+}
 
 void marker__patch_adopt_locked(struct marker__site **sites, size_t n)
 {
@@ -961,7 +967,8 @@ void marker__patch_adopt_locked(struct marker__site **sites, size_t n)
 	 * every program, as the library starts its threads just before the
 	 * program's markers register.  That thread adopts them instead.
 	 */
-	if (n && marker__thread_starting() && (d = malloc(sizeof(*d))))
+	if (n && (__atomic_load_n(&adopt_later, __ATOMIC_RELAXED) || marker__thread_starting()) &&
+	    (d = malloc(sizeof(*d))))
 		d->v = malloc(n * sizeof(*d->v));
 	if (!d || !d->v) {
 		free(d);
@@ -985,6 +992,7 @@ void marker__patch_adopt_deferred_locked(void)
 
 	marker__assert_locked();
 	deferred = NULL;
+	__atomic_store_n(&adopt_later, 0, __ATOMIC_RELAXED);
 	/* In the order the objects loaded. */
 	for (; d; d = next) {
 		next = d->next;

@@ -3,13 +3,16 @@
  *
  * Cheap and invisible to the program: one thread that sleeps in poll(),
  * the program's signals blocked in it, every descriptor close-on-exec.  At
- * start-up the caller binds the socket (so that `markers list -p` can
- * connect from the first instant) and creates the thread, which goes to
- * sleep at once: a short-lived program pays a few system calls, and its
- * exit finds the thread asleep.  The rewrite of the sites of objects that
- * loaded while the thread was starting waits for it (see patch.h): the
- * thread does it after ADOPT_DELAY_MS, unless a switch or a listing did it
- * first, so that a program that lives a few milliseconds never pays it.  At most MAX_CONN connections at
+ * start-up the caller only creates the thread; the thread makes the
+ * directory and binds the socket, so the program's main thread never waits
+ * for the file system, and a client that comes before the socket exists
+ * waits for it (the CLI does, while the process maps libmarkers).  A
+ * short-lived program pays one thread creation and the socket's unlink at
+ * exit.  What can wait does, ADOPT_DELAY_MS, so that a program that lives a
+ * few milliseconds never pays it: the rewrite of the sites of the objects
+ * that loaded at start-up (see patch.h; a switch or a listing does it
+ * first), the first look at the USDT semaphores, the removal of sockets
+ * left by dead processes.  At most MAX_CONN connections at
  * once, each answered once and closed, except the one that started a
  * recording (see proto.h); a connection that sends no complete request
  * within IDLE_MS is dropped, and a reply is written with a send timeout,
@@ -52,15 +55,21 @@ struct conn {
 	int fd;
 	size_t got;
 	long long deadline_ms; /* drop when idle past this; 0 for the recording's owner */
-	unsigned char buf[MARKER__CTL_HDR + MARKER__CTL_REQ_MAX];
+	unsigned char *buf;    /* bufs[its index] */
 };
 
 static pthread_mutex_t ctl_lock = PTHREAD_MUTEX_INITIALIZER;
 static int listen_fd = -1;
+/*
+ * Apart: the slots fit in one page, which start-up touches; the 33 KiB of
+ * buffers are only touched by connections that use them.
+ */
 static struct conn conns[MAX_CONN];
+static unsigned char bufs[MAX_CONN][MARKER__CTL_HDR + MARKER__CTL_REQ_MAX];
 static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static pid_t sock_pid; /* the process that bound sock_path; only it removes it */
 static int enabled;
+static int exiting; /* the destructor ran: bind nothing more (under ctl_lock) */
 
 static long long now_ms(void)
 {
@@ -127,7 +136,6 @@ static int open_socket(void)
 		marker__warn("control channel off: directory %s: %s", dir, strerror(-err));
 		return err;
 	}
-	remove_stale(dir);
 	n = snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/%d", dir, (int)getpid());
 	if (n < 0 || (size_t)n >= sizeof(addr.sun_path))
 		return -ENAMETOOLONG;
@@ -265,19 +273,52 @@ static int serve(struct conn *c)
 	return -1;
 }
 
+/* The socket, in the listener: under ctl_lock, unless the process is exiting. */
+static int bind_socket(void)
+{
+	int fd = -1;
+
+	pthread_mutex_lock(&ctl_lock);
+	if (!exiting)
+		fd = listen_fd = open_socket();
+	pthread_mutex_unlock(&ctl_lock);
+	return fd;
+}
+
+/* The socket's directory, without the name: for remove_stale. */
+static void remove_stale_later(void)
+{
+	char dir[sizeof(sock_path)], *slash;
+
+	pthread_mutex_lock(&ctl_lock);
+	memcpy(dir, sock_path, sizeof(dir));
+	pthread_mutex_unlock(&ctl_lock);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return;
+	*slash = 0;
+	remove_stale(dir);
+}
+
 static void *listener(void *arg)
 {
 	struct pollfd pfd[MAX_CONN + 1];
 	int idx[MAX_CONN + 1];
-	long long adopt_at = now_ms() + ADOPT_DELAY_MS, next_usdt = 0;
+	long long adopt_at = now_ms() + ADOPT_DELAY_MS, next_usdt = adopt_at;
 
 	(void)arg;
+	if (bind_socket() < 0) {
+		/* No channel: nothing to listen to, nobody to poll for; adopt now. */
+		marker__patch_adopt_deferred();
+		return NULL;
+	}
 	for (;;) {
 		long long now = now_ms(), wait = adopt_at ? adopt_at - now : -1;
 		int n = 1;
 
 		if (adopt_at && wait <= 0) {
 			marker__patch_adopt_deferred();
+			remove_stale_later();
 			adopt_at = 0;
 			wait = -1;
 		}
@@ -314,6 +355,8 @@ static void *listener(void *arg)
 			for (int i = 0; i < MAX_CONN; i++)
 				conns[i].fd = -1;
 			pthread_mutex_unlock(&ctl_lock);
+			if (adopt_at)
+				marker__patch_adopt_deferred();
 			return NULL;
 		}
 		now = now_ms();
@@ -334,27 +377,23 @@ static void *listener(void *arg)
 	return NULL;
 }
 
-/* The socket, then the thread.  Called with no thread of ours listening. */
+/* The thread, which opens the socket.  Called with no thread of ours listening. */
 static void start_listener(void)
 {
 	pthread_attr_t attr;
 	pthread_t th;
 
 	for (int i = 0; i < MAX_CONN; i++)
-		conns[i].fd = -1;
-	listen_fd = open_socket();
-	if (listen_fd < 0)
-		return;
+		conns[i] = (struct conn){.fd = -1, .buf = bufs[i]};
+	/* The listener adopts the start-up's sites (see the top of this file). */
+	marker__patch_defer_adoption();
 	/* This thread never runs a marker site; see marker__thread_start. */
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 256 * 1024);
 	if (marker__thread_start_lazy(&th, &attr, listener, NULL)) {
 		marker__warn("control channel off: cannot start its thread");
-		close(listen_fd);
-		listen_fd = -1;
-		unlink(sock_path);
-		sock_path[0] = 0;
+		marker__patch_adopt_deferred();
 	}
 	pthread_attr_destroy(&attr);
 }
@@ -384,6 +423,7 @@ void marker__control_after_fork_child(void)
 		close(listen_fd);
 	listen_fd = -1;
 	sock_path[0] = 0;
+	exiting = 0; /* a new process, whatever its parent was doing */
 	marker__control_owner_gone(-1);
 	pthread_mutex_unlock(&ctl_lock);
 	start_listener();
@@ -414,6 +454,7 @@ __attribute__((destructor)) static void control_exit(void)
 	if (!enabled)
 		return;
 	pthread_mutex_lock(&ctl_lock);
+	exiting = 1;
 	if (sock_path[0] && sock_pid == getpid())
 		unlink(sock_path);
 	pthread_mutex_unlock(&ctl_lock);
