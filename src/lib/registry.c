@@ -236,11 +236,13 @@ size_t marker__batch_flush_locked(struct marker__batch *b)
 	marker__assert_locked();
 	/*
 	 * Sites whose adoption was put off were not in the batch: their turn
-	 * comes with the apply (marker__patch_apply_locked adopts them first).
-	 * Until then they keep the code of their file, which works from the
-	 * flag: nothing to switch, nothing to adopt yet (a loading object's
-	 * empty batch must not undo the put-off of its own sites).
+	 * now.  Except for a loading object with nothing to switch: its sites
+	 * keep the code of their file, which works from the flag, until the
+	 * put-off adoption (patch.h) -- else every program would pay for it
+	 * at start-up.
 	 */
+	if (!b->loading || b->n)
+		marker__patch_adopt_deferred_locked();
 	if (b->n)
 		bad = marker__patch_apply_locked(b->v, b->n);
 	free(b->v);
@@ -521,7 +523,7 @@ static void own_desc_first(struct marker__site **opt, size_t n)
 static int object_load_locked(struct marker__object *o, struct marker_site_record *rb,
 			      struct marker_site_record *re)
 {
-	struct marker__batch batch = {0};
+	struct marker__batch batch = {.loading = 1};
 	struct marker__site **opt = NULL;
 	struct seg cache[NCACHE] = {{0, 0, NULL}};
 	const struct seg *own;

@@ -156,6 +156,7 @@ struct marker__batch {
 	struct marker__site **v;
 	size_t n, cap;
 	int nomem;
+	int loading; /* a loading object's batch: empty, it leaves put-off adoptions be */
 };
 void marker__batch_add_entry(struct marker__batch *b, struct marker__entry *e);
 /*
