@@ -15,7 +15,7 @@ LTTNG_LIBS := -llttng-ust -ldl
 BENCH_KINDS := none flag sdt sdtsem lttng generic immediate jump
 STARTUP_KINDS := none ours sdt lttng
 RSS_KINDS := none ours lttng
-BENCH_BINS := $(BB)/off $(BB)/off-lttng $(BB)/on $(BB)/on-lttng $(BB)/filter $(BB)/switch $(BB)/startup $(patsubst %,$(BB)/startup-%,$(STARTUP_KINDS)) \
+BENCH_BINS := $(BB)/off $(BB)/off-lttng $(BB)/on $(BB)/on-lttng $(BB)/filter $(BB)/switch $(BB)/startup $(BB)/fork_child $(patsubst %,$(BB)/startup-%,$(STARTUP_KINDS)) \
 	$(BB)/relay-emit $(patsubst %,$(BB)/rss-%,$(RSS_KINDS))
 
 bench:
@@ -82,6 +82,9 @@ $(BB)/startup-lttng: $(BB)/bench_tp.o
 
 $(BB)/startup: bench/startup.c bench/bench_util.h
 	$(CC) $(BENCH_CFLAGS) -o $@ $<
+
+$(BB)/fork_child: bench/fork_child.c bench/bench_util.h $(HEADERS)
+	$(CC) $(BENCH_CFLAGS) -o $@ $< $(BENCH_LIBS)
 
 # The workload of the relay rows (bench/relay.sh), recorded by `markers record`.
 $(BB)/relay-emit: bench/relay_emit.c bench/bench_util.h $(HEADERS)

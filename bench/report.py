@@ -294,10 +294,11 @@ def main():
     p("bench/startup.c: the variants spawned in turn, each run timed from posix_spawn")
     p("to the end of wait4; median of rounds [quartiles], and the CPU time the")
     p("process used (all threads).  LTTng-UST with its session daemon: its own run,")
-    p("with the uninstrumented program measured again beside it.")
+    p("with the uninstrumented program measured again beside it.  Instructions: one")
+    p("start+exit under callgrind, every thread (repeatable where times are not).")
     p("")
-    p("| program | ms per start+exit [q1-q3] | extra ms | CPU ms | extra CPU ms |")
-    p("|---|---|---|---|---|")
+    p("| program | ms per start+exit [q1-q3] | extra ms | CPU ms | extra CPU ms | instructions |")
+    p("|---|---|---|---|---|---|")
     for k, label in (("none", "uninstrumented"), ("ours", "ours, default (control channel on)"),
                      ("ours_noctl", "ours, MARKERS_CONTROL=0"), ("sdt", "SDT `sys/sdt.h`"),
                      ("lttng", "LTTng-UST 2.13, no session daemon"),
@@ -305,8 +306,26 @@ def main():
                      ("lttng_daemon", "LTTng-UST 2.13, session daemon running")):
         n = "startup." + k
         ms = lambda key: f(None if num(r, n, key) is None else num(r, n, key) / 1e6, "%.3f")
-        p("| %s | %s [%s-%s] | %s | %s | %s |" % (label, ms("ns_per_op"), ms("q1_ns"), ms("q3_ns"),
-                                                  ms("extra_ns"), ms("cpu_ns"), ms("cpu_extra_ns")))
+        ir = num(r, n + ".cg", "instructions")
+        p("| %s | %s [%s-%s] | %s | %s | %s | %s |" % (
+            label, ms("ns_per_op"), ms("q1_ns"), ms("q3_ns"), ms("extra_ns"), ms("cpu_ns"),
+            ms("cpu_extra_ns"), "" if ir is None else "{:,}".format(int(ir))))
+    p("")
+    p("A fork child of a recorded process tree starts a trace of its own in fork();")
+    p("bench/fork_child.c times, from just before fork() in the parent, the return of")
+    p("the child's first marker (recorded or not) and the end of waitpid (the child's")
+    p("trace finished); median of rounds [quartiles].")
+    p("")
+    p("| fork child | ms to the first event [q1-q3] | extra ms | ms to exited |")
+    p("|---|---|---|---|")
+    base = num(r, "fork_child.none", "ns_per_op")
+    for k, label in (("none", "not recorded"), ("recorded", "recorded (a trace of its own)")):
+        n = "fork_child." + k
+        ms = lambda key: f(None if num(r, n, key) is None else num(r, n, key) / 1e6, "%.3f")
+        v = num(r, n, "ns_per_op")
+        p("| %s | %s [%s-%s] | %s | %s |" % (
+            label, ms("ns_per_op"), ms("q1_ns"), ms("q3_ns"),
+            f(None if v is None or base is None else (v - base) / 1e6, "%.3f"), ms("exit_ns")))
     p("")
 
     # ---- a real program ----

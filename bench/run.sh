@@ -104,6 +104,22 @@ note "start and exit: none, ours, SDT, LTTng-UST without a session daemon"
 HOME=$tmp/no-lttng-home "$bb/startup" -n $starts none="$bb/startup-none" ours="$bb/startup-ours" \
 	ours_noctl="$bb/startup-ours,MARKERS_CONTROL=0" sdt="$bb/startup-sdt" \
 	lttng="$bb/startup-lttng,LTTNG_HOME=$tmp/no-lttng-home" | emit
+if command -v valgrind >/dev/null; then
+	# Instructions of one start+exit, every thread: "name=startup.LABEL.cg instructions=N".
+	for k in none ours ours_noctl sdt lttng; do
+		prog=$bb/startup-${k%_noctl}
+		set -- env
+		[ $k = ours_noctl ] && set -- env MARKERS_CONTROL=0
+		HOME=$tmp/no-lttng-home LTTNG_HOME=$tmp/no-lttng-home "$@" valgrind --tool=callgrind \
+			--callgrind-out-file="$tmp/cg-start-$k.out" "$prog" >/dev/null 2>"$tmp/cg-start-$k.err"
+		ir=$(awk '/Collected :/ { print $NF }' "$tmp/cg-start-$k.err")
+		echo "name=startup.$k.cg instructions=${ir:-0}"
+	done | emit
+fi
+
+note "fork child of a recorded tree: fork to its first event, recorded or not"
+"$bb/fork_child" -n $(( starts / 2 )) -d "$tmp/fork-child" | emit
+rm -rf "$tmp/fork-child"
 
 note "LTTng-UST: own session daemon, private /run"
 mkdir -p "$tmp/run"

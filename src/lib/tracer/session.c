@@ -43,37 +43,6 @@ static void unlock(void)
 		abort();
 }
 
-/* A (clock, realtime) pair read as close together as we can: the middle of two reads. */
-static void calibrate(uint64_t *clock, int64_t *real)
-{
-	int64_t best = INT64_MAX;
-
-	for (int i = 0; i < 5; i++) {
-		int64_t a = marker__tr_realtime_ns();
-		uint64_t c = marker__tr_clock();
-		int64_t b = marker__tr_realtime_ns();
-
-		if (b - a < best) {
-			best = b - a;
-			*clock = c;
-			*real = a + (b - a) / 2;
-		}
-	}
-}
-
-static void update_calibration(struct tr_session *s)
-{
-	uint64_t c;
-	int64_t r;
-
-	calibrate(&c, &r);
-	__atomic_store_n(&s->sh->cal_seq, s->sh->cal_seq + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	s->sh->cal_clock1 = c;
-	s->sh->cal_real1 = r;
-	__atomic_store_n(&s->sh->cal_seq, s->sh->cal_seq + 1, __ATOMIC_RELEASE);
-}
-
 /* Bytes committed to the sub-buffer cycle starting at @p, given the position @r. */
 static uint64_t cycle_bytes(const struct tr_session *s, uint64_t p, uint64_t r)
 {
@@ -154,7 +123,7 @@ static void *consumer(void *arg)
 		if (++tick % 10 == 0) {
 			struct marker_tracer_stats st;
 
-			update_calibration(s);
+			marker__tr_clock_update(s->sh);
 			/* Is what was written on the disk?  An error cuts it back, counted (writeback.c). */
 			for (unsigned i = 0; i < s->nbufs; i++)
 				marker__tr_writeback(s, &s->bufs[i]);
@@ -245,11 +214,6 @@ int marker_tracer_start(const struct marker_tracer_options *opts)
 		err = -EBUSY;
 		goto err_unlock;
 	}
-	static int clock_done;
-	if (!clock_done) {
-		marker__tr_clock_init();
-		clock_done = 1;
-	}
 	err = marker__tr_map(s, 1);
 	if (err < 0)
 		goto err_unlock;
@@ -261,23 +225,7 @@ int marker_tracer_start(const struct marker_tracer_options *opts)
 	s->sh->uuid[8] = (s->sh->uuid[8] & 0x3f) | 0x80;
 	s->sh->pid = getpid();
 	snprintf(s->sh->procname, sizeof(s->sh->procname), "%s", program_invocation_short_name);
-	s->sh->clock_tsc = (uint32_t)marker__tr_use_tsc;
-	calibrate(&s->sh->cal_clock0, &s->sh->cal_real0);
-	if (marker__tr_use_tsc) {
-		/* A first estimate of the TSC frequency over 1 ms; the consumer refines it. */
-		uint64_t c;
-		int64_t r;
-
-		do
-			calibrate(&c, &r);
-		while (r - s->sh->cal_real0 < 1000000);
-		s->sh->nominal_freq = (uint64_t)((double)(c - s->sh->cal_clock0) * 1e9 /
-						 (double)(r - s->sh->cal_real0));
-		s->sh->cal_clock1 = c;
-		s->sh->cal_real1 = r;
-	} else {
-		s->sh->nominal_freq = 1000000000;
-	}
+	marker__tr_clock_start(s->sh);
 	err = marker__tr_write_metadata(s, 0); /* declares nothing yet: no need to wait for the disk */
 	if (!err) {
 		struct marker_tracer_stats st = {0};
@@ -395,7 +343,7 @@ static int finish(struct tr_session *s, const char *state)
 			err = e;
 		keep |= e < 0; /* a stream file we cannot make sense of: the buffers stay */
 	}
-	update_calibration(s);
+	marker__tr_clock_update(s->sh);
 	/*
 	 * On a full disk, or when it cannot be written back, the previous
 	 * metadata stays: it is on the disk and declares every event written

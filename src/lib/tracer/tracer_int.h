@@ -252,8 +252,11 @@ struct tr_session {
 };
 
 /* ---- clock (clock.c) ---- */
-extern int marker__tr_use_tsc;
-void marker__tr_clock_init(void);
+extern int marker__tr_use_tsc; /* set by the first marker__tr_clock_start() */
+/* A new session's clock: the choice of clock, the first calibration pair, the nominal frequency. */
+void marker__tr_clock_start(struct tr_session_hdr *sh);
+/* The later calibration pair, now (the consumer; the end of a session). */
+void marker__tr_clock_update(struct tr_session_hdr *sh);
 static inline uint64_t marker__tr_clock(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
