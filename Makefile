@@ -18,20 +18,13 @@ ifeq ($(TARGET),i386)
   CXX := g++ -m32
 endif
 ifeq ($(TARGET),aarch64)
-  # Cross build; liburcu's arm64 package is unpacked into a sysroot of our
-  # own by scripts/deps.sh aarch64, and the tests run under qemu-user.
-  SYSROOT := $(abspath build/sysroot-aarch64)
-  XFLAGS := -I$(SYSROOT)/usr/include -I$(SYSROOT)/usr/include/aarch64-linux-gnu \
-	-L$(SYSROOT)/usr/lib/aarch64-linux-gnu -Wl,-rpath,$(SYSROOT)/usr/lib/aarch64-linux-gnu
-  CC := aarch64-linux-gnu-gcc $(XFLAGS)
-  CXX := aarch64-linux-gnu-g++ $(XFLAGS)
+  # Cross build; the tests run under qemu-user.
+  CC := aarch64-linux-gnu-gcc
+  CXX := aarch64-linux-gnu-g++
   RUN := qemu-aarch64 -L /usr/aarch64-linux-gnu
 endif
 ifeq ($(SAN),address)
-  # Alignment checks off: liburcu-bp's inlined read side accesses its
-  # per-thread reader, declared 128-byte aligned, in an arena that is not.
-  SANFLAGS := -fsanitize=address,undefined -fno-sanitize=alignment \
-	-fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
 ifeq ($(SAN),thread)
   SANFLAGS := -fsanitize=thread
@@ -41,7 +34,7 @@ CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Wno-unused-parameter
 ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SANFLAGS) -fPIC -fvisibility=hidden \
 	-Iinclude -Isrc/lib -Isrc/common
-LIBS := -lurcu-bp -lpthread -ldl
+LIBS := -lpthread -ldl
 
 # The library: src/lib/*.c, one subsystem per directory below it, and
 # src/common/ (what the library and the CLI share, e.g. the control

@@ -47,6 +47,12 @@ $(BB)/off-lttng: bench/off.c bench/bench_util.h $(BB)/off_none.o $(BB)/off_lttng
 $(BB)/on: bench/on.c bench/bench_util.h
 	$(CC) $(BENCH_CFLAGS) -o $@ $(filter %.c %.o,$^) $(BENCH_LIBS)
 
+# marker_fire() alone, with an empty probe (bench/fire.c).
+BENCH_BINS += $(BB)/fire
+$(BB)/fire: bench/fire.c bench/bench_util.h $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -o $@ $< $(BENCH_LIBS)
+
 # Filters: a rejected and an accepted event against the unfiltered one.
 $(BB)/filter: bench/filter.c bench/bench_util.h
 	$(CC) $(BENCH_CFLAGS) -o $@ $(filter %.c %.o,$^) $(BENCH_LIBS)
@@ -69,7 +75,7 @@ $(BB)/switch: bench/switch.c bench/bench_util.h $(patsubst %,$(BB)/sites_%.o,gen
 # library's internal entry points.
 BENCH_BINS += $(BB)/usdt_poll
 $(BB)/usdt_poll: bench/usdt_poll.c bench/bench_util.h $(patsubst %,$(BB)/sites_%.o,generic immediate jump)
-	$(CC) $(BENCH_CFLAGS) -o $@ $(filter %.c %.o,$^) $(STAGE)/lib/libmarkers.a -lurcu-bp -lpthread -ldl
+	$(CC) $(BENCH_CFLAGS) -o $@ $(filter %.c %.o,$^) $(STAGE)/lib/libmarkers.a -lpthread -ldl
 
 .PHONY: bench bench-bins
 
@@ -88,6 +94,7 @@ $(BB)/fork_child: bench/fork_child.c bench/bench_util.h $(HEADERS)
 
 # The workload of the relay rows (bench/relay.sh), recorded by `markers record`.
 $(BB)/relay-emit: bench/relay_emit.c bench/bench_util.h $(HEADERS)
+	@mkdir -p $(dir $@)
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -o $@ $< $(BENCH_LIBS)
 

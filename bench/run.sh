@@ -163,6 +163,28 @@ for who in ours lttng; do
 	fi
 done | emit
 
+note "marker_fire alone: one empty probe (the RCU read side, errno, the variadic call)"
+"$bb/fire" -n 1000000 -r $rounds | emit
+if command -v valgrind >/dev/null; then
+	for n in 10000 30000; do
+		valgrind --tool=callgrind --cache-sim=yes --callgrind-out-file="$tmp/cg-fire-$n.out" \
+			"$bb/fire" -C $n >/dev/null 2>&1
+	done
+	# The function's inclusive total: the largest of its lines (callgrind
+	# also lists the share of each source file inlined into it).
+	fire_ir() {
+		callgrind_annotate --inclusive=yes "$1" 2>/dev/null |
+			awk '{ gsub(",", "") } $NF ~ /:marker_fire$/ && $1 + 0 > m { m = $1 + 0 }
+			     END { if (m) print m }'
+	}
+	a=$(fire_ir "$tmp/cg-fire-10000.out") b=$(fire_ir "$tmp/cg-fire-30000.out")
+	if [ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt "$a" ]; then
+		echo "name=fire.empty.cg ir_per_fire=$(( (b - a) / 20000 ))"
+	else
+		echo "name=fire.empty.cg status=n/a"
+	fi | emit
+fi
+
 note "writing $out"
 python3 "$here/report.py" "$results" >"$out.tmp" && mv "$out.tmp" "$out"
 cat "$out"

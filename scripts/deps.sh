@@ -11,8 +11,8 @@ pkgs=""
 arch=$(dpkg --print-architecture)
 for t in $tiers; do
 	case $t in
-	base) pkgs="$pkgs gcc g++ make perl pkg-config liburcu-dev:$arch libelf-dev:$arch babeltrace2 clang python3 gdb lttng-tools protobuf-compiler time bpftrace mount e2fsprogs btrfs-progs" ;;
-	i386) pkgs="$pkgs gcc-multilib g++-multilib liburcu-dev:i386" ;;
+	base) pkgs="$pkgs gcc g++ make perl pkg-config libelf-dev:$arch babeltrace2 clang python3 gdb lttng-tools protobuf-compiler time bpftrace mount e2fsprogs btrfs-progs" ;;
+	i386) pkgs="$pkgs gcc-multilib g++-multilib" ;;
 	aarch64) pkgs="$pkgs gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user" ;;
 	san) pkgs="$pkgs libclang-rt-14-dev" ;;
 	bench) pkgs="$pkgs valgrind liblttng-ust-dev lttng-tools systemtap-sdt-dev" ;;
@@ -23,29 +23,7 @@ missing=""
 for p in $pkgs; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
 done
-# aarch64: liburcu's arm64 packages are unpacked into a sysroot under
-# build/, not installed: installing foreign-architecture -dev packages can
-# force the native ones out when the archive's versions differ.
-arm64_sysroot() {
-	root=$(cd "$(dirname "$0")/.." && pwd)/build/sysroot-aarch64
-	[ -e "$root/usr/lib/aarch64-linux-gnu/liburcu-bp.so" ] && return 0
-	dpkg --print-foreign-architectures | grep -qx arm64 || {
-		dpkg --add-architecture arm64
-		apt-get update -q >/dev/null 2>&1 || true
-	}
-	tmp=$(mktemp -d)
-	(cd "$tmp" && apt-get download liburcu-dev:arm64 liburcu8:arm64 >/dev/null 2>&1)
-	mkdir -p "$root"
-	for deb in "$tmp"/*.deb; do dpkg -x "$deb" "$root"; done
-	rm -rf "$tmp"
-	[ -e "$root/usr/lib/aarch64-linux-gnu/liburcu-bp.so" ] || {
-		echo "deps.sh: could not unpack liburcu for arm64" >&2; exit 1; }
-}
-if [ -z "$missing" ]; then
-	case "$tiers" in *aarch64*) arm64_sysroot ;; esac
-	exit 0
-fi
-case "$tiers" in *i386*) dpkg --add-architecture i386 ;; esac
+[ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
 	echo "deps.sh: missing packages:$missing (run as root to install them)" >&2
 	exit 1
@@ -54,4 +32,3 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q >/dev/null 2>&1 || echo "deps.sh: apt-get update reported errors; trying anyway" >&2
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing >/dev/null
-case "$tiers" in *aarch64*) arm64_sysroot ;; esac

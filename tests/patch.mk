@@ -56,7 +56,7 @@ $(PV)/patch_build-clangxx-O2: $(PV_DEPS) ; $(call pv_build,$(CLANGXX) $(PV_CXX),
 $(PV)/patch_build-gcc-static: $(PV_DEPS)
 	@mkdir -p $(PV)
 	$(CC) $(PV_C) -O2 -static $(PV_FLAGS) -o $@ tests/unit/patch_build.c \
-		-x none $(STAGE)/lib/libmarkers.a -lurcu-bp -lpthread -ldl
+		-x none $(STAGE)/lib/libmarkers.a -lpthread -ldl
 
 # The sites in a -fPIC shared library, main in the program.
 $(PV)/libpb_%.so: $(PV_DEPS)

@@ -5,4 +5,4 @@
 # links the static library, whose hidden symbols a static link resolves.
 $(T)/unit/tracer_ids: tests/unit/tracer_ids.c tests/tap.h $(B)/.staged
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(STAGE)/lib/libmarkers.a -lurcu-bp -lpthread -ldl
+	$(CC) $(TEST_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(STAGE)/lib/libmarkers.a -lpthread -ldl

@@ -1,6 +1,6 @@
 # variants.mk - tests/progs/variant.c built the ways a user may build:
 # each binary checks itself.  Static linking needs the archive and the
-# static liburcu-bp; sanitizers do not link statically, so SAN builds skip it.
+# libpthread and libdl; sanitizers do not link statically, so SAN builds skip it.
 V := $(T)/variants
 VARIANT_DEPS := tests/progs/variant.c tests/tap.h $(B)/.staged
 VARIANT_CFLAGS = -g $(WARN) $(SANFLAGS) -Itests $(PKG_CFLAGS)
@@ -61,7 +61,7 @@ $(V)/variant-O3-gc-sections: $(VARIANT_DEPS)
 $(V)/variant-static: $(VARIANT_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -static -Wl,--fatal-warnings $(VARIANT_CFLAGS) -o $@ $< \
-		$(STAGE)/lib/libmarkers.a -lurcu-bp -lpthread -ldl
+		$(STAGE)/lib/libmarkers.a -lpthread -ldl
 $(V)/variant-cxx: $(VARIANT_DEPS)
 	@mkdir -p $(dir $@)
 	$(CXX) -x c++ -std=gnu++17 -O2 $(VARIANT_CFLAGS) -o $@ $< $(PKG_LIBS)

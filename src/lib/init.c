@@ -48,7 +48,8 @@ void marker__warn(const char *fmt, ...)
  * fork: the one path.  The child must not inherit a lock held by another
  * thread of the parent: every lock of the library is taken around fork(),
  * in the lock order (registry.h), and let go in the reverse order, each
- * subsystem through its hooks (hooks.h).  Markers that are on stay on in
+ * subsystem through its hooks (hooks.h); the RCU's grace-period lock is the
+ * exception, re-initialized in the child (rcu.c says why).  Markers that are on stay on in
  * the child with the same probes; the child starts its own control
  * listener, and its own recording when the environment records a process
  * tree.
@@ -58,12 +59,10 @@ static void before_fork(void)
 	marker__control_before_fork();
 	marker__tracer_before_fork();
 	marker__lock_acquire();
-	urcu_bp_before_fork();
 }
 
 static void after_fork_parent(void)
 {
-	urcu_bp_after_fork_parent();
 	marker__lock_release();
 	marker__tracer_after_fork_parent();
 	marker__control_after_fork_parent();
@@ -73,7 +72,7 @@ static void after_fork_child(void)
 {
 	marker__thread_after_fork_child();
 	marker__patch_after_fork_child();
-	urcu_bp_after_fork_child();
+	marker__rcu_after_fork_child();
 	marker__lock_release();
 	marker__tracer_after_fork_child();
 	marker__control_after_fork_child();

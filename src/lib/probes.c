@@ -16,12 +16,6 @@
 #include "rcu.h"
 #include "registry.h"
 
-#ifdef MARKERS_TSAN
-char marker__rcu_tsan_clock;
-#else
-__thread struct urcu_bp_reader **marker__rcu_reader_slot __attribute__((tls_model("initial-exec")));
-#endif
-
 /*
  * The probes of @marker, each handed its own va_list @a, set up by the
  * statement @start.  One body for both entries: marker_fire() and the
@@ -32,20 +26,21 @@ __thread struct urcu_bp_reader **marker__rcu_reader_slot __attribute__((tls_mode
 	do {                                                                                \
 		struct marker__probe_array *pa;                                             \
 		int saved_errno = errno; /* a site may sit between a failing call and its errno check */ \
-		struct urcu_bp_reader *r = marker__rcu_reader();                            \
+		struct marker__rcu_reader *r = marker__rcu_reader();                        \
                                                                                             \
-		marker__rcu_read_lock_r(r);                                                 \
-		pa = marker__rcu_load(((struct marker *)(marker))->probes);                 \
-		if (pa) {                                                                   \
-			for (size_t i = 0; i < pa->n; i++) {                                \
+		/* NULL: no memory to register the thread (said with MARKERS_VERBOSE) */    \
+		if (__builtin_expect(r != NULL, 1)) {                                       \
+			marker__rcu_read_lock_r(r);                                         \
+			pa = marker__rcu_load(((struct marker *)(marker))->probes);         \
+			for (size_t i = 0; pa && i < pa->n; i++) {                          \
 				va_list a;                                                  \
                                                                                             \
 				start;                                                      \
 				pa->p[i].func(marker, pa->p[i].priv, (marker)->format, &a); \
 				va_end(a);                                                  \
 			}                                                                   \
+			marker__rcu_read_unlock_r(r);                                       \
 		}                                                                           \
-		marker__rcu_read_unlock_r(r);                                               \
 		errno = saved_errno;                                                        \
 	} while (0)
 

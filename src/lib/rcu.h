@@ -1,11 +1,33 @@
 /*
- * rcu.h - the grace-period flavour the library uses (private).
+ * rcu.h - the library's own RCU: lock-free readers, a writer that waits for
+ * them (private).  rcu.c explains the algorithm and why it is correct.
  *
- * liburcu's "bulletproof" flavour: a thread registers itself on its first
- * read-side section, so the host program calls nothing, and read-side
- * sections nest and may run in signal handlers (registration blocks all
- * signals while it holds the registry lock).  _LGPL_SOURCE inlines the
- * read side: a thread-local counter, no atomic instruction.
+ * Who may call what, at the same time:
+ *
+ *   marker__rcu_reader()        any thread, any time, in signal handlers (on
+ *   marker__rcu_read_lock_r()   an alternate stack too), nested up to 65,535
+ *   marker__rcu_read_unlock_r() deep; async-signal-safe; never blocks.  A
+ *                               thread's first marker__rcu_reader() registers
+ *                               it (a few system calls, once per thread); the
+ *                               program calls nothing per thread.
+ *   marker__rcu_synchronize()   any thread outside a read-side section (it
+ *                               aborts inside one: it would wait for itself);
+ *                               blocks until every section that was running
+ *                               when it was called has ended; not
+ *                               async-signal-safe.  Callers are serialized by
+ *                               rcu.c's own lock, the last in registry.h's
+ *                               lock order; no other lock is needed.
+ *   marker__rcu_after_fork_child()  init.c's atfork child handler only.
+ *
+ * A section is:
+ *
+ *	struct marker__rcu_reader *r = marker__rcu_reader();
+ *
+ *	if (!r)
+ *		... no memory to register this thread: do without the section's data
+ *	marker__rcu_read_lock_r(r);
+ *	p = marker__rcu_load(ptr);	... use *p, not after the unlock
+ *	marker__rcu_read_unlock_r(r);
  */
 #ifndef MARKERS_RCU_H
 #define MARKERS_RCU_H
@@ -19,113 +41,143 @@
 #endif
 
 /*
- * Under ThreadSanitizer liburcu is called, not inlined: its own accesses
- * stay in the uninstrumented library, and the grace period is told to TSan
- * below as what it is, a happens-before edge from the end of every read-side
- * section to the return of synchronize.
+ * A reader's ctr, and the grace-period word marker__rcu_gp: the low 16 bits
+ * count the thread's nested sections (0: not reading), PHASE is the
+ * grace-period phase its outermost section started in, FENCE says that the
+ * process has no membarrier() and readers fence for themselves.  The
+ * grace-period word holds a count of 1, so that the outermost lock copies it
+ * into ctr with one store.
  */
-#ifndef MARKERS_TSAN
-#define _LGPL_SOURCE
-#endif
-#include <urcu/urcu-bp.h>
-#include <urcu/pointer.h>
+#define MARKER__RCU_NEST_MASK 0xffffUL
+#define MARKER__RCU_PHASE 0x10000UL
+#define MARKER__RCU_FENCE 0x20000UL
 
-#ifndef MARKERS_TSAN
+/* One registered thread; a cache line of its own (the writer reads it). */
+struct marker__rcu_reader {
+	unsigned long ctr; /* written by its thread only (and fork, and a dead thread's reaper) */
+	int owner;	   /* kernel thread id; 0: free slot */
+} __attribute__((aligned(64)));
+
+/* Hidden: a direct %rip-relative load, not one through the GOT. */
+extern unsigned long marker__rcu_gp __attribute__((visibility("hidden")));
+
 /*
- * The read side, given the thread's reader.  liburcu-bp's own inline read
- * side reaches its reader through a thread-local pointer of liburcu-bp.so,
- * a global-dynamic TLS variable: four calls of __tls_get_addr per section
- * (measured: 44 of the ~500 instructions of a recorded event).  We find the
- * address of that pointer once per thread and keep it in a thread-local of
- * our own, initial-exec (a %fs-relative load), then read the reader through
- * it once per section: the address of a thread's TLS variable never changes,
- * and liburcu-bp.so stays loaded as long as we are (a dependency of ours).
- * What the pointer points to may change (NULL after the thread's reader is
- * unregistered at thread exit, a new reader after urcu_bp_register()), so
- * it is read anew at every section.
- *
- * This relies on liburcu-bp's internals (its TLS reader and urcu_bp_gp).
- * Measured with callgrind, one marker_fire() with an empty probe: 97
- * instructions with this read side, 149 with liburcu-bp's public inline
- * read side (urcu_bp_read_lock() under _LGPL_SOURCE: __tls_get_addr
- * calls), 159 with its called one.  The way out that keeps the 97 is a
- * small RCU of our own (per-thread counters in our own initial-exec TLS,
- * tested under TSan), which would also drop liburcu-bp's load at every
- * process start; not done yet.
- *
- * Initial-exec in a library that may be dlopen'ed: the 8 bytes come from
- * glibc's static TLS surplus, kept for this use (libc's own errno is
- * initial-exec); dlopen fails cleanly if the surplus is exhausted.
- *
- * The protocol is liburcu-bp's (urcu/static/urcu-bp.h): the nesting count
- * in the reader's ctr, the grace-period phase copied in by the outermost
- * lock; only where the reader comes from differs.  A signal handler that
- * nests a section between our load and store of ctr leaves ctr as it found
- * it, so the store stays right.
+ * The thread's reader, in the library's own initial-exec thread-local: a
+ * %fs-relative load, no __tls_get_addr call.  In a library that may be
+ * dlopen'ed, the 8 bytes come from glibc's static TLS surplus, kept for
+ * this use; dlopen fails cleanly if it is exhausted.
  */
-extern __thread struct urcu_bp_reader **marker__rcu_reader_slot
+extern __thread struct marker__rcu_reader *marker__rcu_self
 	__attribute__((tls_model("initial-exec")));
 
-static inline struct urcu_bp_reader *marker__rcu_reader(void)
-{
-	struct urcu_bp_reader **slot = marker__rcu_reader_slot;
+/* Registers the calling thread.  Returns its reader, or NULL (no memory). */
+struct marker__rcu_reader *marker__rcu_register(void);
 
-	if (caa_unlikely(!slot))
-		slot = marker__rcu_reader_slot = &URCU_TLS(urcu_bp_reader);
-	if (caa_unlikely(!*slot))
-		urcu_bp_register(); /* first section of this thread */
-	return *slot;
+static inline struct marker__rcu_reader *marker__rcu_reader(void)
+{
+	struct marker__rcu_reader *r = marker__rcu_self;
+
+	if (__builtin_expect(!r, 0))
+		r = marker__rcu_register();
+	return r;
 }
 
-static inline void marker__rcu_read_lock_r(struct urcu_bp_reader *r)
-{
-	unsigned long tmp;
-
-	cmm_barrier();
-	tmp = r->ctr;
-	if (caa_likely(!(tmp & URCU_BP_GP_CTR_NEST_MASK))) {
-		_CMM_STORE_SHARED(r->ctr, _CMM_LOAD_SHARED(urcu_bp_gp.ctr));
-		urcu_bp_smp_mb_slave();
-	} else {
-		_CMM_STORE_SHARED(r->ctr, tmp + URCU_BP_GP_COUNT);
-	}
-}
-
-static inline void marker__rcu_read_unlock_r(struct urcu_bp_reader *r)
-{
-	unsigned long tmp = r->ctr;
-
-	urcu_bp_smp_mb_slave(); /* the section's reads are done before the count drops */
-	_CMM_STORE_SHARED(r->ctr, tmp - URCU_BP_GP_COUNT);
-	cmm_barrier();
-}
-
-#define marker__rcu_synchronize() urcu_bp_synchronize_rcu()
-#else
+#ifdef MARKERS_TSAN
+/*
+ * ThreadSanitizer does not see membarrier(): a grace period is told to it
+ * as what it is, a happens-before edge from the end of every read-side
+ * section to the return of synchronize.
+ */
 void __tsan_acquire(void *addr);
 void __tsan_release(void *addr);
 extern char marker__rcu_tsan_clock;
-struct urcu_bp_reader;
-#define marker__rcu_reader() ((struct urcu_bp_reader *)0)
-#define marker__rcu_read_lock_r(r) urcu_bp_read_lock()
-#define marker__rcu_read_unlock_r(r)                     \
-	do {                                             \
-		__tsan_release(&marker__rcu_tsan_clock); \
-		urcu_bp_read_unlock();                   \
-	} while (0)
-#define marker__rcu_synchronize()                        \
-	do {                                             \
-		urcu_bp_synchronize_rcu();               \
-		__tsan_acquire(&marker__rcu_tsan_clock); \
-	} while (0)
+#define marker__rcu_tsan_release() __tsan_release(&marker__rcu_tsan_clock)
+#else
+#define marker__rcu_tsan_release() ((void)0)
 #endif
+
+/*
+ * Readers order nothing but the compiler (signal fences): membarrier() in
+ * the writer puts a full barrier into every running thread when it needs
+ * one (rcu.c).  Without membarrier() the FENCE bit is set and readers fence
+ * after the outermost lock's store and before the unlock's.  The ctr is
+ * accessed atomically (plain moves) only so that sanitizers see no race.
+ */
+static inline void marker__rcu_read_lock_r(struct marker__rcu_reader *r)
+{
+	unsigned long c = __atomic_load_n(&r->ctr, __ATOMIC_RELAXED);
+
+	if (__builtin_expect(!(c & MARKER__RCU_NEST_MASK), 1)) {
+		c = __atomic_load_n(&marker__rcu_gp, __ATOMIC_RELAXED);
+		__atomic_store_n(&r->ctr, c, __ATOMIC_RELAXED);
+		if (__builtin_expect(c & MARKER__RCU_FENCE, 0))
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	} else {
+		/*
+		 * Nested (a probe's own section, or a signal handler that
+		 * interrupted one).  A handler that runs between our load and
+		 * this store leaves ctr as it found it.
+		 */
+		__atomic_store_n(&r->ctr, c + 1, __ATOMIC_RELAXED);
+	}
+	__atomic_signal_fence(__ATOMIC_SEQ_CST); /* the section's loads after the store */
+}
+
+static inline void marker__rcu_read_unlock_r(struct marker__rcu_reader *r)
+{
+	unsigned long c;
+
+	__atomic_signal_fence(__ATOMIC_SEQ_CST); /* the section's loads before the store */
+	c = __atomic_load_n(&r->ctr, __ATOMIC_RELAXED);
+	if (__builtin_expect(c & MARKER__RCU_FENCE, 0))
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	marker__rcu_tsan_release();
+	__atomic_store_n(&r->ctr, c - 1, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+/*
+ * Waits until every read-side section that had started when it was called
+ * has ended.  Must not be called inside a section (abort()).
+ */
+void marker__rcu_synchronize(void);
 
 /*
  * Publication of a pointer to readers, and its read: a release store and an
  * acquire load (plain moves on x86), which thread sanitizers understand,
- * unlike the consume loads of rcu_dereference.
+ * unlike the consume loads of the classic rcu_dereference.
  */
 #define marker__rcu_publish(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
 #define marker__rcu_load(p) __atomic_load_n(&(p), __ATOMIC_ACQUIRE)
+
+/*
+ * How the writer makes readers' memory accesses visible and ordered
+ * (rcu.c): chosen once, at the first registration or grace period.
+ */
+enum marker__rcu_mode {
+	MARKER__RCU_UNDECIDED,
+	MARKER__RCU_EXPEDITED, /* membarrier PRIVATE_EXPEDITED: IPIs to our running threads */
+	MARKER__RCU_GLOBAL,    /* membarrier GLOBAL: slower (a kernel grace period) */
+	MARKER__RCU_FENCES,    /* no membarrier: readers fence */
+};
+
+/* The mode in use (deciding it if not yet). */
+enum marker__rcu_mode marker__rcu_mode(void);
+
+/*
+ * For tests: use @mode instead of the best one available.  Returns 0,
+ * -EBUSY (already decided: call it before any section or grace period),
+ * -ENOSYS (this kernel cannot do @mode), -EINVAL.
+ */
+int marker__rcu_force_mode(enum marker__rcu_mode mode);
+
+/* For tests and diagnostics: registered threads (slots in use). */
+int marker__rcu_nreaders(void);
+
+/*
+ * init.c's atfork child handler: the registry of readers holds the child's
+ * one thread.  Nothing is taken before fork (rcu.c says why).
+ */
+void marker__rcu_after_fork_child(void);
 
 #endif /* MARKERS_RCU_H */

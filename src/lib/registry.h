@@ -99,10 +99,13 @@ void marker__glob_prepare(struct marker__glob *g);
  *      its probe (marker_probe_register_glob: 3);
  *   3. marker__lock (here): every registry, probe and patcher change; the
  *      _locked functions need it held;
- *   4. liburcu-bp's registry lock, inside urcu_bp_* calls.
+ *   4. gp_lock (rcu.c): one grace period at a time, held inside
+ *      marker__rcu_synchronize() only; reader registration takes no lock.
  *
- * fork() takes all four in this order and lets them go in reverse (init.c,
- * hooks.h), so a child never inherits one held.  marker__lock is not
+ * fork() takes the first three in this order and lets them go in reverse
+ * (init.c, hooks.h), so a child never inherits one held.  Not gp_lock: a
+ * thread may fork inside a read-side section that a grace period waits
+ * for; the child re-initializes it (rcu.c).  marker__lock is not
  * recursive.  The trap handler and marker_fire() take none.
  */
 extern pthread_mutex_t marker__lock;
