@@ -1,7 +1,7 @@
 /*
  * fork(): markers on in the parent stay on in the child and its probes run;
- * no deadlock when another thread holds the library's lock (or liburcu's)
- * at the moment of fork.
+ * no deadlock when another thread holds the library's lock (or is inside
+ * a grace period) at the moment of fork.
  */
 #include <pthread.h>
 #include <signal.h>

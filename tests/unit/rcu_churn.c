@@ -98,7 +98,7 @@ static void body(const char *mode)
 {
 	pthread_t w;
 	struct sigaction sa;
-	long rounds = scale(40);
+	long rounds = scale(strcmp(mode, "global") ? 40 : 10); /* global: ~100 ms a round */
 	int stuck = 0, max_readers = 0, raw = 0;
 
 	/*

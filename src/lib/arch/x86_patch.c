@@ -386,7 +386,7 @@ static const char *ready_locked(void)
 	/*
 	 * Many blocks are short: a thread being created runs with every
 	 * signal blocked until it sets its own mask (which may take a while
-	 * on a loaded machine), liburcu blocks them during a grace period,
+	 * on a loaded machine), a thread registering for RCU (once, briefly),
 	 * our own handler while it runs.  Our own new threads say when they
 	 * run; the others: look again for up to ~100 ms.
 	 */
