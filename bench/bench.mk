@@ -47,11 +47,15 @@ $(BB)/off-lttng: bench/off.c bench/bench_util.h $(BB)/off_none.o $(BB)/off_lttng
 $(BB)/on: bench/on.c bench/bench_util.h
 	$(CC) $(BENCH_CFLAGS) -o $@ $(filter %.c %.o,$^) $(BENCH_LIBS)
 
-# marker_fire() alone, with an empty probe (bench/fire.c).
-BENCH_BINS += $(BB)/fire
+# The library's dispatch alone, with an empty probe (bench/fire.c): as
+# sites are built by default, and with a plain call of marker_fire().
+BENCH_BINS += $(BB)/fire $(BB)/fire-call
 $(BB)/fire: bench/fire.c bench/bench_util.h $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -o $@ $< $(BENCH_LIBS)
+$(BB)/fire-call: bench/fire.c bench/bench_util.h $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -DMARKERS_NO_FIRE_STUB -o $@ $< $(BENCH_LIBS)
 
 # Filters: a rejected and an accepted event against the unfiltered one.
 $(BB)/filter: bench/filter.c bench/bench_util.h

@@ -163,26 +163,32 @@ for who in ours lttng; do
 	fi
 done | emit
 
-note "marker_fire alone: one empty probe (the RCU read side, errno, the variadic call)"
+note "the library's dispatch alone: one empty probe (RCU read side, errno, va_list)"
 "$bb/fire" -n 1000000 -r $rounds | emit
+"$bb/fire-call" -n 1000000 -r $rounds | grep -v '^name=fire.direct' | emit
 if command -v valgrind >/dev/null; then
-	for n in 10000 30000; do
-		valgrind --tool=callgrind --cache-sim=yes --callgrind-out-file="$tmp/cg-fire-$n.out" \
-			"$bb/fire" -C $n >/dev/null 2>&1
-	done
-	# The function's inclusive total: the largest of its lines (callgrind
-	# also lists the share of each source file inlined into it).
-	fire_ir() {
-		callgrind_annotate --inclusive=yes "$1" 2>/dev/null |
-			awk '{ gsub(",", "") } $NF ~ /:marker_fire$/ && $1 + 0 > m { m = $1 + 0 }
+	# fire_site's inclusive cost: the site, the way into the library, the
+	# probe; the largest of its lines (callgrind also lists the share of
+	# each source file inlined into it).
+	site_ir() {
+		callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null |
+			awk '{ gsub(",", "") } $0 ~ /:fire_site( |$)/ && $1 + 0 > m { m = $1 + 0 }
 			     END { if (m) print m }'
 	}
-	a=$(fire_ir "$tmp/cg-fire-10000.out") b=$(fire_ir "$tmp/cg-fire-30000.out")
-	if [ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt "$a" ]; then
-		echo "name=fire.empty.cg ir_per_fire=$(( (b - a) / 20000 ))"
-	else
-		echo "name=fire.empty.cg status=n/a"
-	fi | emit
+	for kind in site call; do
+		bin=$bb/fire
+		[ $kind = call ] && bin=$bb/fire-call
+		for n in 10000 30000; do
+			valgrind --tool=callgrind --callgrind-out-file="$tmp/cg-fire-$kind-$n.out" \
+				"$bin" -C $n >/dev/null 2>&1
+		done
+		a=$(site_ir "$tmp/cg-fire-$kind-10000.out") b=$(site_ir "$tmp/cg-fire-$kind-30000.out")
+		if [ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt "$a" ]; then
+			echo "name=fire.$kind.cg ir_per_fire=$(( (b - a) / 20000 ))"
+		else
+			echo "name=fire.$kind.cg status=n/a"
+		fi
+	done | emit
 fi
 
 note "writing $out"
