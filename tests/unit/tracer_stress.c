@@ -1,10 +1,12 @@
 /*
  * The tracer under pressure: threads recording while signal handlers record
- * inside them (nesting), into buffers far too small, in discard mode; then
- * the flight recorder.  Exact accounting: emitted = recorded + discarded,
- * the trace (read by babeltrace2) holds exactly the recorded events, each
- * once, each thread's in order, and the streams' final events_discarded
- * add up to the discarded count.
+ * inside them (nesting), into buffers far too small, in discard mode, then
+ * the same while the consumer also closes packets every live period
+ * (live.c opens sub-buffers as writers do); then the flight recorder.  Exact
+ * accounting: emitted = recorded + discarded, the trace (read by
+ * babeltrace2) holds exactly the recorded events, each once, each thread's
+ * in order, and the streams' final events_discarded add up to the
+ * discarded count.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -140,26 +142,21 @@ static int read_trace(const char *dir, struct seen *s, int *stderr_lines)
 	return f ? pclose(f) : -1;
 }
 
-int main(void)
+/* Discard mode, tiny buffers, nesting; the consumer closes packets every @live_ms too. */
+static void discard_round(char *dir, unsigned live_ms)
 {
-	char dir[] = "/tmp/markers-stress-XXXXXX", cmd[600];
 	struct marker_tracer_options o = {.size = sizeof(o), .dir = dir, .subbuf_size = 4096,
-					  .nsubbufs = 2};
+					  .nsubbufs = 2, .live_period_ms = live_ms};
 	struct marker_tracer_stats st = {.size = sizeof(st)};
-	struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
 	pthread_t th[NTHREADS], k;
 	long long emitted = 0, packets, disc;
 	struct seen s;
 	int warn;
 
-	plan(13);
-	per_thread = scale(50000);
-	if (!mkdtemp(dir))
-		return 1;
-	sigaction(SIGUSR1, &sa, NULL);
-
-	/* Discard mode, tiny buffers, nesting. */
-	is_int(marker_tracer_start(&o), 0, "start: 2 x 4 KiB per CPU, discard");
+	ndone = 0;
+	released = 0;
+	is_int(marker_tracer_start(&o), 0, "start: 2 x 4 KiB per CPU, discard, live period %u ms",
+	       live_ms);
 	ok(marker_tracer_enable("st_*") >= 0, "enable");
 	running = 1;
 	for (int t = 0; t < NTHREADS; t++)
@@ -187,6 +184,26 @@ int main(void)
 	is_int(read_trace(dir, &s, &warn), 0, "babeltrace2 reads it");
 	is_int(s.count, st.recorded, "the trace holds every recorded event");
 	is_int(s.dup_or_order, 0, "each once, each thread's in order");
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/markers-stress-XXXXXX", cmd[600];
+	struct marker_tracer_options o = {.size = sizeof(o), .dir = dir, .subbuf_size = 4096,
+					  .nsubbufs = 2};
+	struct marker_tracer_stats st = {.size = sizeof(st)};
+	struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
+	struct seen s;
+	int warn;
+
+	plan(23);
+	per_thread = scale(50000);
+	if (!mkdtemp(dir))
+		return 1;
+	sigaction(SIGUSR1, &sa, NULL);
+
+	discard_round(dir, 0);
+	discard_round(dir, 1);
 
 	/* Overwrite: one thread, the newest events survive, contiguous. */
 	long n = scale(100000);

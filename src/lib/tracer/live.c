@@ -6,9 +6,10 @@
  *
  * Consumer side only: the writers' hot path (ring.c) is unchanged.  The
  * consumer closes a CPU's current sub-buffer the way a writer does when
- * its event does not fit (tracer_int.h: the reservation moves to the next
- * sub-buffer, and its opener closes the previous one: end time, length,
- * close token), except that the consumer has no event to write.  So it
+ * its event does not fit, with the writers' own marker__tr_sb_open()
+ * (tracer_int.h: the reservation moves to the next sub-buffer, and its
+ * opener closes the previous one: end time, length, close token), except
+ * that the consumer has no event to write.  So it
  * opens the next sub-buffer with a reservation of LIVE_FILL bytes that
  * hold nothing: they keep the next writer from seeing offset 0 (which
  * would make it open, and close the previous sub-buffer, a second time),
@@ -33,7 +34,6 @@ void marker__tr_live_flush(struct tr_session *s, struct tr_buf *b)
 	struct tr_buf_hdr *h = b->h;
 	uint64_t mask = s->sbsize - 1, old, begin, ts;
 	struct tr_sb *sb;
-	unsigned idx;
 
 	if (s->overwrite)
 		return; /* nothing consumes while recording */
@@ -52,22 +52,13 @@ void marker__tr_live_flush(struct tr_session *s, struct tr_buf *b)
 			break;
 	}
 	__atomic_store_n(&h->last_ts, ts, __ATOMIC_RELAXED);
-	idx = marker__tr_sb_index(s, begin);
-	sb = &h->sb[idx];
-	/* We open it, as a writer reserving at its offset 0 would. */
-	sb->ts_begin = ts;
-	sb->pos = begin;
+	/* We open it, and close the previous one, as a writer reserving at its offset 0 would. */
+	sb = marker__tr_sb_open(s, h, begin, old, ts);
+	/*
+	 * Before our commit below, which this sub-buffer's completion needs:
+	 * the drain cannot read skip earlier.
+	 */
 	sb->skip = LIVE_FILL;
-	if (begin) {
-		struct tr_sb *prev = &h->sb[idx ? idx - 1 : s->nsubbufs - 1];
-		uint64_t prev_start = begin - s->sbsize;
-
-		prev->ts_end = ts;
-		prev->data_end = old - prev_start;
-		prev->disc = __atomic_load_n(&h->discarded, __ATOMIC_RELAXED);
-		/* The close token: pairs with the consumer's acquire load of the commit word. */
-		__atomic_fetch_add(&prev->commit, begin - old + 1, __ATOMIC_RELEASE);
-	}
 	/* Our bytes, no event; publishes ts_begin, pos and skip with them. */
 	__atomic_fetch_add(&sb->commit, LIVE_FILL, __ATOMIC_RELEASE);
 }

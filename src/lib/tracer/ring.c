@@ -595,25 +595,8 @@ void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_li
 
 	idx = marker__tr_sb_index(s, begin);
 	sb = &h->sb[idx];
-	if ((begin & mask) == 0) {
-		/*
-		 * We open this sub-buffer: its begin time, and the close of the
-		 * previous one (its end time, its length, the close token with
-		 * the padding) which makes the previous one complete.
-		 */
-		sb->ts_begin = ts;
-		sb->pos = begin;
-		if (begin) {
-			struct tr_sb *prev = &h->sb[idx ? idx - 1 : s->nsubbufs - 1];
-			uint64_t prev_start = begin - s->sbsize;
-
-			prev->ts_end = ts;
-			prev->data_end = old - prev_start;
-			prev->disc = __atomic_load_n(&h->discarded, __ATOMIC_RELAXED);
-			/* Pairs with the consumer's acquire load of the commit word. */
-			__atomic_fetch_add(&prev->commit, begin - old + 1, __ATOMIC_RELEASE);
-		}
-	}
+	if ((begin & mask) == 0)
+		marker__tr_sb_open(s, h, begin, old, ts); /* we open it, and close the previous one */
 
 	/* Write the event: header, context (vtid), then the arguments in their declared widths. */
 	p = b->data + ((uint64_t)idx << s->sbshift) + (begin & mask);

@@ -285,6 +285,36 @@ static inline unsigned marker__tr_sb_index(const struct tr_session *s, uint64_t 
 							     : n % s->nsubbufs);
 }
 
+/*
+ * Open the sub-buffer of @begin (its offset 0), which the caller has just
+ * reserved at time @ts with a reservation that moved the position from
+ * @old: its begin time and position, then the close of the previous one
+ * (its end time, the length of its events, the discarded count of its
+ * packet, and the close token, padding + 1 byte, which completes it for
+ * the consumer: see the top of this file).
+ * The one way to do it, for writers (ring.c) and the live consumer
+ * (live.c) alike.  Returns the opened sub-buffer.
+ */
+static inline struct tr_sb *marker__tr_sb_open(const struct tr_session *s, struct tr_buf_hdr *h,
+					       uint64_t begin, uint64_t old, uint64_t ts)
+{
+	unsigned idx = marker__tr_sb_index(s, begin);
+	struct tr_sb *sb = &h->sb[idx];
+
+	sb->ts_begin = ts;
+	sb->pos = begin;
+	if (begin) {
+		struct tr_sb *prev = &h->sb[idx ? idx - 1 : s->nsubbufs - 1];
+
+		prev->ts_end = ts;
+		prev->data_end = old - (begin - s->sbsize);
+		prev->disc = __atomic_load_n(&h->discarded, __ATOMIC_RELAXED);
+		/* Pairs with the consumer's acquire load of the commit word. */
+		__atomic_fetch_add(&prev->commit, begin - old + 1, __ATOMIC_RELEASE);
+	}
+	return sb;
+}
+
 /* ---- thread identity (threads.c) ---- */
 /*
  * What this thread knows of itself, per thread (initial-exec: one load, no
