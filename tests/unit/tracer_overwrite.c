@@ -4,7 +4,7 @@
  * tiny overwrite buffers (2 sub-buffers of 4 KiB per CPU), with two
  * CPU-bound processes beside them and sched_yield() between events, so
  * that writers are often preempted holding a reserved slice while others
- * lap the buffer.  Rounds end with a clean stop or with kill -9 of the
+ * lap the buffer.  Events of both of the probe's paths (ring.c), interleaved.  Rounds end with a clean stop or with kill -9 of the
  * recording process and marker_tracer_recover().  Then the real babeltrace2
  * reads the trace: no warning or error (it refuses a stream whose time goes
  * backwards), every event's fields agree with each other (none torn, none
@@ -63,7 +63,11 @@ static void fire(long x)
 
 	memset(s, 'a' + (int)(x % 26), (size_t)n);
 	s[n] = 0;
-	trace_mark_generic(ow_ev, "a %ld b %ld c %ld s %s", x, 3 * x, -x, s);
+	/* Both of the probe's paths: 64-bit fields take the general one, 32-bit ints the fast one. */
+	if (x & 1)
+		trace_mark_generic(ow_ev, "a %ld b %ld c %ld s %s", x, 3 * x, -x, s);
+	else
+		trace_mark_generic(ow_fast, "a %d b %d c %d s %s", (int)x, (int)(3 * x), (int)-x, s);
 }
 
 static void on_signal(int sig)

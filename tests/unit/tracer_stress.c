@@ -2,7 +2,9 @@
  * The tracer under pressure: threads recording while signal handlers record
  * inside them (nesting), into buffers far too small, in discard mode, then
  * the same while the consumer also closes packets every live period
- * (live.c opens sub-buffers as writers do); then the flight recorder.  Exact
+ * (live.c opens sub-buffers as writers do); then the flight recorder.
+ * Events of both of the probe's paths: 32-bit ints and a last string (the
+ * fast path) and a 64-bit field (the general one), interleaved.  Exact
  * accounting: emitted = recorded + discarded, the trace (read by
  * babeltrace2) holds exactly the recorded events, each once, each thread's
  * in order, and the streams' final events_discarded add up to the
@@ -48,7 +50,10 @@ static void *worker(void *arg)
 {
 	my_id = (int)(intptr_t)arg;
 	for (long i = 0; i < per_thread; i++) {
-		trace_mark_generic(st_ev, "t %d seq %ld pad %s", my_id, i, "0123456789");
+		if (i & 1)
+			trace_mark_generic(st_ev, "t %d seq %ld pad %s", my_id, i, "0123456789");
+		else
+			trace_mark_generic(st_fast, "t %d seq %d pad %s", my_id, (int)i, "0123");
 		/* Paced, so that the consumer and the signals meet the writers. */
 		if (i % 256 == 255)
 			usleep(100);
@@ -210,9 +215,13 @@ int main(void)
 
 	o.overwrite = 1;
 	is_int(marker_tracer_start(&o), 0, "start: overwrite");
-	marker_tracer_enable("st_ow");
-	for (long i = 0; i < n; i++)
-		trace_mark_generic(st_ow, "t %d seq %ld", 0, i);
+	marker_tracer_enable("st_ow*");
+	for (long i = 0; i < n; i++) {
+		if (i & 1)
+			trace_mark_generic(st_ow, "t %d seq %ld", 0, i);
+		else
+			trace_mark_generic(st_ow_fast, "t %d seq %d", 0, (int)i);
+	}
 	marker_tracer_stop();
 	marker_tracer_get_stats(&st);
 	read_trace(dir, &s, &warn);

@@ -290,6 +290,7 @@ static int map_buffers(struct tr_session *s, int create)
 	}
 	s->sbshift = (unsigned)__builtin_ctzll(s->sbsize);
 	s->nsb_pow2 = !(s->nsubbufs & (s->nsubbufs - 1));
+	s->ring_mask = s->nsb_pow2 ? ((uint64_t)s->nsubbufs << s->sbshift) - 1 : 0;
 
 	s->bufs = calloc(s->nbufs, sizeof(*s->bufs));
 	if (!s->bufs)

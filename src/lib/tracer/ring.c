@@ -23,6 +23,31 @@
 #include "tr_filter.h"
 #include "tracer_int.h"
 
+/*
+ * The fast path reads the integer arguments straight from the va_list, as
+ * consecutive 8-byte slots, where the x86-64 System V ABI (section 3.5.7)
+ * puts them: va_list is an array of one { gp_offset, fp_offset,
+ * overflow_arg_area, reg_save_area }; the six integer registers fill the
+ * first 48 bytes of the register save area, gp_offset being where the next
+ * one is, and the arguments beyond them are 8-byte slots at
+ * overflow_arg_area.  Two cases have them all in one place: a call to
+ * marker_fire() with at most 5 arguments (the descriptor takes the first
+ * register), all in the save area; and the register-preserving stub's
+ * va_list (arch/x86_va.h), which marks the registers used up (gp_offset
+ * 48) and has every argument in the overflow area.  Elsewhere, or mixed,
+ * the general path reads them with va_arg.
+ */
+#if defined(__x86_64__) && defined(__LP64__)
+#define TR_VA_ARGS 5
+struct tr_va {
+	unsigned gp_offset, fp_offset;
+	const uint64_t *overflow_arg_area;
+	const char *reg_save_area;
+};
+#else
+#define TR_VA_ARGS 0
+#endif
+
 unsigned marker__tr_type_size(char c)
 {
 	switch (c) {
@@ -223,6 +248,8 @@ static struct tr_cache_ent *lookup(struct tr_session *s, const struct marker *m)
 		e->strings = (uint8_t)strings;
 		e->ints = ints_shape(m->types, nrec);
 		__atomic_store_n(&e->ready, 1, __ATOMIC_RELEASE);
+		/* After the fields it vouches for: fast_entry() acquires it alone. */
+		__atomic_store_n(&e->fast, e->ints && nrec <= TR_VA_ARGS, __ATOMIC_RELEASE);
 		return e;
 	}
 	return NULL;
@@ -268,21 +295,46 @@ static inline void count_discard(struct tr_buf *b)
 extern const ptrdiff_t __rseq_offset __attribute__((weak));
 extern const unsigned int __rseq_size __attribute__((weak));
 
+/* Offset of this thread's rseq cpu_id from the thread pointer, 0: no rseq. */
+static ptrdiff_t rseq_cpu;
+
+/* glibc registers rseq before any constructor runs. */
+static __attribute__((constructor)) void rseq_init(void)
+{
+#if (defined(__x86_64__) || defined(__i386__) || defined(__aarch64__)) && \
+	(defined(__clang__) || __GNUC__ >= 11)
+	if (&__rseq_size != NULL && __rseq_size != 0)
+		rseq_cpu = __rseq_offset + 4; /* struct rseq.cpu_id */
+#endif
+}
+
 static inline unsigned current_cpu(unsigned nbufs)
 {
 	int cpu = -1;
 
 #if (defined(__x86_64__) || defined(__i386__) || defined(__aarch64__)) && \
 	(defined(__clang__) || __GNUC__ >= 11)
-	if (__builtin_expect(&__rseq_size != NULL && __rseq_size != 0, 1))
-		cpu = *(volatile const int32_t *)((char *)__builtin_thread_pointer() +
-						  __rseq_offset + 4); /* struct rseq.cpu_id */
+	if (__builtin_expect(rseq_cpu != 0, 1))
+		cpu = *(volatile const int32_t *)((char *)__builtin_thread_pointer() + rseq_cpu);
 #endif
-	if (__builtin_expect(cpu < 0, 0))
-		cpu = sched_getcpu();
-	if (cpu < 0)
-		return 0;
-	return (unsigned)cpu < nbufs ? (unsigned)cpu : (unsigned)cpu % nbufs;
+	if (__builtin_expect(cpu < 0, 0)) {
+		/*
+		 * No rseq: sched_getcpu() is a call, a system call under some
+		 * kernels and under valgrind; ask it every 64 events only.
+		 * Interleaved with a signal handler's event, the worst is a
+		 * stale hint.
+		 */
+		struct tr_self *me = &marker__tr_self;
+
+		if (me->cpu_uses-- == 0) {
+			me->cpu = sched_getcpu();
+			me->cpu_uses = 63;
+		}
+		cpu = me->cpu;
+		if (cpu < 0)
+			return 0;
+	}
+	return __builtin_expect((unsigned)cpu < nbufs, 1) ? (unsigned)cpu : (unsigned)cpu % nbufs;
 }
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -470,9 +522,10 @@ static inline void write_args(char *p, const char *types, unsigned nrec, const u
 	}
 }
 
-void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_list *args)
+/* Any event, any shape, any state of the buffer: the probe's general path. */
+static __attribute__((noinline)) void record(struct tr_session *s, const struct marker *m,
+					     va_list *args)
 {
-	struct tr_session *s = priv;
 	struct tr_cache_ent *e, slow;
 	uint64_t val[MARKER_MAX_ARGS];
 	unsigned slen[MARKER_MAX_ARGS];
@@ -487,7 +540,6 @@ void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_li
 	int ext;
 	char *p;
 
-	(void)fmt;
 	if (__builtin_expect(!s->active, 0))
 		return;
 	tid = marker__tr_tid(s);
@@ -639,4 +691,138 @@ void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_li
 
 	/* Commit: this slice's bytes and one event; pairs with the consumer's acquire. */
 	__atomic_fetch_add(&sb->commit, (end - begin) + (1ull << 32), __ATOMIC_RELEASE);
+}
+
+/*
+ * The cache entry of @m if it is in its first slot, filled, and of the
+ * fast shape; else NULL (record() does the full lookup, and the filling).
+ */
+static inline const struct tr_cache_ent *fast_entry(const struct tr_session *s,
+						     const struct marker *m)
+{
+	uintptr_t k = (uintptr_t)m;
+	const struct tr_cache_ent *e = &s->cache[(unsigned)((k >> 3) * 0x9E3779B1u) % TR_CACHE];
+
+	if (__atomic_load_n(&e->desc, __ATOMIC_RELAXED) != m ||
+	    !__atomic_load_n(&e->fast, __ATOMIC_ACQUIRE) || e->name != m->name ||
+	    e->types != m->types)
+		return NULL;
+	return e;
+}
+
+/*
+ * The probe.  Most events take the fast path: a marker whose arguments are
+ * 32-bit ints and at most a last string, all in registers (the shape its
+ * cache entry says, computed once per marker from the descriptor's types:
+ * nothing is parsed per event), no filter, and a slice inside the
+ * sub-buffer being filled, which needs no opening, no full check and no
+ * close.  It reserves, writes and commits exactly as record() does.
+ * Anything else - the first event of a thread, a sub-buffer boundary, a
+ * filter, another shape - goes to record(), before anything was changed.
+ */
+void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_list *args)
+{
+#if TR_VA_ARGS
+	struct tr_session *s = priv;
+	const struct tr_va *va = (const struct tr_va *)*args;
+	const struct tr_cache_ent *e;
+	const uint64_t *a;
+	const char *str = NULL;
+	struct tr_buf *b;
+	struct tr_buf_hdr *h;
+	uint64_t old, ts, off, end, size, ring;
+	unsigned nints, slen = 0, gp;
+	uint32_t id;
+	int ext;
+	char *p;
+
+	(void)fmt;
+	if (__builtin_expect(!s->active || marker__tr_self.session != s->gen ||
+			     __atomic_load_n(&s->filters, __ATOMIC_RELAXED) != NULL || !s->ring_mask,
+			     0))
+		goto general;
+	e = fast_entry(s, m);
+	if (__builtin_expect(!e, 0))
+		goto general;
+	gp = va->gp_offset;
+	if (gp == 48)
+		a = va->overflow_arg_area; /* the stub's, or no register argument left */
+	else if (__builtin_expect(gp + 8 * e->nrec <= 48, 1))
+		a = (const uint64_t *)(va->reg_save_area + gp);
+	else
+		goto general; /* some in registers, some beyond */
+	nints = e->ints - 1u;
+	id = e->id;
+	size = TR_HDR_COMPACT + TR_CONTEXT + 4 * nints;
+	if (e->nrec > nints) {
+		str = (const char *)(uintptr_t)a[nints];
+		if (!str)
+			str = "(null)";
+		slen = (unsigned)str_len(str, TR_STRING_MAX);
+		size += slen + 1;
+	}
+	b = &s->bufs[current_cpu(s->nbufs)];
+	h = b->h;
+	/* Reserve: record() explains the order of the loads and the clock. */
+	old = __atomic_load_n(&h->reserve, __ATOMIC_ACQUIRE);
+	do {
+		ts = marker__tr_clock();
+		off = old & (s->sbsize - 1);
+		ext = id >= TR_COMPACT_IDS ||
+		      ts - __atomic_load_n(&h->last_ts, __ATOMIC_RELAXED) >= (1u << TR_TS_BITS);
+		end = old + size + (ext ? TR_HDR_EXTENDED - TR_HDR_COMPACT : 0);
+		/* Opens a sub-buffer, or does not fit in this one: the general path. */
+		if (__builtin_expect(!off || off + (end - old) > s->sbsize, 0))
+			goto general;
+	} while (!__atomic_compare_exchange_n(&h->reserve, &old, end, 1, __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE));
+	__atomic_store_n(&h->last_ts, ts, __ATOMIC_RELAXED);
+
+	ring = old & s->ring_mask; /* offset in the data: sub-buffer index, then offset in it */
+	p = b->data + ring;
+	__builtin_prefetch(p + 256, 1, 3); /* record() says why */
+	if (!ext) {
+		uint32_t w = id | (uint32_t)ts << 5;
+
+		memcpy(p, &w, 4);
+		p += TR_HDR_COMPACT;
+	} else {
+		*p = TR_COMPACT_IDS;
+		memcpy(p + 1, &id, 4);
+		memcpy(p + 5, &ts, 8);
+		p += TR_HDR_EXTENDED;
+	}
+	memcpy(p, &marker__tr_self.tid, 4);
+	p += TR_CONTEXT;
+	/* The ints' low halves (little-endian), pairs in one store. */
+	switch (nints) {
+	case 5:
+	case 4: {
+		uint64_t w = (uint32_t)a[2] | a[3] << 32;
+
+		memcpy(p + 8, &w, 8);
+	}
+		/* fall through */
+	case 3:
+	case 2: {
+		uint64_t w = (uint32_t)a[0] | a[1] << 32;
+
+		memcpy(p, &w, 8);
+		break;
+	}
+	}
+	if (nints & 1)
+		memcpy(p + 4 * (nints - 1), &a[nints - 1], 4);
+	p += 4 * nints;
+	if (str) {
+		copy_short(p, str, slen);
+		p[slen] = 0;
+	}
+	/* Commit: record() says what. */
+	__atomic_fetch_add(&h->sb[ring >> s->sbshift].commit, (end - old) + (1ull << 32),
+			   __ATOMIC_RELEASE);
+	return;
+general:
+#endif
+	record(priv, m, args);
 }

@@ -41,6 +41,14 @@
 #include "markers.h"
 #include "markers/tracer.h"
 
+/*
+ * Everything declared below is the library's own: hidden, so that the
+ * probe reaches these variables and functions directly, not through the
+ * GOT and the PLT as it must for symbols that another object could
+ * interpose (the build hides their definitions; this tells the callers).
+ */
+#pragma GCC visibility push(hidden)
+
 #define TR_SESSION_MAGIC 0x4d4b5253u /* "SRKM" */
 #define TR_BUF_MAGIC 0x4d4b5242u
 #define TR_VERSION 3 /* 3: the trace directory in the session header (shm_gc.c) */
@@ -213,6 +221,7 @@ struct tr_cache_ent {
 	uint8_t strings;  /* has string arguments */
 	uint8_t ints;     /* 32-bit ints, then at most a string, nothing else: their count + 1, else 0 */
 	uint8_t ready;    /* release-stored once the fields above are set */
+	uint8_t fast;     /* release-stored last: 1 if of that shape with at most 5 arguments (ring.c) */
 	uint64_t filter;  /* the marker's filter binding (tr_filter.c), 0: none yet */
 };
 #define TR_CACHE 4096
@@ -229,6 +238,7 @@ struct tr_session {
 	unsigned nsubbufs, nbufs;
 	unsigned sbshift; /* log2(sbsize) */
 	int nsb_pow2;     /* nsubbufs is a power of two (the default): no division */
+	uint64_t ring_mask; /* nsb_pow2: nsubbufs * sbsize - 1, position -> offset in the data; else 0 */
 	struct tr_session_hdr *sh;
 	size_t sh_size;
 	struct tr_buf *bufs;
@@ -325,6 +335,9 @@ struct tr_self {
 	int32_t tid;
 	uint32_t session;
 	uint32_t busy; /* announcing: a signal handler that records meanwhile skips it */
+	/* Without rseq (ring.c's current_cpu): the CPU last asked, and events left before asking again. */
+	int32_t cpu;
+	uint32_t cpu_uses;
 };
 extern __thread struct tr_self marker__tr_self __attribute__((tls_model("initial-exec")));
 /* Slow path of marker__tr_tid(): read the tid, enter the thread table. */
@@ -396,5 +409,7 @@ void marker__tr_live_flush(struct tr_session *s, struct tr_buf *b);
 /* Count and validate the events in @len bytes of @data; returns the valid prefix's length. */
 size_t marker__tr_walk(const struct tr_session *s, const char *data, size_t len,
 		       uint64_t *events);
+
+#pragma GCC visibility pop
 
 #endif /* MARKERS_TRACER_INT_H */
