@@ -77,7 +77,9 @@ for t in 1 2; do
 		echo "name=on.ours.t$t.babeltrace2 events=$n warnings=$w" | emit
 	fi
 done
-"$bb/on" -m rate -d "$tmp/ours-rate" | emit
+for t in 1 2; do
+	"$bb/on" -m rate -t $t -d "$tmp/ours-rate-t$t" | emit
+done
 "$bb/on" -m small -d "$tmp/ours-small" | emit
 if [ -f "$tmp/ours-small/metadata" ]; then
 	n=$(babeltrace2 "$tmp/ours-small" -c sink.utils.counter 2>/dev/null |
@@ -89,6 +91,8 @@ if command -v valgrind >/dev/null; then
 	for n in 10000 30000; do
 		valgrind --tool=callgrind --cache-sim=yes --callgrind-out-file="$tmp/cg-ours-$n.out" \
 			"$bb/on" -m ours -C $n -d "$tmp/ours-cg$n" >/dev/null 2>&1
+		valgrind --tool=callgrind --callgrind-out-file="$tmp/cg-ours2-$n.out" \
+			"$bb/on" -m ours -C $n -t 2 -d "$tmp/ours2-cg$n" >/dev/null 2>&1
 	done
 fi
 
@@ -162,6 +166,14 @@ for who in ours lttng; do
 		echo "name=on.$who.cg status=n/a"
 	fi
 done | emit
+# Two threads, N events each: the loop's cost summed over both (callgrind runs one at a time).
+a=$(callgrind_cost -i "$tmp/cg-ours2-10000.out" loop_ours 2>/dev/null | cut -d' ' -f1)
+b=$(callgrind_cost -i "$tmp/cg-ours2-30000.out" loop_ours 2>/dev/null | cut -d' ' -f1)
+if [ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt "$a" ]; then
+	echo "name=on.ours.cg.t2 ir_per_event=$(( (b - a) / 40000 ))"
+else
+	echo "name=on.ours.cg.t2 status=n/a"
+fi | emit
 
 note "the library's dispatch alone: one empty probe (RCU read side, errno, va_list)"
 "$bb/fire" -n 1000000 -r $rounds | emit
