@@ -44,7 +44,7 @@ $(BB)/off: bench/off.c bench/bench_util.h $(patsubst %,$(BB)/off_%.o,$(filter-ou
 $(BB)/off-lttng: bench/off.c bench/bench_util.h $(BB)/off_none.o $(BB)/off_lttng.o $(BB)/bench_tp.o
 	$(CC) $(BENCH_CFLAGS) -DBENCH_LTTNG -o $@ $(filter %.c %.o,$^) $(BENCH_LIBS) $(LTTNG_LIBS)
 
-$(BB)/on: bench/on.c bench/bench_util.h
+$(BB)/on: bench/on.c bench/bench_util.h $(HEADERS)
 	$(CC) $(BENCH_CFLAGS) -o $@ $(filter %.c %.o,$^) $(BENCH_LIBS)
 
 # The library's dispatch alone, with an empty probe (bench/fire.c): as
@@ -61,7 +61,7 @@ $(BB)/fire-call: bench/fire.c bench/bench_util.h $(HEADERS)
 $(BB)/filter: bench/filter.c bench/bench_util.h
 	$(CC) $(BENCH_CFLAGS) -o $@ $(filter %.c %.o,$^) $(BENCH_LIBS)
 
-$(BB)/on-lttng: bench/on.c bench/bench_util.h $(BB)/bench_tp.o
+$(BB)/on-lttng: bench/on.c bench/bench_util.h $(BB)/bench_tp.o $(HEADERS)
 	$(CC) $(BENCH_CFLAGS) -DBENCH_LTTNG -o $@ $(filter %.c %.o,$^) $(BENCH_LIBS) $(LTTNG_LIBS)
 
 # 10,101 sites of each optimized kind and of the generic one, generated.
