@@ -21,9 +21,8 @@
  * several times more than back-to-back ones, and a switch pays those.
  * ratio_vs_membarrier is against the second.  cpu_ns: the median CPU
  * time of the switching thread in the call, which other programs running
- * meanwhile do not inflate.  Then the immediate and jump
- * rows again with 100 more threads, idle, in the process
- * (rows switch.KIND.N.t100.*).
+ * meanwhile do not inflate.  Then the immediate and jump rows again with
+ * 100 more threads, idle, in the process (rows switch.KIND.N.t100.*).
  */
 #define _GNU_SOURCE
 #include <linux/membarrier.h>
@@ -121,8 +120,8 @@ static int find_mode(const struct marker_info *info, void *arg)
 
 /*
  * CPU time of this thread: on a loaded machine the wall time of a switch
- * also holds the time other programs ran; this is the switch's own work
- * (its system calls included, not the waits for other CPUs).
+ * also holds the time other programs ran; this is the switch's own work,
+ * its system calls and its spins waiting for the other CPU included.
  */
 static uint64_t thread_cpu_ns(void)
 {
@@ -203,6 +202,8 @@ static void measure(const struct kind *k, const char *what, int nmarkers, int ro
 	struct bench_stats s_on = bench_stats(on, rounds), s_off = bench_stats(off, rounds);
 	/* The membarriers timed right before these very switches. */
 	mb = nmb_before > mb0 ? bench_stats(mb_before + mb0, nmb_before - mb0).median : 0;
+	if (mb <= 0)
+		mb = 1; /* no membarrier here: the ratios say so by their size */
 	printf("name=switch.%s.%d%s.on ns_per_op=%.0f ns_iqr=%.0f cpu_ns=%.0f membarrier_ns=%.0f "
 	       "ratio_vs_membarrier=%.2f mode=%s seen=%s%s%s\n",
 	       k->name, nmarkers, tag, s_on.median, s_on.q3 - s_on.q1, bench_stats(con, rounds).median,

@@ -171,7 +171,7 @@ static pid_t known_self;	/* the patching thread of that look (left out of it) */
 #define NEW_PIDS_MAX 64
 #define PID_COST_NS 4000
 static int lastpid_fd = -1;
-static long known_lastpid = -1, pid_max;
+static long known_lastpid = -1;
 static uint64_t known_when, trust_ns;
 
 static uint64_t now_ns(void)
@@ -202,7 +202,7 @@ static long last_pid(void)
 /* How long a mark may be trusted, in ns (see above); reads pid_max. */
 static uint64_t trust_window(void)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_CONF);
+	long cpus = sysconf(_SC_NPROCESSORS_CONF), pid_max = 0;
 	uint64_t ns;
 	FILE *f;
 
@@ -335,10 +335,6 @@ static int self_traced(pid_t self)
 	return p && atoi(p + 11) != 0;
 }
 /*
- * Everything a batch needs, checked before each one.  Returns NULL, or why
- * this batch cannot patch.
- */
-/*
  * The calling thread's id, asked of the kernel once per thread and
  * process (a system call less per switch; the forking thread's id
  * changes in the child, whose pid differs).
@@ -354,6 +350,10 @@ static pid_t this_tid(pid_t pid)
 	return tid_cached;
 }
 
+/*
+ * Everything a batch needs, checked before each one.  Returns NULL, or why
+ * this batch cannot patch.
+ */
 static const char *ready_locked(void)
 {
 	pid_t pid = getpid(), self = this_tid(pid);
@@ -737,10 +737,12 @@ static void patch_batch_locked(struct marker__site **v, size_t n)
 	 * mix of forms, and every thread runs the new form from barrier 1 on,
 	 * so the caller may return now.  tests/unit/patch_toggle.c checks
 	 * every call of two threads against the state of its time across
-	 * 10^5 switches beside CPU hogs (the long tier).  The seed's third barrier also waited for
-	 * handlers still running for this batch: ours need nothing from the
-	 * batch after it (the table entry outlives them, see
-	 * table_publish_locked, and a later batch's want is right for them).
+	 * 10^5 switches beside CPU hogs (the long tier).
+	 *
+	 * The seed's third barrier also waited for handlers still running for
+	 * this batch: ours need nothing from the batch after it (the table
+	 * entry outlives them, see table_publish_locked, and a later batch's
+	 * want is right for them).
 	 */
 
 	/*
