@@ -40,7 +40,7 @@
  *
  * The ordinary call remains where the stub cannot describe an argument:
  * long double (16-byte slots), types the tracer marks '?' (structs,
- * complex, __int128); on i386 (measured: see BENCHMARKS.md); and where
+ * complex, __int128); on i386 (BENCHMARKS.md's notes: lz4 there); and where
  * MARKERS_NO_FIRE_STUB is defined before markers.h.  Registers that exist
  * only with AVX-512 (%xmm16-31, %k0-7) are named in the clobbers when the
  * translation unit is built for it: a function given an AVX-512 target
