@@ -251,8 +251,9 @@ ok $? "disable -p of part of a recorded glob: refused in one line"
 "$M" record -p $RP -d 1 -o "$W/t2" >/dev/null 2>"$W/err"
 one_line_fail $? "$W/err" "already recording"; ok $? "a second record -p: refused"
 wait $R1
-[ $? -eq 0 ] && grep -Eq "^recorded [1-9][0-9]* events \(.*, 0 lost\) from process $RP" "$W/r1.out"
-ok $? "record -p -d 3: exit 0 and a summary"
+[ $? -eq 0 ] && grep -Eq "^markers record: [1-9][0-9,]* events, 0 lost, " "$W/r1.err" &&
+	[ "$(ls "$W/t1")" = "$(ls "$W/t1" | grep -x "busy-$RP-[0-9]\{8\}-[0-9]\{6\}")" ]
+ok $? "record -p -d 3: exit 0, a summary, the trace in DIR/NAME-PID-DATE"
 "$M" view "$W/t1" >"$W/v1" 2>&1
 grep -q ' busy_generic n=' "$W/v1" && grep -q ' busy_immediate n=' "$W/v1" &&
 	grep -q ' busy_jump tag=' "$W/v1"
@@ -269,7 +270,7 @@ wait_for sh -c "'$M' list -p $RP | grep -q 'recording: '"
 sleep 0.3
 kill -INT $R3
 wait $R3
-[ $? -eq 0 ] && grep -q '^recorded [1-9][0-9]* events' "$W/r3.out"; ok $? "record -p stops on Ctrl-C with a summary"
+[ $? -eq 0 ] && grep -Eq '^markers record: [1-9][0-9,]* events' "$W/r3.out"; ok $? "record -p stops on Ctrl-C with a summary"
 "$M" record -p $RP -o "$W/t4" >/dev/null 2>&1 &
 R4=$!
 wait_for sh -c "'$M' list -p $RP | grep -q 'recording: '"

@@ -39,6 +39,46 @@ int main(int argc, char **argv)
 EOF
 ${MARKERS_CC:-cc} -O2 -I"$MARKERS_STAGE/include" -o "$W/tk" "$W/tk.c" -L"$MARKERS_STAGE/lib" \
 	-Wl,-rpath,"$MARKERS_STAGE/lib" -lmarkers || { echo "Bail out! cannot build tk"; exit 1; }
+cat >"$W/fk.c" <<'EOF'
+/* fk GO LOG: when the file GO exists, fork 2 children that tick 40 times 10 ms apart,
+ * wait for them, tick 5 times; each process then writes "PID N" into LOG. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <markers.h>
+
+static void ticks(int n, const char *log)
+{
+	FILE *f;
+
+	for (int i = 0; i < n; i++) {
+		trace_mark(tk_tick, "i %d pid %d", i, (int)getpid());
+		usleep(10000);
+	}
+	f = fopen(log, "a");
+	if (!f || fprintf(f, "%d %d\n", (int)getpid(), n) < 0 || fclose(f))
+		exit(1);
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	while (access(argv[1], F_OK))
+		usleep(5000);
+	for (int c = 0; c < 2; c++)
+		if (fork() == 0) {
+			ticks(40, argv[2]);
+			return 0;
+		}
+	while (wait(NULL) > 0)
+		;
+	ticks(5, argv[2]);
+	return 0;
+}
+EOF
+${MARKERS_CC:-cc} -O2 -I"$MARKERS_STAGE/include" -o "$W/fk" "$W/fk.c" -L"$MARKERS_STAGE/lib" \
+	-Wl,-rpath,"$MARKERS_STAGE/lib" -lmarkers || { echo "Bail out! cannot build fk"; exit 1; }
 # wait_sock PID: until its control socket is there
 wait_sock() { for i in $(seq 200); do [ -S "$W/ctl/$1" ] && return 0; sleep 0.02; done; return 1; }
 # tail_ok DIR LOG TO_END NPROCS: per pid, the trace holds a contiguous run i=K.. of what it
@@ -63,7 +103,7 @@ sys.exit(0 if len(seen) == int(sys.argv[3]) else 1)
 ' "$2" "$3" "$4"
 }
 
-echo "1..10"
+echo "1..14"
 
 "$W/tk" 300 "$W/a.log" & echo $! >"$W/a.pid"
 "$W/tk" 300 "$W/a.log" & echo $! >"$W/b.pid"
@@ -104,6 +144,58 @@ c=$(cut -d' ' -f1 "$W/c.log")
 ok $? "record --all: a process started mid-recording is joined, its events up to its end"
 "$M" stats "$W/all" >/dev/null 2>"$W/all.stats.err" && [ ! -s "$W/all.stats.err" ]
 ok $? "the --all recording is finished: nothing unknown"
+
+# -p PID: the same layout as -p A,B (DIR/NAME-PID-DATE), and the children it forks while
+# recording are joined as their control sockets appear, each in a trace of its own.
+"$W/fk" "$W/go" "$W/fk.log" & echo $! >"$W/fk.pid"
+f=$(cat "$W/fk.pid")
+wait_sock $f
+"$M" record -o "$W/fork" -p $f --duration 30 >/dev/null 2>"$W/fork.err" &
+echo $! >"$W/rec.pid"
+for i in $(seq 200); do ls "$W/fork" 2>/dev/null | grep -q "^fk-$f-" && break; sleep 0.02; done
+touch "$W/go"
+wait "$(cat "$W/rec.pid")"
+rc=$?
+[ $rc = 0 ] && [ "$(ls "$W/fork" | grep -c "^fk-[0-9]*-")" = 3 ] && tail_ok "$W/fork" "$W/fk.log" 1 3
+ok $? "record -p PARENT: it and the 2 children it forks, a trace each, every event from the join to the end"
+grep -q '^markers record: 3 processes, ' "$W/fork.err" && "$M" stats "$W/fork" | grep -q '^processes 3'
+ok $? "record -p PARENT: the summary and stats count the 3 processes; record ended with them"
+
+# --all: a process that starts, fires and ends within 50 ms is joined when its control
+# socket appears (inotify), so its events from then on are recorded, to its end; one that
+# could not be joined in time is named, never silently absent (one joined after its last
+# event is in the summary with 0 events).
+"$M" record -o "$W/fast" --all >/dev/null 2>"$W/fast.err" &
+echo $! >"$W/rec.pid"
+for i in $(seq 200); do [ -e "$W/fast/.record" ] && break; sleep 0.02; done
+sleep 0.2
+for i in 1 2 3; do "$W/tk" 5 "$W/fast.log"; done
+"$W/tk" 1 "$W/one.log"
+sleep 0.3
+kill -INT "$(cat "$W/rec.pid")"
+wait "$(cat "$W/rec.pid")"
+rc=$?
+named=0 recorded=0 late=0
+cat "$W/fast.log" "$W/one.log" >"$W/both.log"
+for p in $(cut -d' ' -f1 "$W/fast.log"); do
+	if ls "$W/fast" | grep -q "^tk-$p-"; then
+		if "$M" view --pid $p "$W/fast" | grep -q ' tk_tick '; then
+			recorded=$((recorded + 1))
+		else
+			grep -qE "^ +$p  tk +0 +0 " "$W/fast.err" && late=$((late + 1))
+		fi
+	elif grep -q "started while recording and could not be joined.* $p (" "$W/fast.err"; then
+		named=$((named + 1))
+	fi
+done
+# every process with events: a contiguous run from its join to its end
+withev=$("$M" view "$W/fast" | awk '$4 == "tk_tick" {print $3}' | sort -u | wc -l)
+[ $rc = 0 ] && [ $((named + recorded + late)) = 3 ] && { [ $withev = 0 ] || tail_ok "$W/fast" "$W/both.log" 1 $withev; }
+ok $? "record --all: 3 processes of 50 ms, each recorded to its end or named ($recorded recorded, $named named, $late joined after their last event)"
+p=$(cut -d' ' -f1 "$W/one.log")
+ls "$W/fast" | grep -q "^tk-$p-" || grep -q "started while recording and could not be joined.* $p (" "$W/fast.err" ||
+	grep -qE "ended with no event recorded after it was joined .*:( [0-9]+,)* $p(,|$)" "$W/fast.err"
+ok $? "record --all: a process that fires once and ends at once: joined or named ($(grep -oE '(could not be joined|ended with no event).*' "$W/fast.err" | tr '\n' ' '))"
 
 "$M" record --all -p 1 >/dev/null 2>&1
 [ $? = 2 ]

@@ -257,9 +257,9 @@ wait_for "[ -e '$W/started9' ]" 10
 "$M" record -p $APP --duration 1 --relay "$URL" --live=0.2 --name attached >"$W/rec9" 2>"$W/err9"
 rc=$?
 kill -TERM $APP; wait $APP
-rec=$(sed -n 's/^recorded \([0-9]*\) events.*/\1/p' "$W/rec9")
+rec=$(sed -n 's/^markers record: relay: \([0-9,]*\) events .* reached the relay.*/\1/p' "$W/err9" | tr -d ,)
 cnt=$(bt_count "$(relay_copy attached)")
-[ $rc = 0 ] && [ -n "$rec" ] && [ "$rec" -gt 0 ] && [ "$cnt" = "$rec" ]
+[ $rc = 0 ] && [ -n "$rec" ] && [ "$rec" -gt 0 ] && [ "$cnt" = "$rec" ] && [ "$(ls "$(relay_copy attached)" | wc -l)" = 1 ]
 ok $? "record -p PID --relay --live: the relayd's copy has the $rec events recorded ($cnt)"
 
 # 5b. -p PID,PID: several attached processes, a trace each, in one session.

@@ -25,19 +25,6 @@ struct attach_options {
 };
 
 /*
- * attach_record - start a recording in process @pid, enable @o->globs,
- * show progress until Ctrl-C, @o->duration or the target's exit, stop it,
- * and print a summary (events, bytes, lost, directory) on stdout.
- *
- * Returns the exit status for the command: 0, or 1 after printing one line
- * to stderr (no such process, no libmarkers in it, another user's process,
- * a recording already running there, no marker matched, the target died).
- * A failure before the recording starts removes @o->dir if it is empty
- * (rmdir: never a directory with anything in it).
- */
-int attach_record(pid_t pid, const struct attach_options *o);
-
-/*
  * attach_start - start a recording of @pid into @dir (absolute) and enable
  * @o's globs.  Returns the owner connection (closing it stops the
  * recording in the target), or -1 after one line on stderr (with @quiet,

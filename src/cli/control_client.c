@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -337,24 +338,68 @@ static int cmp_pid(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int ctl_list_pids(pid_t **out)
+/* The places this user's sockets are in; returns how many. */
+static int socket_dirs(char dirs[4][256], uid_t uid)
 {
 	const char *env = getenv("MARKERS_CONTROL_DIR"), *xdg = getenv("XDG_RUNTIME_DIR");
-	uid_t uid = geteuid();
-	char dirs[4][256];
-	pid_t *v = NULL;
-	size_t n = 0, cap = 0;
 	int nd = 0;
 
 	/* MARKERS_CONTROL_DIR names the one place (a set of processes kept apart). */
 	if (env && *env) {
-		snprintf(dirs[nd++], sizeof(dirs[0]), "%s", env);
+		snprintf(dirs[nd++], 256, "%s", env);
 	} else {
 		if (xdg && xdg[0] == '/')
-			snprintf(dirs[nd++], sizeof(dirs[0]), "%s/markers", xdg);
-		snprintf(dirs[nd++], sizeof(dirs[0]), "/run/user/%u/markers", (unsigned)uid);
-		snprintf(dirs[nd++], sizeof(dirs[0]), "/tmp/markers-%u", (unsigned)uid);
+			snprintf(dirs[nd++], 256, "%s/markers", xdg);
+		snprintf(dirs[nd++], 256, "/run/user/%u/markers", (unsigned)uid);
+		snprintf(dirs[nd++], 256, "/tmp/markers-%u", (unsigned)uid);
 	}
+	return nd;
+}
+
+int ctl_watch(void)
+{
+	char dirs[4][256];
+	uid_t uid = geteuid();
+	int nd = socket_dirs(dirs, uid), fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC), watched = 0;
+
+	for (int i = 0; fd >= 0 && i < nd; i++)
+		if (dir_ok(dirs[i], uid) &&
+		    inotify_add_watch(fd, dirs[i], IN_CREATE | IN_MOVED_TO | IN_ONLYDIR) >= 0)
+			watched++;
+	if (fd >= 0 && !watched) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+int ctl_watch_read(int fd, pid_t *out, int cap)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	int n = 0;
+	ssize_t len;
+
+	while ((len = read(fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + len;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+			pid_t pid = ev->len ? ctl_parse_pid(ev->name) : -1;
+
+			if (pid > 0 && pid != getpid() && n < cap)
+				out[n++] = pid;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	return n;
+}
+
+int ctl_list_pids(pid_t **out)
+{
+	uid_t uid = geteuid();
+	char dirs[4][256];
+	pid_t *v = NULL;
+	size_t n = 0, cap = 0;
+	int nd = socket_dirs(dirs, uid);
+
 	for (int i = 0; i < nd; i++) {
 		DIR *d = dir_ok(dirs[i], uid) ? opendir(dirs[i]) : NULL;
 		struct dirent *de;

@@ -45,6 +45,18 @@ int ctl_call(int fd, pid_t pid, int argc, const char *const *argv, struct ctl_re
  */
 int ctl_list_pids(pid_t **out);
 
+/*
+ * ctl_watch - an inotify descriptor (non-blocking) that becomes readable
+ * when a control socket is created in one of the places ctl_list_pids()
+ * looks, those that exist now; or -1 (none exists, or no inotify): then
+ * poll ctl_list_pids().  ctl_watch_read - the pids of the sockets created
+ * since the last read, at most @cap of them into @out; returns how many.
+ * A socket appears at the library's start, before main(): a process is
+ * seen as soon as it can be spoken to.
+ */
+int ctl_watch(void);
+int ctl_watch_read(int fd, pid_t *out, int cap);
+
 /* ctl_connect + ctl_call + close. */
 int ctl_request(pid_t pid, int argc, const char *const *argv, struct ctl_reply *r, char *err,
 		size_t errlen);

@@ -30,6 +30,8 @@ int live_stats_read(const char *dir, struct live_stats *ls)
 			ls->bytes = strtoull(val, NULL, 10);
 		else if (!strcmp(key, "buffers"))
 			ls->buffers = strtoull(val, NULL, 10);
+		else if (!strcmp(key, "filtered"))
+			ls->filtered = strtoull(val, NULL, 10);
 		else if (!strcmp(key, "pid"))
 			ls->pid = strtol(val, NULL, 10);
 		else if (!strcmp(key, "state"))

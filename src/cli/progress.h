@@ -18,6 +18,7 @@ struct live_stats {
 	char error[32]; /* errno name of the first failed write ("ENOSPC"), or "" */
 	long pid;
 	uint64_t buffers; /* bytes of buffer memory the session holds while it records */
+	uint64_t filtered; /* events its filters rejected */
 };
 
 /* Read DIR/.stats.  Returns 0, or -errno (no such file yet: -ENOENT). */

@@ -86,8 +86,9 @@ static void usage(FILE *f)
 		"                         (default 256K, or -b if smaller)\n"
 		"      --subbuf-size SIZE bytes per sub-buffer, one CTF packet (suffix K, M; at\n"
 		"                         most 64M, and 4096 sub-buffers)\n"
-		"  -p, --pid PID[,PID...] attach to running processes instead of running CMD\n"
-		"                         (one: its trace is DIR; several: a trace each below DIR)\n"
+		"  -p, --pid PID[,PID...] attach to running processes instead of running CMD, and\n"
+		"                         to the children they fork while recording (a trace each\n"
+		"                         below DIR)\n"
 		"      --all              every process of yours that uses libmarkers (markers ps),\n"
 		"                         and those that start while recording\n"
 		"  -d, --duration SECS    with -p or --all: stop after SECS seconds (default: Ctrl-C)\n"
@@ -727,10 +728,8 @@ int cmd_record(int argc, char **argv)
 
 			ao.nsubbufs = o.buffer_size / sb < 2 ? 2 : (unsigned)(o.buffer_size / sb);
 		}
-		if (o.npids > 1 || o.all)
-			rc = attach_record_many(o.pids, o.npids, o.all, &ao);
-		else
-			rc = attach_record(o.pid, &ao);
+		/* One layout for every -p: a trace per process below DIR, descendants too. */
+		rc = attach_record_many(o.pids, o.npids, o.all, &ao);
 		if (rc && made && dir_is_empty(abs) == 1)
 			rmdir(abs); /* nothing was recorded: leave no trace behind */
 	} else {

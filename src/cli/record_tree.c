@@ -131,9 +131,11 @@ static void finish_one(const char *dir, struct rt_totals *t)
 			t->failed = 1;
 		}
 	}
-	if (was_recording && !ls.recorded && !ls.discarded && !ls.error[0] &&
+	if (was_recording && !ls.recorded && !ls.discarded && !ls.filtered && !ls.error[0] &&
 	    !strcmp(ls.state, "recovered")) {
 		remove_trace(dir);
+		if (t->pruned < sizeof(t->pruned_pids) / sizeof(t->pruned_pids[0]))
+			t->pruned_pids[t->pruned] = ls.pid;
 		t->pruned++;
 		return;
 	}

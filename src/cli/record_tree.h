@@ -19,6 +19,7 @@ struct rt_totals {
 	uint64_t live_buffers;           /* buffer memory of the live ones, bytes */
 	long live_pids[8];               /* the first few live ones */
 	unsigned pruned;                 /* empty traces removed (see rt_finish_dead) */
+	long pruned_pids[8];             /* the first few of them */
 	int failed;                      /* a trace could not be finished (said on stderr) */
 };
 
