@@ -427,7 +427,7 @@ for k in $(seq 1 $attacks); do
 	wait $rpid 2>/dev/null
 	"$M" view "$W/atk" >"$W/atk.view" 2>"$W/atk.err" && babeltrace2 "$W/atk" >"$W/atk.bt" 2>"$W/atk.bt.err" &&
 		[ ! -s "$W/atk.err" ] && python3 "$W/atk.py" "$W/atk.log" "$W/atk.view" "$W/atk.bt" "$W/atk.bt.err" ||
-		{ bad=$((bad + 1)); echo "# attack $k: victim ${victim:-none}: $(head -c 300 "$W/atk.err")"; }
+		{ bad=$((bad + 1)); echo "# attack $k: victim ${victim:-none}: $(head -c 300 "$W/atk.err" "$W/atk.bt.err" | tr '\n' ' ')"; }
 done
 ok $bad "kill -9 of a random process of a busy tree losing events, $attacks times: every hole counted, where it is"
 exit $((fails > 0))
