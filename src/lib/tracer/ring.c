@@ -111,6 +111,10 @@ static size_t put_str(char *dst, const char *src, size_t cap)
  * committed event can precede its declaration.
  * Returns the id, or -1: table full, or declaration not yet published.
  */
+/* How long a thread waits for another's declaration: spins, then yields. */
+#define DECL_WAIT_SPINS 4096
+#define DECL_WAIT_YIELDS 20000
+
 static long event_id(struct tr_session *s, const struct marker *m)
 {
 	struct tr_session_hdr *sh = s->sh;
@@ -130,8 +134,12 @@ static long event_id(struct tr_session *s, const struct marker *m)
 		id = __atomic_fetch_add(&sh->next_id, 1, __ATOMIC_RELAXED);
 		if (id >= TR_MAX_IDS)
 			return -1;
+		/* Before the claim: a handler interrupting us must not wait for us. */
+		__atomic_store_n(&marker__tr_self.declaring, 1, __ATOMIC_RELAXED);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 		if (!__atomic_compare_exchange_n(&sh->slots[i], &key, h << 16 | id, 0,
 						 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			__atomic_store_n(&marker__tr_self.declaring, 0, __ATOMIC_RELAXED);
 			if (key >> 16 != h)
 				continue; /* another (name, types) took it: probe on */
 			goto found;
@@ -142,8 +150,10 @@ static long event_id(struct tr_session *s, const struct marker *m)
 		      strnlen(m->file ? m->file : "", 511) + 1;
 		len = (len + 7) & ~7u;
 		off = __atomic_fetch_add(&sh->arena_used, len, __ATOMIC_RELAXED);
-		if (off + len > TR_ARENA_SIZE)
+		if (off + len > TR_ARENA_SIZE) {
+			__atomic_store_n(&marker__tr_self.declaring, 0, __ATOMIC_RELAXED);
 			return -1;
+		}
 		d = (struct tr_decl *)(sh->arena + off);
 		d->len = len;
 		d->id = id;
@@ -155,6 +165,8 @@ static long event_id(struct tr_session *s, const struct marker *m)
 		put_str(p, m->file, 512);
 		__atomic_store_n(&sh->rec_off[id], off + 1, __ATOMIC_RELEASE);
 		__atomic_fetch_add(&sh->ndecl, 1, __ATOMIC_RELEASE);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		__atomic_store_n(&marker__tr_self.declaring, 0, __ATOMIC_RELAXED);
 		return id;
 found:
 		/*
@@ -166,15 +178,24 @@ found:
 		off = __atomic_load_n(&sh->rec_off[id], __ATOMIC_ACQUIRE);
 		/*
 		 * The winner is writing the record: a few hundred nanoseconds,
-		 * so wait a little rather than lose the first events of every
-		 * thread that fires the marker at once.  Bounded: the winner may
-		 * be preempted, or be the very code this signal handler
-		 * interrupted, and then the event is dropped (counted).
+		 * so wait rather than lose the first events of every thread that
+		 * fires the marker at once.  Spin first; then, as the winner may
+		 * have been preempted (a timeslice of CPU-bound neighbours is
+		 * milliseconds), yield the CPU to it, up to DECL_WAIT_YIELDS
+		 * times.  Never when this thread is itself declaring: then we are
+		 * a signal handler that interrupted the winner, which cannot
+		 * finish before we return, and the event is dropped (counted).
 		 */
-		for (unsigned spin = 0; !off && spin < 4096; spin++) {
+		for (unsigned spin = 0; !off && spin < DECL_WAIT_SPINS + DECL_WAIT_YIELDS; spin++) {
+			if (__atomic_load_n(&marker__tr_self.declaring, __ATOMIC_RELAXED))
+				break;
+			if (spin < DECL_WAIT_SPINS) {
 #if defined(__x86_64__) || defined(__i386__)
-			__builtin_ia32_pause();
+				__builtin_ia32_pause();
 #endif
+			} else {
+				sched_yield();
+			}
 			off = __atomic_load_n(&sh->rec_off[id], __ATOMIC_ACQUIRE);
 		}
 		if (!off)

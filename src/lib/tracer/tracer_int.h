@@ -335,6 +335,7 @@ struct tr_self {
 	int32_t tid;
 	uint32_t session;
 	uint32_t busy; /* announcing: a signal handler that records meanwhile skips it */
+	uint32_t declaring; /* writing an event's declaration (ring.c's event_id) */
 	/* Without rseq (ring.c's current_cpu): the CPU last asked, and events left before asking again. */
 	int32_t cpu;
 	uint32_t cpu_uses;
