@@ -115,6 +115,7 @@ static void *reader(void *arg)
 	if (id % 2) {
 		ss.ss_flags = SS_DISABLE;
 		sigaltstack(&ss, NULL);
+		free(ss.ss_sp);
 	}
 	return NULL;
 }
