@@ -38,10 +38,12 @@ cleanup() {
 trap cleanup EXIT
 
 # session NAME DIR EVENT: a session with the default channel attributes
-# (per-user buffers, 4 x 512 KiB per CPU), started.
+# (per-user buffers, 4 x 512 KiB per CPU) and the vtid context, started.
+# Our events carry the thread id (vtid) too, so both record the same fields.
 session() {
 	lttng create "$1" --output="$2" >>"$log" 2>&1 &&
 		lttng enable-channel -u -s "$1" bench >>"$log" 2>&1 &&
+		lttng add-context -u -s "$1" -c bench -t vtid >>"$log" 2>&1 &&
 		lttng enable-event -u -s "$1" -c bench "$3" >>"$log" 2>&1 &&
 		lttng start "$1" >>"$log" 2>&1
 }
