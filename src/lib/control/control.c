@@ -8,11 +8,11 @@
  * for the file system, and a client that comes before the socket exists
  * waits for it (the CLI does, while the process maps libmarkers).  A
  * short-lived program pays one thread creation and the socket's unlink at
- * exit.  What can wait does, ADOPT_DELAY_MS, so that a program that lives a
- * few milliseconds never pays it: the rewrite of the sites of the objects
- * that loaded at start-up (see patch.h; a switch or a listing does it
- * first), the first look at the USDT semaphores, the removal of sockets
- * left by dead processes.  At most MAX_CONN connections at
+ * exit.  The listener rewrites the sites of the objects that loaded at
+ * start-up first (see patch.h).  What can wait does, ADOPT_DELAY_MS, so
+ * that a program that lives a few milliseconds never pays it: the first
+ * look at the USDT semaphores, the removal of sockets left by dead
+ * processes.  At most MAX_CONN connections at
  * once, each answered once and closed, except the one that started a
  * recording (see proto.h); a connection that sends no complete request
  * within IDLE_MS is dropped, and a reply is written with a send timeout,
@@ -307,17 +307,19 @@ static void *listener(void *arg)
 	long long adopt_at = now_ms() + ADOPT_DELAY_MS, next_usdt = adopt_at;
 
 	(void)arg;
-	if (bind_socket() < 0) {
-		/* No channel: nothing to listen to, nobody to poll for; adopt now. */
-		marker__patch_adopt_deferred();
-		return NULL;
-	}
+	/*
+	 * The start-up's sites first, off the main thread but without delay:
+	 * until adopted they test their flag in memory, which the hot loops of
+	 * even a short-lived program would pay (BENCHMARKS.md's off rows).
+	 */
+	marker__patch_adopt_deferred();
+	if (bind_socket() < 0)
+		return NULL; /* no channel: nothing to listen to, nobody to poll for */
 	for (;;) {
 		long long now = now_ms(), wait = adopt_at ? adopt_at - now : -1;
 		int n = 1;
 
 		if (adopt_at && wait <= 0) {
-			marker__patch_adopt_deferred();
 			remove_stale_later();
 			adopt_at = 0;
 			wait = -1;
@@ -355,8 +357,6 @@ static void *listener(void *arg)
 			for (int i = 0; i < MAX_CONN; i++)
 				conns[i].fd = -1;
 			pthread_mutex_unlock(&ctl_lock);
-			if (adopt_at)
-				marker__patch_adopt_deferred();
 			return NULL;
 		}
 		now = now_ms();
