@@ -44,10 +44,9 @@ void marker__patch_adopt_deferred_locked(void);
 
 /*
  * From now until the next marker__patch_adopt_deferred*(), every adoption
- * waits for it: a thread of ours is about to start that calls it a little
- * later (the control listener).  A program that exits before then never
- * pays for the rewrite; its sites work from the flag meanwhile.  Any
- * thread, no lock.
+ * waits for it: a thread of ours is about to start that calls it first
+ * thing (the control listener), so the main thread does not pay for the
+ * rewrite; its sites work from the flag meanwhile.  Any thread, no lock.
  */
 void marker__patch_defer_adoption(void);
 
