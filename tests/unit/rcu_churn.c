@@ -36,13 +36,8 @@ static void on_signal(int sig)
 
 static void *writer(void *arg)
 {
-	unsigned long seq = 0;
-
 	(void)arg;
-	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
-		write_once(++seq);
-		__atomic_add_fetch(&grace_periods, 1, __ATOMIC_RELAXED);
-	}
+	write_until(&stop, &grace_periods);
 	return NULL;
 }
 

@@ -97,6 +97,17 @@ static inline void write_once(unsigned long seq)
 	obj_retire(old);
 }
 
+/* Writes until *@stop, counting the grace periods in *@grace_periods. */
+static inline void write_until(const int *stop, unsigned long *grace_periods)
+{
+	unsigned long seq = 0;
+
+	while (!__atomic_load_n(stop, __ATOMIC_RELAXED)) {
+		write_once(++seq);
+		__atomic_add_fetch(grace_periods, 1, __ATOMIC_RELAXED);
+	}
+}
+
 static const struct {
 	const char *name;
 	enum marker__rcu_mode mode;
