@@ -17,49 +17,102 @@
 #include "registry.h"
 
 /*
- * The probes of @marker, each handed its own va_list @a, set up by the
- * statement @start.  One body for both entries: marker_fire() and the
- * register-preserving stub's marker__fire_area().  A macro, since gcc
- * inlines no function that uses va_start.
+ * The plain call's way in (sites of i386, long double arguments, units built
+ * with MARKERS_NO_FIRE_STUB): each probe handed its own va_list, errno saved
+ * around them all.  Area probes are reached through their va_list entry
+ * here, which reads the same slots when the arguments are where the
+ * tracer's fast path expects them (tracer/ring.c).
  */
-#define FIRE_PROBES(marker, a, start)                                                       \
-	do {                                                                                \
-		struct marker__probe_array *pa;                                             \
-		int saved_errno = errno; /* a site may sit between a failing call and its errno check */ \
-		struct marker__rcu_reader *r = marker__rcu_reader();                        \
-                                                                                            \
-		/* NULL: no memory to register the thread (said with MARKERS_VERBOSE) */    \
-		if (__builtin_expect(r != NULL, 1)) {                                       \
-			marker__rcu_read_lock_r(r);                                         \
-			pa = marker__rcu_load(((struct marker *)(marker))->probes);         \
-			for (size_t i = 0; pa && i < pa->n; i++) {                          \
-				va_list a;                                                  \
-                                                                                            \
-				start;                                                      \
-				pa->p[i].func(marker, pa->p[i].priv, (marker)->format, &a); \
-				va_end(a);                                                  \
-			}                                                                   \
-			marker__rcu_read_unlock_r(r);                                       \
-		}                                                                           \
-		errno = saved_errno;                                                        \
-	} while (0)
-
 void marker_fire(const struct marker *marker, ...)
 {
-	FIRE_PROBES(marker, args, va_start(args, marker));
+	struct marker__probe_array *pa;
+	int saved_errno = errno; /* a site may sit between a failing call and its errno check */
+	struct marker__rcu_reader *r = marker__rcu_reader();
+
+	/* NULL: no memory to register the thread (said with MARKERS_VERBOSE) */
+	if (__builtin_expect(r != NULL, 1)) {
+		marker__rcu_read_lock_r(r);
+		pa = marker__rcu_load(((struct marker *)marker)->probes);
+		for (size_t i = 0; pa && i < pa->n; i++) {
+			va_list args;
+
+			va_start(args, marker);
+			pa->p[i].func(marker, pa->p[i].priv, marker->format, &args);
+			va_end(args);
+		}
+		marker__rcu_read_unlock_r(r);
+	}
+	errno = saved_errno;
 }
 
 #ifdef __x86_64__
+/* The first section of a thread registers it (system calls): errno as it was. */
+static __attribute__((noinline, cold)) struct marker__rcu_reader *reader_keep_errno(void)
+{
+	int saved_errno = errno;
+	struct marker__rcu_reader *r = marker__rcu_register();
+
+	errno = saved_errno;
+	return r;
+}
+
+/*
+ * Every probe of @pa, in a read-side section: an area probe (the tracer)
+ * takes the slots as they are and keeps errno itself; a va_list probe gets
+ * a va_list over them, errno saved around it.
+ */
+static __attribute__((noinline)) void fire_all(const struct marker *marker,
+					       struct marker__probe_array *pa, const uint64_t *slots)
+{
+	int saved_errno = 0, saved = 0;
+
+	for (size_t i = 0; i < pa->n; i++) {
+		struct marker__probe *p = &pa->p[i];
+		va_list a;
+
+		if (p->area) {
+			p->area(marker, p, slots);
+			continue;
+		}
+		if (!saved) {
+			saved_errno = errno; /* a site may sit between a failing call and its errno check */
+			saved = 1;
+		}
+		marker__x86_va_slots(a, slots);
+		p->func(marker, p->priv, marker->format, &a);
+		va_end(a);
+	}
+	if (saved)
+		errno = saved_errno;
+}
+
 /*
  * Called by marker_abi_fire_stub (arch/x86_fire.c) only: area[0] the
- * descriptor, area[3...] the arguments in 8-byte slots.
+ * descriptor, area[3...] the arguments in 8-byte slots.  Most markers have
+ * one probe, the tracer's area entry: called here with nothing kept across
+ * the call (no callee-saved register to save: the reader is read again
+ * after it), and errno left to it.  Any other array: fire_all().
  */
 void marker__fire_area(const uint64_t *area) __attribute__((used));
 void marker__fire_area(const uint64_t *area)
 {
-	const struct marker *marker = (const struct marker *)(uintptr_t)area[0];
+	struct marker__rcu_reader *r = marker__rcu_self;
+	const struct marker *marker;
+	struct marker__probe_array *pa;
 
-	FIRE_PROBES(marker, args, marker__x86_va_slots(args, area + 3));
+	if (__builtin_expect(!r, 0)) {
+		r = reader_keep_errno();
+		if (!r)
+			return; /* no memory to register the thread (said with MARKERS_VERBOSE) */
+	}
+	marker__rcu_read_lock_r(r);
+	marker = (const struct marker *)(uintptr_t)area[0];
+	pa = marker__rcu_load(((struct marker *)marker)->probes);
+	if (__builtin_expect(pa && pa->n == 1 && pa->p[0].area, 1))
+		pa->p[0].area(marker, &pa->p[0], area + 3);
+	else if (pa)
+		fire_all(marker, pa, area + 3);
+	marker__rcu_read_unlock_r(marker__rcu_self);
 }
 #endif
 
@@ -156,7 +209,7 @@ static struct marker__probe_array *array_copy(const struct marker__probe_array *
 	c->n = 0;
 	for (size_t i = 0; i < n; i++)
 		if (i != skip)
-			c->p[c->n++] = a->p[i];
+			marker__probe_copy(&c->p[c->n++], &a->p[i]);
 	return c;
 }
 
@@ -169,7 +222,8 @@ static long find_probe(const struct marker__probe_array *a, marker_probe_func *p
 	return -1;
 }
 
-static int add_probe_locked(struct marker__entry *e, marker_probe_func *probe, void *priv,
+static int add_probe_locked(struct marker__entry *e, marker_probe_func *probe,
+			    marker__area_func *area, void *priv,
 			    const struct marker__glob *glob, struct marker__batch *b,
 			    struct marker__probe_array **old)
 {
@@ -180,7 +234,7 @@ static int add_probe_locked(struct marker__entry *e, marker_probe_func *probe, v
 	next = array_copy(e->probes, 1, (size_t)-1);
 	if (!next)
 		return -ENOMEM;
-	next->p[next->n++] = (struct marker__probe){probe, priv, glob};
+	next->p[next->n++] = (struct marker__probe){probe, priv, glob, area, NULL};
 	*old = marker__entry_set_probes_locked(e, next, b);
 	return 0;
 }
@@ -213,7 +267,7 @@ int marker_probe_register(const char *name, const char *format, marker_probe_fun
 			goto out_put;
 		}
 	}
-	err = add_probe_locked(e, probe, probe_private, NULL, &batch, &old);
+	err = add_probe_locked(e, probe, NULL, probe_private, NULL, &batch, &old);
 	if (marker__batch_flush_locked(&batch) && !err)
 		err = -EAGAIN;
 out_put:
@@ -279,7 +333,7 @@ static int glob_connect(struct marker__entry *e, void *arg)
 
 	if (!e->nsites || !marker__glob_match(op->g, e->name))
 		return 0;
-	err = add_probe_locked(e, op->g->func, op->g->priv, op->g, &op->batch, &old);
+	err = add_probe_locked(e, op->g->func, op->g->area, op->g->priv, op->g, &op->batch, &old);
 	if (err == -ENOMEM)
 		op->err = err;
 	if (!err)
@@ -300,7 +354,8 @@ static int glob_disconnect(struct marker__entry *e, void *arg)
 	return 0;
 }
 
-int marker_probe_register_glob(const char *glob, marker_probe_func *probe, void *probe_private)
+static int register_glob(const char *glob, marker_probe_func *probe, marker__area_func *area,
+			 void *probe_private)
 {
 	struct glob_op op = {0};
 	struct marker__glob *g;
@@ -322,6 +377,7 @@ int marker_probe_register_glob(const char *glob, marker_probe_func *probe, void 
 	}
 	marker__glob_prepare(g);
 	g->func = probe;
+	g->area = area;
 	g->priv = probe_private;
 	g->next = marker__globs;
 	marker__globs = g;
@@ -332,6 +388,17 @@ int marker_probe_register_glob(const char *glob, marker_probe_func *probe, void 
 	marker__lock_release();
 	marker__probe_array_reclaim();
 	return op.err ? op.err : op.count;
+}
+
+int marker_probe_register_glob(const char *glob, marker_probe_func *probe, void *probe_private)
+{
+	return register_glob(glob, probe, NULL, probe_private);
+}
+
+int marker__probe_register_glob_area(const char *glob, marker_probe_func *probe,
+				     marker__area_func *area, void *priv)
+{
+	return register_glob(glob, probe, area, priv);
 }
 
 int marker_probe_unregister_glob(const char *glob, marker_probe_func *probe, void *probe_private)

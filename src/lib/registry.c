@@ -384,7 +384,7 @@ static void connect_globs_locked(struct marker__entry *e, struct marker__batch *
 		return;
 	next->n = 0;
 	for (size_t i = 0; i < n; i++)
-		next->p[next->n++] = e->probes->p[i];
+		marker__probe_copy(&next->p[next->n++], &e->probes->p[i]);
 	for (struct marker__glob *g = marker__globs; g; g = g->next) {
 		int dup = 0;
 
@@ -393,7 +393,8 @@ static void connect_globs_locked(struct marker__entry *e, struct marker__batch *
 		for (size_t i = 0; i < next->n; i++)
 			dup |= next->p[i].func == g->func && next->p[i].priv == g->priv;
 		if (!dup)
-			next->p[next->n++] = (struct marker__probe){g->func, g->priv, g};
+			next->p[next->n++] =
+				(struct marker__probe){g->func, g->priv, g, g->area, NULL};
 	}
 	if (next->n == n) {
 		free(next);

@@ -19,12 +19,38 @@
 #include "markers.h"
 
 struct marker__glob;
+struct marker__probe;
+
+/*
+ * A probe that takes the register-preserving stub's argument area as it is
+ * (x86-64): @slots the arguments in 8-byte slots, as markers/impl/fire-x86.h
+ * lays them out, no va_list.  @p is its own entry in the probe array: its
+ * priv, and a hint it may keep there.  It must leave errno as it found it
+ * (its slow paths save and restore it), so that the dispatch saves errno
+ * only around va_list probes.  The library's own probes only (the
+ * tracer's); set through marker__probe_register_glob_area().
+ */
+typedef void marker__area_func(const struct marker *m, struct marker__probe *p,
+			       const uint64_t *slots);
 
 struct marker__probe {
-	marker_probe_func *func;
+	marker_probe_func *func;	 /* always set: marker_fire() calls it */
 	void *priv;
 	const struct marker__glob *glob; /* the glob registration it came from */
+	marker__area_func *area;	 /* NULL: the va_list probe only */
+	/*
+	 * The area probe's: what it found for this marker the last time, or
+	 * NULL.  The one field that changes in a published array: relaxed
+	 * atomic loads and stores only; a copy of the array starts with NULL.
+	 */
+	void *hint;
 };
+
+/* *@dst = @src, but for the hint, which a copy starts without. */
+static inline void marker__probe_copy(struct marker__probe *dst, const struct marker__probe *src)
+{
+	*dst = (struct marker__probe){src->func, src->priv, src->glob, src->area, NULL};
+}
 
 /* Immutable once published to the sites' descriptors; freed after a grace period. */
 struct marker__probe_array {
@@ -77,6 +103,7 @@ struct marker__glob {
 	char *pattern;
 	size_t literal; /* length of the pattern's prefix without wildcards */
 	marker_probe_func *func;
+	marker__area_func *area; /* NULL but for the library's own probes */
 	void *priv;
 	struct marker__glob *next;
 };
@@ -184,5 +211,13 @@ struct marker__probe_array *marker__entry_set_probes_locked(struct marker__entry
 void marker__probe_array_retire(struct marker__probe_array *a);
 /* If many arrays are waiting, a grace period and free them.  Not under marker__lock. */
 void marker__probe_array_reclaim(void);
+
+/*
+ * marker_probe_register_glob() for the library's own probes, with @area,
+ * the entry the stub's sites call instead of @probe (marker__area_func).
+ * Same returns; marker_probe_unregister_glob(@glob, @probe, @priv) undoes it.
+ */
+int marker__probe_register_glob_area(const char *glob, marker_probe_func *probe,
+				     marker__area_func *area, void *priv);
 
 #endif /* MARKERS_REGISTRY_H */

@@ -12,6 +12,7 @@
  * committed (tracer_int.h explains the commit word).
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <sched.h>
 #include <stddef.h>
 #include <stdarg.h>
@@ -20,6 +21,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "arch/x86_va.h"
+#include "registry.h"
 #include "tr_filter.h"
 #include "tracer_int.h"
 
@@ -348,8 +351,11 @@ static inline unsigned current_cpu(unsigned nbufs)
 		struct tr_self *me = &marker__tr_self;
 
 		if (me->cpu_uses-- == 0) {
+			int saved_errno = errno; /* the area probe keeps it (ring.c's end) */
+
 			me->cpu = sched_getcpu();
 			me->cpu_uses = 63;
+			errno = saved_errno;
 		}
 		cpu = me->cpu;
 		if (cpu < 0)
@@ -731,70 +737,76 @@ static inline const struct tr_cache_ent *fast_entry(const struct tr_session *s,
 	return e;
 }
 
-/*
- * The probe.  Most events take the fast path: a marker whose arguments are
- * 32-bit ints and at most a last string, all in registers (the shape its
- * cache entry says, computed once per marker from the descriptor's types:
- * nothing is parsed per event), no filter, and a slice inside the
- * sub-buffer being filled, which needs no opening, no full check and no
- * close.  It reserves, writes and commits exactly as record() does.
- * Anything else - the first event of a thread, a sub-buffer boundary, a
- * filter, another shape - goes to record(), before anything was changed.
- */
-void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_list *args)
-{
 #if TR_VA_ARGS
-	struct tr_session *s = priv;
-	const struct tr_va *va = (const struct tr_va *)*args;
-	const struct tr_cache_ent *e;
-	const uint64_t *a;
+/*
+ * This thread's CPU for the fast path, without a call: rseq's cpu_id, or
+ * without rseq the CPU record() last asked, while it is fresh (current_cpu
+ * says how often it asks).  -1 (as unsigned: huge) sends the event to
+ * record(), which asks.
+ */
+static inline unsigned fast_cpu(void)
+{
+	if (__builtin_expect(rseq_cpu != 0, 1)) {
+#ifdef __SEG_FS
+		return (unsigned)*(volatile const int32_t __seg_fs *)rseq_cpu;
+#else
+		return (unsigned)*(volatile const int32_t *)((char *)__builtin_thread_pointer() +
+							     rseq_cpu);
+#endif
+	}
+	if (__builtin_expect(marker__tr_self.cpu_uses == 0, 0))
+		return ~0u;
+	marker__tr_self.cpu_uses--;
+	return (unsigned)marker__tr_self.cpu;
+}
+
+/*
+ * The fast path: an event of @e's shape (32-bit ints and at most a last
+ * string, TR_VA_ARGS arguments at most), its arguments in the 8-byte slots
+ * @a, into a slice inside the sub-buffer being filled, which needs no
+ * opening, no full check and no close.  It reserves, writes and commits
+ * exactly as record() does.  Returns 1 when recorded; 0 when the event
+ * needs record(): nothing was changed then.  The caller checked the
+ * session's fast_gen (the thread is announced, no filter, the TSC clock).
+ * A leaf: no call, so that the compiler needs no callee-saved register.
+ */
+static inline __attribute__((always_inline)) int record_fast(struct tr_session *s,
+							     const struct tr_cache_ent *e,
+							     const uint64_t *a)
+{
 	const char *str = NULL;
 	struct tr_buf *b;
 	struct tr_buf_hdr *h;
 	uint64_t old, ts, off, end, size, ring;
-	unsigned nints, slen = 0, gp;
-	uint32_t id;
+	unsigned nints = e->ints - 1u, slen = 0, cpu;
+	uint32_t id = e->id;
 	int ext;
 	char *p;
 
-	(void)fmt;
-	if (__builtin_expect(!s->active || marker__tr_self.session != s->gen ||
-			     __atomic_load_n(&s->filters, __ATOMIC_RELAXED) != NULL || !s->ring_mask,
-			     0))
-		goto general;
-	e = fast_entry(s, m);
-	if (__builtin_expect(!e, 0))
-		goto general;
-	gp = va->gp_offset;
-	if (gp == 48)
-		a = va->overflow_arg_area; /* the stub's, or no register argument left */
-	else if (__builtin_expect(gp + 8 * e->nrec <= 48, 1))
-		a = (const uint64_t *)(va->reg_save_area + gp);
-	else
-		goto general; /* some in registers, some beyond */
-	nints = e->ints - 1u;
-	id = e->id;
 	size = TR_HDR_COMPACT + TR_CONTEXT + 4 * nints;
 	if (e->nrec > nints) {
 		str = (const char *)(uintptr_t)a[nints];
-		if (!str)
-			str = "(null)";
+		if (__builtin_expect(!str, 0))
+			return 0; /* record() writes "(null)" */
 		slen = (unsigned)str_len(str, TR_STRING_MAX);
 		size += slen + 1;
 	}
-	b = &s->bufs[current_cpu(s->nbufs)];
+	cpu = fast_cpu();
+	if (__builtin_expect(cpu >= s->nbufs, 0))
+		return 0;
+	b = &s->bufs[cpu];
 	h = b->h;
 	/* Reserve: record() explains the order of the loads and the clock. */
 	old = __atomic_load_n(&h->reserve, __ATOMIC_ACQUIRE);
 	do {
-		ts = marker__tr_clock();
+		ts = __builtin_ia32_rdtsc();
 		off = old & (s->sbsize - 1);
 		ext = id >= TR_COMPACT_IDS ||
 		      ts - __atomic_load_n(&h->last_ts, __ATOMIC_RELAXED) >= (1u << TR_TS_BITS);
 		end = old + size + (ext ? TR_HDR_EXTENDED - TR_HDR_COMPACT : 0);
 		/* Opens a sub-buffer, or does not fit in this one: the general path. */
 		if (__builtin_expect(!off || off + (end - old) > s->sbsize, 0))
-			goto general;
+			return 0;
 	} while (!__atomic_compare_exchange_n(&h->reserve, &old, end, 1, __ATOMIC_ACQ_REL,
 					      __ATOMIC_ACQUIRE));
 	__atomic_store_n(&h->last_ts, ts, __ATOMIC_RELAXED);
@@ -842,8 +854,100 @@ void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_li
 	/* Commit: record() says what. */
 	__atomic_fetch_add(&h->sb[ring >> s->sbshift].commit, (end - old) + (1ull << 32),
 			   __ATOMIC_RELEASE);
-	return;
+	return 1;
+}
+#endif
+
+/*
+ * The probe, as marker_fire() calls it.  Most events take the fast path
+ * (record_fast): a marker of the fast shape (its cache entry says,
+ * computed once per marker from the descriptor's types: nothing is parsed
+ * per event) whose arguments are all in one place of the va_list.
+ * Anything else - the first event of a thread, a sub-buffer boundary, a
+ * filter, another shape - goes to record(), before anything was changed.
+ */
+void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_list *args)
+{
+#if TR_VA_ARGS
+	struct tr_session *s = priv;
+	const struct tr_va *va = (const struct tr_va *)*args;
+	const struct tr_cache_ent *e;
+	const uint64_t *a;
+	unsigned gp;
+
+	(void)fmt;
+	if (__builtin_expect(marker__tr_self.session != __atomic_load_n(&s->fast_gen,
+									 __ATOMIC_RELAXED), 0))
+		goto general;
+	e = fast_entry(s, m);
+	if (__builtin_expect(!e, 0))
+		goto general;
+	gp = va->gp_offset;
+	if (gp == 48)
+		a = va->overflow_arg_area; /* the stub's, or no register argument left */
+	else if (__builtin_expect(gp + 8 * e->nrec <= 48, 1))
+		a = (const uint64_t *)(va->reg_save_area + gp);
+	else
+		goto general; /* some in registers, some beyond */
+	if (__builtin_expect(record_fast(s, e, a), 1))
+		return;
 general:
 #endif
 	record(priv, m, args);
 }
+
+#if TR_VA_ARGS
+/*
+ * The area probe's way out of its fast path: errno kept, as the area
+ * entry promises (record() may make system calls: the thread's first
+ * event, a declaration that waits), the hint of @p set once the marker's
+ * cache entry is filled and of the fast shape.
+ */
+static __attribute__((noinline)) void record_area(struct tr_session *s, const struct marker *m,
+						  struct marker__probe *p, const uint64_t *slots)
+{
+	int saved_errno = errno;
+	const struct tr_cache_ent *e;
+	va_list args;
+
+	marker__x86_va_slots(args, slots);
+	record(s, m, &args);
+	va_end(args);
+	e = fast_entry(s, m);
+	if (e)
+		__atomic_store_n(&p->hint, (void *)e, __ATOMIC_RELAXED);
+	errno = saved_errno;
+}
+
+/*
+ * The probe, as the register-preserving stub's dispatch calls it
+ * (probes.c: marker__area_func): the slots as they are, no va_list, and
+ * the marker's cache entry from @p's hint, so that no hash is computed.
+ * The hint belongs to the marker's probe array, which one marker's
+ * descriptors reach: it is checked as fast_entry() checks an entry, by
+ * the address and the types (an object loaded where an unloaded one was
+ * may put another descriptor there), the name being the marker's.
+ * Leaves errno as it found it.
+ */
+void marker__tr_probe_area(const struct marker *m, struct marker__probe *p,
+			   const uint64_t *slots)
+{
+	struct tr_session *s = p->priv;
+	const struct tr_cache_ent *e = __atomic_load_n(&p->hint, __ATOMIC_RELAXED);
+
+	if (__builtin_expect(marker__tr_self.session != __atomic_load_n(&s->fast_gen,
+									 __ATOMIC_RELAXED), 0))
+		goto general;
+	if (__builtin_expect(!e || e->desc != m || e->types != m->types, 0)) {
+		/* Another descriptor of the marker than last time, or the first event. */
+		e = fast_entry(s, m);
+		if (!e)
+			goto general;
+		__atomic_store_n(&p->hint, (void *)e, __ATOMIC_RELAXED);
+	}
+	if (__builtin_expect(record_fast(s, e, slots), 1))
+		return;
+general:
+	record_area(s, m, p, slots);
+}
+#endif

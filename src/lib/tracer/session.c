@@ -242,8 +242,11 @@ int marker_tracer_start(const struct marker_tracer_options *opts)
 		s->consumer_running = 1;
 	}
 	static uint32_t gens;
-	s->gen = ++gens ? gens : ++gens; /* 0 is what a thread that never recorded holds */
+	/* 0 is what a thread that never recorded holds; TR_GEN_SLOW is fast_gen's. */
+	gens = (gens + 1) & (TR_GEN_SLOW - 1);
+	s->gen = gens ? gens : ++gens;
 	s->active = 1;
+	marker__tr_fast_update(s);
 	cur = s;
 	unlock();
 	return 0;
@@ -254,6 +257,15 @@ err_unlock:
 	unlock();
 	session_free(s);
 	return err;
+}
+
+void marker__tr_fast_update(struct tr_session *s)
+{
+	int fast = __atomic_load_n(&s->active, __ATOMIC_RELAXED) &&
+		   !__atomic_load_n(&s->filters, __ATOMIC_RELAXED) && s->ring_mask &&
+		   s->sh->clock_tsc;
+
+	__atomic_store_n(&s->fast_gen, fast ? s->gen : s->gen | TR_GEN_SLOW, __ATOMIC_RELAXED);
 }
 
 int marker__tr_enable_filter(const char *glob, const char *filter, char *err, size_t errlen)
@@ -285,7 +297,8 @@ int marker__tr_enable_filter(const char *glob, const char *filter, char *err, si
 		unlock();
 		return n;
 	}
-	n = marker_probe_register_glob(glob, marker__tr_probe, cur);
+	/* The stub's sites call the area entry (ring.c); unregistered by (glob, probe, cur). */
+	n = marker__probe_register_glob_area(glob, marker__tr_probe, MARKER__TR_PROBE_AREA, cur);
 	if (n >= 0 || n == -EAGAIN) /* -EAGAIN: connected, some sites switch later */
 		cur->nglobs++;
 	else
@@ -503,6 +516,7 @@ void marker__tracer_after_fork_child(void)
 	marker__tr_thread_forget(); /* the child's one thread has a tid of its own */
 	if (cur) {
 		__atomic_store_n(&cur->active, 0, __ATOMIC_RELAXED);
+		marker__tr_fast_update(cur);
 		cur->consumer_running = 0; /* threads do not survive fork */
 	}
 	unlock();

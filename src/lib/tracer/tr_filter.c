@@ -217,8 +217,10 @@ int marker__tr_filter_add(struct tr_session *s, const char *glob, const char *fi
 	/* The spec, then its count, then the generation: pairs with the probe's acquires. */
 	__atomic_store_n(&t->nspec, t->nspec + 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&t->gen, t->gen + 1, __ATOMIC_RELEASE);
-	if (!s->filters)
+	if (!s->filters) {
 		__atomic_store_n(&s->filters, t, __ATOMIC_RELEASE);
+		marker__tr_fast_update(s); /* the probe's fast path knows no filter */
+	}
 	return 0;
 }
 

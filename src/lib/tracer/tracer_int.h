@@ -229,6 +229,14 @@ struct tr_cache_ent {
 struct tr_session {
 	int active; /* 0 in a forked child: the probe returns */
 	uint32_t gen; /* unique per session in this process: threads announce themselves once */
+	/*
+	 * The probe's fast path is allowed for threads whose tr_self.session
+	 * equals this: gen while the session is active, has no filter, a
+	 * power-of-two ring and the TSC clock; else gen | TR_GEN_SLOW, which
+	 * no thread holds.
+	 * One load and compare for all of it (marker__tr_fast_update).
+	 */
+	uint32_t fast_gen;
 	char *dir;
 	int dir_fd, lock_fd;
 	int bufs_fd; /* DIR/.buffers (trace_dir.c: everything relative to checked descriptors) */
@@ -353,7 +361,19 @@ static inline int32_t marker__tr_tid(struct tr_session *s)
 
 /* ---- recording (ring.c) ---- */
 extern uint64_t marker__tr_hash_mask; /* bits of the event-table hash kept; tests force collisions */
+/* The probe: its va_list entry (marker_fire), and its area entry (the stub's sites, x86-64). */
 void marker__tr_probe(const struct marker *m, void *priv, const char *fmt, va_list *args);
+struct marker__probe;
+#if defined(__x86_64__) && defined(__LP64__)
+void marker__tr_probe_area(const struct marker *m, struct marker__probe *p, const uint64_t *slots);
+#define MARKER__TR_PROBE_AREA marker__tr_probe_area
+#else
+#define MARKER__TR_PROBE_AREA NULL
+#endif
+/* Session gens stay below this bit; fast_gen has it set while the fast path is not allowed. */
+#define TR_GEN_SLOW 0x80000000u
+/* Recompute @s->fast_gen from its state; after any change of active, filters, ring_mask. */
+void marker__tr_fast_update(struct tr_session *s);
 /* Forget this thread's cached id (the child of fork() is a new thread). */
 void marker__tr_thread_forget(void);
 /* Re-read the names of up to @budget threads of the table; returns 1 if one changed. */
