@@ -47,7 +47,8 @@ TEST_ENV = MARKERS_BUILD=$(abspath $(B)) MARKERS_STAGE=$(STAGE) MARKERS_CC="$(CC
 SHELL_TESTS := $(wildcard tests/*.t)
 
 # One prove run, one summary line.  Shell tests (mostly the CLI's, a
-# native tool) run in the native build only.
+# native tool) run in the native build only, but for TARGET_SHELL_TESTS,
+# which check the target's own binaries (not under an emulator).
 # TSan refuses new threads in a child forked from a threaded process, and
 # the library's control listener is restarted in every fork child.
 ifeq ($(SAN),thread)
@@ -63,7 +64,7 @@ endif
 
 check: test-bins
 	$(TEST_ENV) prove --exec '$(RUN)' $(PROVEFLAGS) $(UNIT_BINS) $(EXTRA_TEST_BINS) \
-		$(if $(filter native,$(TARGET)),$(SHELL_TESTS))
+		$(if $(filter native,$(TARGET)),$(SHELL_TESTS),$(if $(RUN),,$(TARGET_SHELL_TESTS)))
 
 check-long:
 	$(MAKE) check MARKERS_TEST_SCALE=100

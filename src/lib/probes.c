@@ -114,6 +114,15 @@ void marker__fire_area(const uint64_t *area)
 		fire_all(marker, pa, area + 3);
 	marker__rcu_read_unlock_r(marker__rcu_self);
 }
+#elif defined(__i386__)
+/* The same for i386 sites: area[0] the descriptor, area[2...] the arguments in 4-byte words. */
+void marker__fire_area(const uint32_t *area) __attribute__((used));
+void marker__fire_area(const uint32_t *area)
+{
+	const struct marker *marker = (const struct marker *)(uintptr_t)area[0];
+
+	FIRE_PROBES(marker, args, marker__i386_va_words(&args, area + 2));
+}
 #endif
 
 /*

@@ -5,13 +5,17 @@
  * across an enabled site survive a probe that overwrites every register the
  * ABI lets it; a leaf function's red zone survives; and a backtrace taken in
  * a probe climbs through the stub to the site's callers.  Every architecture
- * runs the argument and backtrace checks; the register checks are x86-64's.
+ * runs the argument and backtrace checks; the register checks are x86's.
+ * Also built as C++ and with clang (tests/fire_stub.mk).
  */
 #include <execinfo.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <markers.h>
 #include "tap.h"
 
@@ -172,6 +176,112 @@ static __attribute__((noinline)) int leaf(int seed)
 	return sum;
 }
 
+#ifdef __i386__
+/*
+ * The i386 stub's own contract (markers/impl/fire-i386.h), register by
+ * register: `call *4(%reg)` with the area in any of the seven registers a
+ * compiler may choose, every other register holding a sentinel; the probe
+ * must get the argument and every register must come back as it was.
+ */
+static const struct marker *regs_desc; /* fs_regs's descriptor, as its probe saw it */
+static int regs_seen;
+
+static void regs_probe(const struct marker *m, void *priv, const char *fmt, va_list *ap)
+{
+	(void)priv;
+	(void)fmt;
+	regs_desc = m;
+	regs_seen = va_arg(*ap, int);
+}
+
+static __attribute__((noinline)) void regs_site(int v)
+{
+	trace_mark(fs_regs, "v %d", v);
+}
+
+/* After the call: the eight registers as pushal stores them, copied to out[0..7]. */
+#define REGS_CALL(reg)                                                                      \
+	__asm__ volatile("pushl %%ebp\n\tpushl %%ebx\n\tpushl %%esi\n\tpushl %%edi\n\t"    \
+			 "pushl %[out]\n\tpushl %[area]\n\t"                                \
+			 "movl $0x1111a0a0, %%eax\n\tmovl $0x1111c1c1, %%ecx\n\t"           \
+			 "movl $0x1111d2d2, %%edx\n\tmovl $0x1111b3b3, %%ebx\n\t"           \
+			 "movl $0x1111e5e5, %%ebp\n\tmovl $0x1111f6f6, %%esi\n\t"           \
+			 "movl $0x11117777, %%edi\n\t"                                       \
+			 "movl (%%esp), %%" reg "\n\t"                                       \
+			 "call *4(%%" reg ")\n\t"                                            \
+			 "pushal\n\t"                                                        \
+			 "movl 36(%%esp), %%eax\n\t"                                         \
+			 "movl 0(%%esp), %%ecx\n\tmovl %%ecx, 0(%%eax)\n\t"                  \
+			 "movl 4(%%esp), %%ecx\n\tmovl %%ecx, 4(%%eax)\n\t"                  \
+			 "movl 8(%%esp), %%ecx\n\tmovl %%ecx, 8(%%eax)\n\t"                  \
+			 "movl 16(%%esp), %%ecx\n\tmovl %%ecx, 16(%%eax)\n\t"                \
+			 "movl 20(%%esp), %%ecx\n\tmovl %%ecx, 20(%%eax)\n\t"                \
+			 "movl 24(%%esp), %%ecx\n\tmovl %%ecx, 24(%%eax)\n\t"                \
+			 "movl 28(%%esp), %%ecx\n\tmovl %%ecx, 28(%%eax)\n\t"                \
+			 "popal\n\t"                                                         \
+			 "addl $8, %%esp\n\t"                                                \
+			 "popl %%edi\n\tpopl %%esi\n\tpopl %%ebx\n\tpopl %%ebp"              \
+			 : : [area] "r"(area), [out] "r"(out)                                \
+			 : "memory", "cc", "eax", "ecx", "edx")
+
+/* One register: 1 if the probe saw @v and every register came back. */
+static int regs_one(int which, int v)
+{
+	/* pushal's order, out[7 - n] for register n; out[3] (%esp) unused. */
+	static const unsigned int want[8] = {0x11117777, 0x1111f6f6, 0x1111e5e5, 0,
+					     0x1111b3b3, 0x1111d2d2, 0x1111c1c1, 0x1111a0a0};
+	static const int num[7] = {0, 1, 2, 3, 5, 6, 7}; /* eax ecx edx ebx ebp esi edi */
+	unsigned int area[3] = {(unsigned int)(uintptr_t)regs_desc,
+				(unsigned int)(uintptr_t)&marker_abi_fire_stub, (unsigned int)v};
+	unsigned int out[8] = {0};
+	int bad = 0;
+
+	regs_seen = -1;
+	switch (which) {
+	case 0: REGS_CALL("eax"); break;
+	case 1: REGS_CALL("ecx"); break;
+	case 2: REGS_CALL("edx"); break;
+	case 3: REGS_CALL("ebx"); break;
+	case 4: REGS_CALL("ebp"); break;
+	case 5: REGS_CALL("esi"); break;
+	case 6: REGS_CALL("edi"); break;
+	}
+	for (int i = 0; i < 8; i++) {
+		unsigned int w = 7 - i == num[which] ? (unsigned int)(uintptr_t)area : want[i];
+
+		if (i != 3 && out[i] != w) {
+			diag("register %d after the call: %#x, want %#x", 7 - i, out[i], w);
+			bad = 1;
+		}
+	}
+	if (regs_seen != v)
+		diag("area in register %d: the probe saw %d, want %d", num[which], regs_seen, v);
+	return !bad && regs_seen == v;
+}
+
+/*
+ * A call the stub cannot read (a 32-bit displacement: ff 90 04 00 00 00)
+ * must trap, not read some other register as the area: 1 if a child
+ * doing it dies of SIGILL.
+ */
+static int bad_encoding_traps(void)
+{
+	unsigned int area[3] = {(unsigned int)(uintptr_t)regs_desc,
+				(unsigned int)(uintptr_t)&marker_abi_fire_stub, 7};
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		signal(SIGILL, SIG_DFL);
+		__asm__ volatile(".byte 0xff, 0x90\n\t.long 4" : : "a"(area) : "memory", "cc", "ecx", "edx");
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return 0;
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGILL;
+}
+#endif
+
 static void *frames[64];
 static int nframes;
 
@@ -211,7 +321,7 @@ int main(void)
 	uint64_t in[1000];
 	uint64_t want, have;
 
-	plan(9);
+	plan(10);
 	for (int i = 0; i < 1000; i++)
 		in[i] = (uint64_t)i * 0x9e3779b97f4a7c15ULL;
 
@@ -251,8 +361,18 @@ int main(void)
 	} else {
 		ok(1, "# SKIP no AVX");
 	}
+#elif defined(__i386__)
+	{
+		int all = 1;
+
+		marker_probe_register("fs_regs", "v %d", regs_probe, NULL);
+		regs_site(99);
+		for (int i = 0; regs_desc && i < 7; i++)
+			all &= regs_one(i, 100 + i);
+		ok(regs_desc && all, "the i386 stub finds the area in each of seven registers and preserves all");
+	}
 #else
-	ok(1, "# SKIP the register-preserving call is x86-64's");
+	ok(1, "# SKIP the register-preserving call is x86's");
 #endif
 
 	marker_probe_register("fs_leaf", "seed %d", trash_probe, NULL);
@@ -264,5 +384,10 @@ int main(void)
 	   frame_in((uintptr_t)main, 4096),
 	   "a backtrace from a probe climbs through the stub to the site's callers (%d frames)",
 	   nframes);
+#ifdef __i386__
+	ok(bad_encoding_traps(), "a call the i386 stub cannot read traps (SIGILL)");
+#else
+	ok(1, "# SKIP the encoding check is i386's");
+#endif
 	return done();
 }

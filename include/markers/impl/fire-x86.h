@@ -1,6 +1,7 @@
 /*
- * markers/impl/fire-x86.h - the out-of-line call of an x86-64 site: through
+ * markers/impl/fire-x86.h - the out-of-line call of an x86 site: through
  * a stub that preserves every register.  Not API: included by arch-x86.h.
+ * This file describes x86-64; fire-i386.h, included from here, i386.
  *
  * Why: a plain call to marker_fire() in the out-of-line block clobbers the
  * caller-saved registers, so the compiler keeps the values that live across
@@ -40,8 +41,8 @@
  *
  * The ordinary call remains where the stub cannot describe an argument:
  * long double (16-byte slots), types the tracer marks '?' (structs,
- * complex, __int128); on i386 (BENCHMARKS.md's notes: lz4 there); and where
- * MARKERS_NO_FIRE_STUB is defined before markers.h.  Registers that exist
+ * complex, __int128), and where MARKERS_NO_FIRE_STUB is defined before
+ * markers.h.  Registers that exist
  * only with AVX-512 (%xmm16-31, %k0-7) are named in the clobbers when the
  * translation unit is built for it: a function given an AVX-512 target
  * attribute in a unit built without must define MARKERS_NO_FIRE_STUB.
@@ -49,15 +50,44 @@
 #ifndef MARKERS_IMPL_FIRE_X86_H
 #define MARKERS_IMPL_FIRE_X86_H
 
-#if defined(__x86_64__) && !defined(MARKERS_NO_FIRE_STUB) && MARKER__USDT_FLAG
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(MARKERS_NO_FIRE_STUB) && \
+	MARKER__USDT_FLAG
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-/* The stub: entered by jmp, %r11 = the area.  Never call it. */
+/*
+ * The stub: on x86-64 entered by jmp, %r11 = the area; on i386 called
+ * through the area (fire-i386.h).  Never call it from C.
+ */
 MARKER_API void marker_abi_fire_stub(void);
 #ifdef __cplusplus
 }
+#endif
+
+/* Argument k (temporary marker__ak) fits a slot: neither long double nor '?'. */
+#define MARKER__X86_FITS(k)                                                                 \
+	(MARKER__TC_(marker__a##k) != MARKER_TYPE_LDOUBLE && MARKER__TC_(marker__a##k) != MARKER_TYPE_UNKNOWN)
+#define MARKER__X86_FIT1 MARKER__X86_FITS(1)
+#define MARKER__X86_FIT2 MARKER__X86_FITS(2) && MARKER__X86_FIT1
+#define MARKER__X86_FIT3 MARKER__X86_FITS(3) && MARKER__X86_FIT2
+#define MARKER__X86_FIT4 MARKER__X86_FITS(4) && MARKER__X86_FIT3
+#define MARKER__X86_FIT5 MARKER__X86_FITS(5) && MARKER__X86_FIT4
+#define MARKER__X86_FIT6 MARKER__X86_FITS(6) && MARKER__X86_FIT5
+#define MARKER__X86_FIT7 MARKER__X86_FITS(7) && MARKER__X86_FIT6
+#define MARKER__X86_FIT8 MARKER__X86_FITS(8) && MARKER__X86_FIT7
+#define MARKER__X86_FIT9 MARKER__X86_FITS(9) && MARKER__X86_FIT8
+#define MARKER__X86_FIT10 MARKER__X86_FITS(10) && MARKER__X86_FIT9
+#define MARKER__X86_FIT11 MARKER__X86_FITS(11) && MARKER__X86_FIT10
+#define MARKER__X86_FIT12 MARKER__X86_FITS(12) && MARKER__X86_FIT11
+
+#ifdef __i386__
+#include "fire-i386.h"
+#else
+#if defined(__CET__) && (__CET__ & 1)
+#define MARKER__X86_ENDBR "endbr64\n\t"
+#else
+#define MARKER__X86_ENDBR ""
 #endif
 
 /* One slot: what va_arg() reads for the argument's promoted type. */
@@ -110,22 +140,6 @@ marker__x86_put(union marker__x86_slot &, const T &)
 #define MARKER__X86_PUT(s, a) marker__x86_put((s), (a))
 #endif
 
-/* Argument k (temporary marker__ak) fits a slot: neither long double nor '?'. */
-#define MARKER__X86_FITS(k)                                                                 \
-	(MARKER__TC_(marker__a##k) != MARKER_TYPE_LDOUBLE && MARKER__TC_(marker__a##k) != MARKER_TYPE_UNKNOWN)
-#define MARKER__X86_FIT1 MARKER__X86_FITS(1)
-#define MARKER__X86_FIT2 MARKER__X86_FITS(2) && MARKER__X86_FIT1
-#define MARKER__X86_FIT3 MARKER__X86_FITS(3) && MARKER__X86_FIT2
-#define MARKER__X86_FIT4 MARKER__X86_FITS(4) && MARKER__X86_FIT3
-#define MARKER__X86_FIT5 MARKER__X86_FITS(5) && MARKER__X86_FIT4
-#define MARKER__X86_FIT6 MARKER__X86_FITS(6) && MARKER__X86_FIT5
-#define MARKER__X86_FIT7 MARKER__X86_FITS(7) && MARKER__X86_FIT6
-#define MARKER__X86_FIT8 MARKER__X86_FITS(8) && MARKER__X86_FIT7
-#define MARKER__X86_FIT9 MARKER__X86_FITS(9) && MARKER__X86_FIT8
-#define MARKER__X86_FIT10 MARKER__X86_FITS(10) && MARKER__X86_FIT9
-#define MARKER__X86_FIT11 MARKER__X86_FITS(11) && MARKER__X86_FIT10
-#define MARKER__X86_FIT12 MARKER__X86_FITS(12) && MARKER__X86_FIT11
-
 /* The stores: temporary marker__ak is argument n+1-k, in slot n+3-k. */
 #define MARKER__X86_P(n, k) MARKER__X86_PUT(marker__area[(n) + 3 - (k)], marker__a##k);
 #define MARKER__X86_P1(n) MARKER__X86_P(n, 1)
@@ -140,12 +154,6 @@ marker__x86_put(union marker__x86_slot &, const T &)
 #define MARKER__X86_P10(n) MARKER__X86_P(n, 10) MARKER__X86_P9(n)
 #define MARKER__X86_P11(n) MARKER__X86_P(n, 11) MARKER__X86_P10(n)
 #define MARKER__X86_P12(n) MARKER__X86_P(n, 12) MARKER__X86_P11(n)
-
-#if defined(__CET__) && (__CET__ & 1)
-#define MARKER__X86_ENDBR "endbr64\n\t"
-#else
-#define MARKER__X86_ENDBR ""
-#endif
 
 #ifdef __AVX512F__
 #define MARKER__X86_CLOBBER_512                                                             \
@@ -201,6 +209,8 @@ marker__x86_put(union marker__x86_slot &, const T &)
 		}                                                                           \
 	} while (0)
 
-#endif /* x86-64 */
+#endif /* i386 or x86-64 */
+
+#endif /* the stub */
 
 #endif /* MARKERS_IMPL_FIRE_X86_H */

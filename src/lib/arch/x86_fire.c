@@ -1,7 +1,7 @@
 /*
- * arch/x86_fire.c - marker_abi_fire_stub, the x86-64 sites' way into the
+ * arch/x86_fire.c - marker_abi_fire_stub, the x86 sites' way into the
  * probes that leaves every register as it was (markers/impl/fire-x86.h
- * says why and what the site hands it).
+ * says why and what an x86-64 site hands it, fire-i386.h an i386 site).
  *
  * The site jumps here with %r11 = its argument area, which holds the
  * address to return to, and %rsp untouched: the caller's red zone (128
@@ -61,4 +61,64 @@ __asm__(".text\n\t"
 	".size marker_abi_fire_stub, .-marker_abi_fire_stub\n\t"
 	".previous");
 
-#endif /* __x86_64__ */
+#elif defined(__i386__)
+
+/*
+ * i386: the site calls here through area[1], `call *4(%reg)`, with the
+ * area in whichever register the compiler chose (markers/impl/fire-i386.h):
+ * an ordinary call, the return address at (%esp), so the usual CFA (%esp
+ * + 4 on entry) describes the frame, and no red zone to step over.  The
+ * stub saves every general register (pushal), finds which one holds the
+ * area from the call's own encoding just before the return address
+ * (ff 50+reg 04: the ModRM byte names the register), aligns the stack to
+ * 16 bytes as the ABI wants at a call, calls marker__fire_area(area)
+ * (probes.c), restores every register and returns.  Any other encoding
+ * (an assembler that chose a 32-bit displacement, %esp) traps (ud2) rather
+ * than reading a wrong area: a site built so is a build to fix.
+ */
+__asm__(".text\n\t"
+	".p2align 4\n\t"
+	".globl marker_abi_fire_stub\n\t"
+	".type marker_abi_fire_stub, @function\n"
+	"marker_abi_fire_stub:\n\t"
+	".cfi_startproc\n\t"
+	"endbr32\n\t"
+	"pushal\n\t"	/* %eax %ecx %edx %ebx %esp %ebp %esi %edi: %eax at 28(%esp) */
+	".cfi_adjust_cfa_offset 32\n\t"
+	".cfi_offset %eax, -8\n\t.cfi_offset %ecx, -12\n\t.cfi_offset %edx, -16\n\t"
+	".cfi_offset %ebx, -20\n\t.cfi_offset %ebp, -28\n\t.cfi_offset %esi, -32\n\t"
+	".cfi_offset %edi, -36\n\t"
+	".cfi_remember_state\n\t"
+	"movl 32(%esp), %ecx\n\t"	/* the return address */
+	"cmpb $0xff, -3(%ecx)\n\t"
+	"jne 9f\n\t"
+	"cmpb $4, -1(%ecx)\n\t"
+	"jne 9f\n\t"
+	"movzbl -2(%ecx), %eax\n\t"
+	"xorl $0x50, %eax\n\t"		/* the register's number, 0 to 7 */
+	"cmpl $7, %eax\n\t"
+	"ja 9f\n\t"
+	"cmpl $4, %eax\n\t"		/* %esp: never an area */
+	"je 9f\n\t"
+	"negl %eax\n\t"
+	"movl 28(%esp,%eax,4), %eax\n\t"	/* register n is at 28 - 4n */
+	"movl %esp, %ebp\n\t"
+	".cfi_def_cfa_register %ebp\n\t"
+	"andl $-16, %esp\n\t"
+	"subl $12, %esp\n\t"
+	"pushl %eax\n\t"
+	"call marker__fire_area\n\t"
+	"movl %ebp, %esp\n\t"
+	".cfi_def_cfa_register %esp\n\t"
+	"popal\n\t"
+	".cfi_adjust_cfa_offset -32\n\t"
+	".cfi_restore %eax\n\t.cfi_restore %ecx\n\t.cfi_restore %edx\n\t.cfi_restore %ebx\n\t"
+	".cfi_restore %ebp\n\t.cfi_restore %esi\n\t.cfi_restore %edi\n\t"
+	"ret\n"
+	".cfi_restore_state\n"
+	"9:\tud2\n\t"
+	".cfi_endproc\n\t"
+	".size marker_abi_fire_stub, .-marker_abi_fire_stub\n\t"
+	".previous");
+
+#endif /* __x86_64__, __i386__ */

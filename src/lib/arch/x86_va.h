@@ -1,5 +1,5 @@
 /*
- * arch/x86_va.h - a va_list over an argument area (x86-64), for the
+ * arch/x86_va.h - a va_list over an argument area (x86-64, i386), for the
  * register-preserving stub's way into the probes (x86_fire.c, probes.c).
  */
 #ifndef MARKERS_ARCH_X86_VA_H
@@ -25,6 +25,17 @@ static inline void marker__x86_va_slots(va_list ap, const uint64_t *slots)
 
 	_Static_assert(sizeof(va_list) == sizeof(v), "the x86-64 va_list");
 	memcpy(ap, &v, sizeof(v));
+}
+#elif defined(__i386__)
+/*
+ * Sets *@ap to read @words: 4-byte words laid out as a variadic call's
+ * stack arguments (markers/impl/fire-i386.h).  An i386 va_list is the
+ * address of the next argument.
+ */
+static inline void marker__i386_va_words(va_list *ap, const uint32_t *words)
+{
+	_Static_assert(sizeof(va_list) == sizeof(words), "the i386 va_list");
+	memcpy(ap, &words, sizeof(words));
 }
 #endif
 
