@@ -17,7 +17,7 @@
 #include "registry.h"
 
 /*
- * The plain call's way in (sites of i386, long double arguments, units built
+ * The plain call's way in (sites with long double arguments, units built
  * with MARKERS_NO_FIRE_STUB): each probe handed its own va_list, errno saved
  * around them all.  Area probes are reached through their va_list entry
  * here, which reads the same slots when the arguments are where the
@@ -115,13 +115,34 @@ void marker__fire_area(const uint64_t *area)
 	marker__rcu_read_unlock_r(marker__rcu_self);
 }
 #elif defined(__i386__)
-/* The same for i386 sites: area[0] the descriptor, area[2...] the arguments in 4-byte words. */
+/*
+ * Called by the i386 marker_abi_fire_stub (arch/x86_fire.c) only: area[0]
+ * the descriptor, area[2...] the arguments in 4-byte words, as the stack
+ * arguments of marker_fire(); every probe through its va_list entry, as
+ * there.
+ */
 void marker__fire_area(const uint32_t *area) __attribute__((used));
 void marker__fire_area(const uint32_t *area)
 {
 	const struct marker *marker = (const struct marker *)(uintptr_t)area[0];
+	struct marker__probe_array *pa;
+	int saved_errno = errno; /* a site may sit between a failing call and its errno check */
+	struct marker__rcu_reader *r = marker__rcu_reader();
 
-	FIRE_PROBES(marker, args, marker__i386_va_words(&args, area + 2));
+	/* NULL: no memory to register the thread (said with MARKERS_VERBOSE) */
+	if (__builtin_expect(r != NULL, 1)) {
+		marker__rcu_read_lock_r(r);
+		pa = marker__rcu_load(((struct marker *)marker)->probes);
+		for (size_t i = 0; pa && i < pa->n; i++) {
+			va_list args;
+
+			marker__i386_va_words(&args, area + 2);
+			pa->p[i].func(marker, pa->p[i].priv, marker->format, &args);
+			va_end(args);
+		}
+		marker__rcu_read_unlock_r(r);
+	}
+	errno = saved_errno;
 }
 #endif
 
