@@ -271,6 +271,7 @@ static struct tr_cache_ent *lookup(struct tr_session *s, const struct marker *m)
 		e->nrec = (uint8_t)nrec;
 		e->strings = (uint8_t)strings;
 		e->ints = ints_shape(m->types, nrec);
+		e->shape = e->ints ? (uint8_t)((e->ints - 1) * 2 + (nrec >= e->ints)) : 0;
 		__atomic_store_n(&e->ready, 1, __ATOMIC_RELEASE);
 		/* After the fields it vouches for: fast_entry() acquires it alone. */
 		__atomic_store_n(&e->fast, e->ints && nrec <= TR_VA_ARGS, __ATOMIC_RELEASE);
@@ -321,6 +322,9 @@ extern const unsigned int __rseq_size __attribute__((weak));
 
 /* Offset of this thread's rseq cpu_id from the thread pointer, 0: no rseq. */
 static ptrdiff_t rseq_cpu;
+/* Without rseq: how often a thread asks sched_getcpu(), in events; tr_self.cpu_hint. */
+#define TR_CPU_ASK 256u
+#define TR_CPU_USE 0x10000u
 
 /* glibc registers rseq before any constructor runs. */
 static __attribute__((constructor)) void rseq_init(void)
@@ -344,22 +348,22 @@ static inline unsigned current_cpu(unsigned nbufs)
 	if (__builtin_expect(cpu < 0, 0)) {
 		/*
 		 * No rseq: sched_getcpu() is a call, a system call under some
-		 * kernels and under valgrind; ask it every 64 events only.
-		 * Interleaved with a signal handler's event, the worst is a
-		 * stale hint.
+		 * kernels and under valgrind; ask it every TR_CPU_ASK events
+		 * only (the fast path counts them too: fast_cpu).  Interleaved
+		 * with a signal handler's event, the worst is a stale hint.
 		 */
 		struct tr_self *me = &marker__tr_self;
+		uint32_t hint = me->cpu_hint;
 
-		if (me->cpu_uses-- == 0) {
+		if (hint < TR_CPU_USE) {
 			int saved_errno = errno; /* the area probe keeps it (ring.c's end) */
+			int c = sched_getcpu();
 
-			me->cpu = sched_getcpu();
-			me->cpu_uses = 63;
 			errno = saved_errno;
+			hint = (uint32_t)(c < 0 ? 0 : c & 0xffff) | TR_CPU_ASK * TR_CPU_USE;
 		}
-		cpu = me->cpu;
-		if (cpu < 0)
-			return 0;
+		me->cpu_hint = hint - TR_CPU_USE;
+		cpu = (int)(hint & 0xffff);
 	}
 	return __builtin_expect((unsigned)cpu < nbufs, 1) ? (unsigned)cpu : (unsigned)cpu % nbufs;
 }
@@ -429,7 +433,11 @@ static inline size_t str_len(const char *str, size_t max)
 #endif
 }
 
-/* memcpy(@dst, @src, @n) for the short strings of most events, without a call. */
+/*
+ * memcpy(@dst, @src, @n) without a call, for strings: a call anywhere in
+ * the fast path makes the compiler keep its values in callee-saved
+ * registers, saved and restored by every event.
+ */
 static inline void copy_short(char *dst, const char *src, size_t n)
 {
 	if (n >= 8 && n <= 16) {
@@ -450,7 +458,19 @@ static inline void copy_short(char *dst, const char *src, size_t n)
 		for (size_t i = 0; i < n; i++)
 			dst[i] = src[i];
 	} else {
-		memcpy(dst, src, n);
+		/* 16 bytes a step, the last step ending at the end (overlapping). */
+		uint64_t a, b;
+
+		for (size_t i = 0; i + 16 < n; i += 16) {
+			memcpy(&a, src + i, 8);
+			memcpy(&b, src + i + 8, 8);
+			memcpy(dst + i, &a, 8);
+			memcpy(dst + i + 8, &b, 8);
+		}
+		memcpy(&a, src + n - 16, 8);
+		memcpy(&b, src + n - 8, 8);
+		memcpy(dst + n - 16, &a, 8);
+		memcpy(dst + n - 8, &b, 8);
 	}
 }
 
@@ -754,10 +774,12 @@ static inline unsigned fast_cpu(void)
 							     rseq_cpu);
 #endif
 	}
-	if (__builtin_expect(marker__tr_self.cpu_uses == 0, 0))
+	uint32_t hint = marker__tr_self.cpu_hint;
+
+	if (__builtin_expect(hint < TR_CPU_USE, 0))
 		return ~0u;
-	marker__tr_self.cpu_uses--;
-	return (unsigned)marker__tr_self.cpu;
+	marker__tr_self.cpu_hint = hint - TR_CPU_USE;
+	return hint & 0xffff;
 }
 
 /*
@@ -770,21 +792,22 @@ static inline unsigned fast_cpu(void)
  * session's fast_gen (the thread is announced, no filter, the TSC clock).
  * A leaf: no call, so that the compiler needs no callee-saved register.
  */
-static inline __attribute__((always_inline)) int record_fast(struct tr_session *s,
-							     const struct tr_cache_ent *e,
-							     const uint64_t *a)
+static inline __attribute__((always_inline)) int record_fast_shape(struct tr_session *s,
+								   const struct tr_cache_ent *e,
+								   const uint64_t *a,
+								   unsigned nints, int has_str)
 {
 	const char *str = NULL;
 	struct tr_buf *b;
 	struct tr_buf_hdr *h;
 	uint64_t old, ts, off, end, size, ring;
-	unsigned nints = e->ints - 1u, slen = 0, cpu;
+	unsigned slen = 0, cpu;
 	uint32_t id = e->id;
 	int ext;
 	char *p;
 
 	size = TR_HDR_COMPACT + TR_CONTEXT + 4 * nints;
-	if (e->nrec > nints) {
+	if (has_str) {
 		str = (const char *)(uintptr_t)a[nints];
 		if (__builtin_expect(!str, 0))
 			return 0; /* record() writes "(null)" */
@@ -856,6 +879,16 @@ static inline __attribute__((always_inline)) int record_fast(struct tr_session *
 			   __ATOMIC_RELEASE);
 	return 1;
 }
+
+/* record_fast_shape() with @e's counts read at run time: the va_list entry's. */
+static inline __attribute__((always_inline)) int record_fast(struct tr_session *s,
+							     const struct tr_cache_ent *e,
+							     const uint64_t *a)
+{
+	unsigned nints = e->ints - 1u;
+
+	return record_fast_shape(s, e, a, nints, e->nrec > nints);
+}
 #endif
 
 /*
@@ -900,8 +933,8 @@ general:
 /*
  * The area probe's way out of its fast path: errno kept, as the area
  * entry promises (record() may make system calls: the thread's first
- * event, a declaration that waits), the hint of @p set once the marker's
- * cache entry is filled and of the fast shape.
+ * event, a declaration that waits), and, given @p, its hint set once the
+ * marker's cache entry is filled and of the fast shape.
  */
 static __attribute__((noinline)) void record_area(struct tr_session *s, const struct marker *m,
 						  struct marker__probe *p, const uint64_t *slots)
@@ -913,11 +946,34 @@ static __attribute__((noinline)) void record_area(struct tr_session *s, const st
 	marker__x86_va_slots(args, slots);
 	record(s, m, &args);
 	va_end(args);
-	e = fast_entry(s, m);
-	if (e)
+	if (p && (e = fast_entry(s, m)) != NULL)
 		__atomic_store_n(&p->hint, (void *)e, __ATOMIC_RELAXED);
 	errno = saved_errno;
 }
+
+/*
+ * The area entry's fast path, one function per shape it takes (TR_VA_ARGS
+ * arguments at most: 0 to 5 ints, 0 to 4 and a string; e->shape numbers
+ * them), each with its counts known to the compiler and its own frame:
+ * no count kept in a register nor switched on, and only the registers its
+ * shape needs saved.  A miss goes to record_area() (the hint is right).
+ */
+typedef void tr_fast_func(struct tr_session *s, const struct tr_cache_ent *e,
+			  const uint64_t *slots);
+#define TR_FAST(n, str)                                                                     \
+	static __attribute__((noinline)) void fast_##n##_##str(                             \
+		struct tr_session *s, const struct tr_cache_ent *e, const uint64_t *slots)  \
+	{                                                                                   \
+		if (__builtin_expect(!record_fast_shape(s, e, slots, n, str), 0))           \
+			record_area(s, e->desc, NULL, slots);                               \
+	}
+TR_FAST(0, 0) TR_FAST(1, 0) TR_FAST(2, 0) TR_FAST(3, 0) TR_FAST(4, 0) TR_FAST(5, 0)
+TR_FAST(0, 1) TR_FAST(1, 1) TR_FAST(2, 1) TR_FAST(3, 1) TR_FAST(4, 1)
+#undef TR_FAST
+static tr_fast_func *const fast_funcs[TR_SHAPES] = {
+	fast_0_0, fast_0_1, fast_1_0, fast_1_1, fast_2_0, fast_2_1,
+	fast_3_0, fast_3_1, fast_4_0, fast_4_1, fast_5_0,
+};
 
 /*
  * The probe, as the register-preserving stub's dispatch calls it
@@ -945,8 +1001,8 @@ void marker__tr_probe_area(const struct marker *m, struct marker__probe *p,
 			goto general;
 		__atomic_store_n(&p->hint, (void *)e, __ATOMIC_RELAXED);
 	}
-	if (__builtin_expect(record_fast(s, e, slots), 1))
-		return;
+	fast_funcs[e->shape](s, e, slots);
+	return;
 general:
 	record_area(s, m, p, slots);
 }

@@ -222,9 +222,11 @@ struct tr_cache_ent {
 	uint8_t ints;     /* 32-bit ints, then at most a string, nothing else: their count + 1, else 0 */
 	uint8_t ready;    /* release-stored once the fields above are set */
 	uint8_t fast;     /* release-stored last: 1 if of that shape with at most 5 arguments (ring.c) */
+	uint8_t shape;    /* that shape as ring.c's fast_funcs number it: ints * 2 + (a string) */
 	uint64_t filter;  /* the marker's filter binding (tr_filter.c), 0: none yet */
 };
 #define TR_CACHE 4096
+#define TR_SHAPES 11 /* shapes of the fast path: 0 to 5 ints, 0 to 4 and a string */
 
 struct tr_session {
 	int active; /* 0 in a forked child: the probe returns */
@@ -344,9 +346,12 @@ struct tr_self {
 	uint32_t session;
 	uint32_t busy; /* announcing: a signal handler that records meanwhile skips it */
 	uint32_t declaring; /* writing an event's declaration (ring.c's event_id) */
-	/* Without rseq (ring.c's current_cpu): the CPU last asked, and events left before asking again. */
-	int32_t cpu;
-	uint32_t cpu_uses;
+	/*
+	 * Without rseq (ring.c's current_cpu): the CPU last asked (low 16
+	 * bits) and the events left before asking again (high 16 bits), one
+	 * word that the fast path reads and counts down.
+	 */
+	uint32_t cpu_hint;
 };
 extern __thread struct tr_self marker__tr_self __attribute__((tls_model("initial-exec")));
 /* Slow path of marker__tr_tid(): read the tid, enter the thread table. */
