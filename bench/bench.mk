@@ -22,6 +22,7 @@ bench:
 	./scripts/deps.sh base bench
 	$(MAKE) --no-print-directory bench-bins
 	$(MAKE) --no-print-directory bench-real || echo "bench: the real-program rows cannot be built (see above): n/a"
+	$(MAKE) --no-print-directory bench-real-i386 || echo "bench: the i386 real-program rows cannot be built (see above): n/a"
 	MARKERS_STAGE=$(STAGE) ./bench/run.sh $(BB)
 
 bench-bins: $(B)/.staged
@@ -132,4 +133,23 @@ $(REAL)/lz4-%: bench/real/lz4_driver.c $(REAL)/lz4-sites.c bench/real/real_sites
 		-include bench/real/real_sites.h -o $@ bench/real/lz4_driver.c $(REAL)/lz4-sites.c \
 		$(if $(filter markers call,$*),$(BENCH_LIBS))
 
-.PHONY: bench-real
+# The same sites on i386 (gcc -m32, against the i386 build of the library,
+# whose sites call the i386 stub: markers/impl/fire-i386.h).  Needs
+# gcc-multilib (`./scripts/deps.sh i386`, not installed by `make bench`: on
+# Debian 12 it replaces the aarch64 cross compiler); without it the rows say
+# n/a.  sys/sdt.h is installed under the native triplet only: searched after
+# the system's own.
+REAL_I386_STAGE := $(abspath build/i386/stage)
+REAL_I386_LIBS := -L$(REAL_I386_STAGE)/lib -Wl,-rpath,$(REAL_I386_STAGE)/lib -lmarkers -lpthread
+bench-real-i386: $(patsubst %,$(REAL)/lz4-i386-%,$(REAL_KINDS))
+
+$(REAL)/lz4-i386-%: bench/real/lz4_driver.c $(REAL)/lz4-sites.c bench/real/real_sites.h $(HEADERS) | real-i386-stage
+	gcc -m32 -std=gnu11 -O3 -g -DKIND_$* -I$(REAL)/lz4/lib -I$(REAL_I386_STAGE)/include \
+		-idirafter /usr/include/$(shell gcc -dumpmachine) \
+		-include bench/real/real_sites.h -o $@ bench/real/lz4_driver.c $(REAL)/lz4-sites.c \
+		$(if $(filter markers call,$*),$(REAL_I386_LIBS))
+
+real-i386-stage:
+	$(MAKE) --no-print-directory TARGET=i386 build/i386/.staged
+
+.PHONY: bench-real bench-real-i386 real-i386-stage

@@ -391,15 +391,20 @@ def main():
     real_kinds = (("none", "uninstrumented"), ("markers", "ours: `trace_mark` (jump site)"),
                   ("sdt", "SDT `sys/sdt.h`"), ("flag", "plain global flag + call"),
                   ("call", "ours, the block calling marker_fire() (MARKERS_NO_FIRE_STUB)"))
-    for d in ("compress", "decompress"):
-        for k, label in real_kinds:
-            n = "real.lz4.%s.%s" % (d, k)
-            ir = num(r, n, "ir")
-            p("| %s | %s | %s | %s | %s | %s |" % (
-                d, label, NA if ir is None else "{:,}".format(int(ir)),
-                "" if k == "none" else f(num(r, n, "ir_added_pct"), "%+.2f", " %"),
-                f(num(r, n, "ns_per_byte"), "%.3f"),
-                "" if k == "none" else f(num(r, n, "ratio_vs_baseline"), "%.3f")))
+    for arch, prefix in (("", "real.lz4"), ("i386: ", "real.lz4.i386")):
+        for d in ("compress", "decompress"):
+            for k, label in real_kinds:
+                n = "%s.%s.%s" % (prefix, d, k)
+                ir = num(r, n, "ir")
+                p("| %s%s | %s | %s | %s | %s | %s |" % (
+                    arch, d, label, NA if ir is None else "{:,}".format(int(ir)),
+                    "" if k == "none" else f(num(r, n, "ir_added_pct"), "%+.2f", " %"),
+                    f(num(r, n, "ns_per_byte"), "%.3f"),
+                    "" if k == "none" else f(num(r, n, "ratio_vs_baseline"), "%.3f")))
+    p("")
+    p("The i386 rows: the same sources built with gcc -m32 against the i386 build of the")
+    p("library (`make bench-real-i386`); their sites call the i386 stub")
+    p("(markers/impl/fire-i386.h), the `call` row the plain call they made before it.")
     p("")
 
     # ---- memory ----
@@ -524,11 +529,14 @@ def main():
     ok = None if rec is None else (e == rec + dis)
     p("| tiny buffers: emitted = recorded + discarded | %s | %s |" % (
         NA if rec is None else "%d = %d + %d" % (e, rec, dis), verdict(ok)))
-    for d in ("compress", "decompress"):
-        m, sd, fl = (num(r, "real.lz4.%s.%s" % (d, k), "ir_added_pct") for k in ("markers", "sdt", "flag"))
-        best = None if sd is None or fl is None else min(sd, fl)
-        p("| lz4 %s, off: instructions added <= the best of SDT and a flag | %s vs %s %% | %s |" % (
-            d, f(m, "%+.2f"), f(best, "%+.2f"), verdict(None if m is None or best is None else m <= best)))
+    for arch, prefix in (("", "real.lz4"), (" (i386)", "real.lz4.i386")):
+        for d in ("compress", "decompress"):
+            m, sd, fl = (num(r, "%s.%s.%s" % (prefix, d, k), "ir_added_pct")
+                         for k in ("markers", "sdt", "flag"))
+            best = None if sd is None or fl is None else min(sd, fl)
+            p("| lz4 %s%s, off: instructions added <= the best of SDT and a flag | %s vs %s %% | %s |" % (
+                d, arch, f(m, "%+.2f"), f(best, "%+.2f"),
+                verdict(None if m is None or best is None else m <= best)))
     ri, rr, li = (num(r, n, "rss_kb") for n in ("rss.ours.idle", "rss.ours.recording", "rss.lttng.idle"))
     ok = None if ri is None or li is None or base_rss is None else ri - base_rss <= li - base_rss
     p("| memory idle: added RSS <= LTTng-UST's | %s vs %s KiB | %s |" % (
@@ -579,14 +587,22 @@ def main():
                      "jumps to a stub that preserves every general register instead "
                      "(markers/impl/fire-x86.h), so the hot path's registers are left alone: "
                      "compress %+.2f %%, decompress %+.2f %%, against %+.2f %% and %+.2f %% with "
-                     "the plain call (the `call` row).  i386 keeps the plain call.  The stub costs an "
+                     "the plain call (the `call` row).  The stub costs an "
                      "enabled event about 30 instructions (registers saved and restored, the "
                      "argument area) and no measurable time (bench/on, measured when it was "
-                     "introduced).  On i386 (gcc -m32, the same sites, measured by hand when the "
-                     "stub came: not a row) the plain call adds +3.04 %% to compress and +3.99 %% "
-                     "to decompress, SDT +2.87 %% and +7.98 %%, the flag +7.27 %% and +11.96 %%: "
-                     "decompress meets the target without a stub, compress misses it by 0.17 "
-                     "points." % tuple(st))
+                     "introduced)." % tuple(st))
+    st = [num(r, "real.lz4.i386.%s.%s" % (d, k), "ir_added_pct")
+          for k in ("markers", "call") for d in ("compress", "decompress")]
+    if None not in st:
+        notes.append("lz4 on i386: the block calls the stub with `call *4(%%reg)`, the area in "
+                     "whichever register the compiler chooses (markers/impl/fire-i386.h): "
+                     "compress %+.2f %%, decompress %+.2f %%, against %+.2f %% and %+.2f %% with "
+                     "the plain call.  With the area in a fixed register (%%eax, %%ecx or %%edx, "
+                     "measured when the stub came) the decoder's loop kept a value on the stack: "
+                     "decompress +7.98 %% to +9.98 %%; letting the compiler choose removed it.  "
+                     "The i386 stub costs an enabled event 36 instructions and about 2 ns more "
+                     "than the plain call (bench/fire built with -m32, measured when it came; "
+                     "with pushal and popal, microcoded, it was 20 ns)." % tuple(st))
     p("## Notes")
     p("")
     p("- Sparse-loop numbers near zero (or below) mean the site hides in the loop's")

@@ -68,7 +68,7 @@ __asm__(".text\n\t"
  * area in whichever register the compiler chose (markers/impl/fire-i386.h):
  * an ordinary call, the return address at (%esp), so the usual CFA (%esp
  * + 4 on entry) describes the frame, and no red zone to step over.  The
- * stub saves every general register (pushal), finds which one holds the
+ * stub saves every general register, finds which one holds the
  * area from the call's own encoding just before the return address
  * (ff 50+reg 04: the ModRM byte names the register), aligns the stack to
  * 16 bytes as the ABI wants at a call, calls marker__fire_area(area)
@@ -76,6 +76,9 @@ __asm__(".text\n\t"
  * (an assembler that chose a 32-bit displacement, %esp) traps (ud2) rather
  * than reading a wrong area: a site built so is a build to fix.
  */
+#define PUSH(r, off) "pushl %" #r "\n\t.cfi_adjust_cfa_offset 4\n\t.cfi_offset %" #r ", -" #off "\n\t"
+#define POP(r) "popl %" #r "\n\t.cfi_adjust_cfa_offset -4\n\t.cfi_restore %" #r "\n\t"
+
 __asm__(".text\n\t"
 	".p2align 4\n\t"
 	".globl marker_abi_fire_stub\n\t"
@@ -83,11 +86,13 @@ __asm__(".text\n\t"
 	"marker_abi_fire_stub:\n\t"
 	".cfi_startproc\n\t"
 	"endbr32\n\t"
-	"pushal\n\t"	/* %eax %ecx %edx %ebx %esp %ebp %esi %edi: %eax at 28(%esp) */
-	".cfi_adjust_cfa_offset 32\n\t"
-	".cfi_offset %eax, -8\n\t.cfi_offset %ecx, -12\n\t.cfi_offset %edx, -16\n\t"
-	".cfi_offset %ebx, -20\n\t.cfi_offset %ebp, -28\n\t.cfi_offset %esi, -32\n\t"
-	".cfi_offset %edi, -36\n\t"
+	/* %eax %ecx %edx %ebx, a word for %esp, %ebp %esi %edi: pushal's layout,
+	   %eax at 28(%esp), pushed one by one (pushal and popal are microcoded:
+	   5 ns more an event on a Xeon) */
+	PUSH(eax, 8) PUSH(ecx, 12) PUSH(edx, 16) PUSH(ebx, 20)
+	"subl $4, %esp\n\t"
+	".cfi_adjust_cfa_offset 4\n\t"
+	PUSH(ebp, 28) PUSH(esi, 32) PUSH(edi, 36)
 	".cfi_remember_state\n\t"
 	"movl 32(%esp), %ecx\n\t"	/* the return address */
 	"cmpb $0xff, -3(%ecx)\n\t"
@@ -110,10 +115,10 @@ __asm__(".text\n\t"
 	"call marker__fire_area\n\t"
 	"movl %ebp, %esp\n\t"
 	".cfi_def_cfa_register %esp\n\t"
-	"popal\n\t"
-	".cfi_adjust_cfa_offset -32\n\t"
-	".cfi_restore %eax\n\t.cfi_restore %ecx\n\t.cfi_restore %edx\n\t.cfi_restore %ebx\n\t"
-	".cfi_restore %ebp\n\t.cfi_restore %esi\n\t.cfi_restore %edi\n\t"
+	POP(edi) POP(esi) POP(ebp)
+	"addl $4, %esp\n\t"
+	".cfi_adjust_cfa_offset -4\n\t"
+	POP(ebx) POP(edx) POP(ecx) POP(eax)
 	"ret\n"
 	".cfi_restore_state\n"
 	"9:\tud2\n\t"
