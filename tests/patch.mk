@@ -66,3 +66,7 @@ $(PV)/libpb_%.so: $(PV_DEPS)
 $(PV)/patch_build-%-shared: $(PV)/libpb_%.so $(PV_DEPS)
 	$(if $(filter clang,$*),$(CLANG),$(CC)) $(PV_C) -O2 -DPB_MAIN_ONLY $(PV_FLAGS) -o $@ \
 		tests/unit/patch_build.c -L$(PV) -Wl,-rpath,$(abspath $(PV)) -lpb_$* $(PKG_LIBS)
+
+# A debugger attaching between switches (tests/patch_attach.t runs it under
+# gdb); a child made without atfork handlers switching.
+$(T)/unit/patch_attach $(T)/unit/patch_rawfork: tests/unit/patch_util.h

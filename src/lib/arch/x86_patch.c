@@ -26,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -154,8 +156,9 @@ static pid_t known_self;	/* the patching thread of that look (left out of it) */
  *     (/proc/sys/kernel/ns_last_pid, read before the look): a thread
  *     created since has a pid after it.  Other processes take pids too
  *     (hundreds a second on a busy machine), so when it moved by a few,
- *     we ask whether any of those is a thread of ours
- *     (/proc/self/task/PID), and move our mark to it if none is.
+ *     we ask whether any of those is a thread of ours (tgkill() with no
+ *     signal: cheaper than a look-up in /proc), and move our mark to it
+ *     if none is.
  * Pids are given out in a circle of pid_max, so after a full turn the
  * number could come back: the answer is trusted only for the CPU time
  * that pid_max clone()s would take at PID_COST_NS each, spread over every
@@ -218,7 +221,7 @@ static uint64_t trust_window(void)
 }
 
 /* The same threads as at the last look, all fit, and this thread the patcher then? */
-static int same_threads(pid_t self)
+static int same_threads(pid_t tgid, pid_t self)
 {
 	struct stat st;
 	uint64_t when = now_ns();
@@ -231,13 +234,10 @@ static int same_threads(pid_t self)
 	last = last_pid();
 	if (last < known_lastpid || last - known_lastpid > NEW_PIDS_MAX)
 		return 0; /* unreadable, a turn of the circle, or many new pids */
-	for (long pid = known_lastpid + 1; pid <= last; pid++) {
-		char name[24];
-
-		snprintf(name, sizeof(name), "%ld", pid);
-		if (faccessat(task_fd, name, F_OK, 0) == 0)
-			return 0; /* a new thread of ours */
-	}
+	/* tgkill() with no signal fails (ESRCH) but for a thread of this process. */
+	for (long pid = known_lastpid + 1; pid <= last; pid++)
+		if (syscall(SYS_tgkill, tgid, (pid_t)pid, 0) == 0 || errno != ESRCH)
+			return 0; /* a new thread of ours, or cannot tell */
 	known_lastpid = last;
 	known_when = when;
 	return 1;
@@ -251,7 +251,7 @@ static int same_threads(pid_t self)
  * pass the signal on, so the thread would resume inside the instruction.
  * This thread is left out: it runs no site while it patches.
  */
-static const char *other_threads(pid_t self)
+static const char *other_threads(pid_t tgid, pid_t self)
 {
 	pid_t *now = NULL;
 	size_t n = 0, cap = 0;
@@ -264,7 +264,7 @@ static const char *other_threads(pid_t self)
 		task_fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (task_fd < 0)
 		return NULL; /* no /proc: the write would fail anyway */
-	if (same_threads(self))
+	if (same_threads(tgid, self))
 		return NULL;
 	if (!trust_ns)
 		trust_ns = trust_window();
@@ -309,16 +309,43 @@ static const char *other_threads(pid_t self)
 	return why;
 }
 
-/* Is this thread traced?  (Other threads: see other_threads().) */
+/*
+ * Is this thread traced?  (Other threads: see other_threads().)
+ *
+ * TracerPid is only in the status file, whose text the kernel makes anew
+ * at each read: 2.5 us, or 4 and more when the switch comes after a while
+ * in user space, the largest system call of a switch.  A missed tracer
+ * costs the program: gdb takes the SIGTRAP of our int3, stops, and by
+ * default resumes the thread after the int3 byte, inside the instruction.
+ * But a tracer cannot attach unseen by this thread: PTRACE_ATTACH sends
+ * it SIGSTOP, PTRACE_SEIZE is followed by PTRACE_INTERRUPT (gdb, lldb,
+ * strace, criu), and the stop that either makes is a voluntary context
+ * switch of the thread, counted in its rusage.  So when the count is the
+ * one read just before the last status read that found no tracer, this
+ * thread has not stopped since, and the read is spared.  A thread that
+ * slept meanwhile (a listener waiting for a command) reads again.  Only a
+ * tracer that seizes and never interrupts goes unseen until the thread
+ * sleeps; it sees the SIGTRAP and decides (strace passes it on).
+ */
+static long untraced_nvcsw = -1; /* the count before the last read without a tracer */
+
 static int self_traced(pid_t self)
 {
 	char buf[2048], *p;
+	struct rusage ru;
+	long nvcsw = -1;
 	ssize_t n;
+	int traced;
 
+	if (getrusage(RUSAGE_THREAD, &ru) == 0)
+		nvcsw = ru.ru_nvcsw;
 	if (status_fd >= 0 && status_tid != self) {
 		close(status_fd);
 		status_fd = -1;
 	}
+	if (status_fd >= 0 && nvcsw >= 0 && nvcsw == untraced_nvcsw)
+		return 0;
+	untraced_nvcsw = -1;
 	if (status_fd < 0) {
 		snprintf(buf, sizeof(buf), "/proc/self/task/%d/status", (int)self);
 		status_fd = open(buf, O_RDONLY | O_CLOEXEC);
@@ -332,8 +359,47 @@ static int self_traced(pid_t self)
 		return 0;
 	buf[n] = 0;
 	p = strstr(buf, "\nTracerPid:");
-	return p && atoi(p + 11) != 0;
+	traced = p && atoi(p + 11) != 0;
+	if (!traced)
+		untraced_nvcsw = nvcsw;
+	return traced;
 }
+
+/*
+ * This process's id without a system call at each switch: a page that
+ * the kernel gives a child zeroed (MADV_WIPEONFORK, Linux 4.14), however
+ * the child was made (fork(), _Fork(), a raw clone: not all of them run
+ * atfork handlers), holds it.  Where the page cannot be had, getpid().
+ */
+static pid_t *pid_page;
+static int pid_page_failed;
+
+static pid_t current_pid(void)
+{
+	pid_t pid;
+
+	if (!pid_page && !pid_page_failed) {
+		void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+#ifdef MADV_WIPEONFORK
+		if (p != MAP_FAILED && madvise(p, 4096, MADV_WIPEONFORK) == 0)
+			pid_page = p;
+		else
+#endif
+		{
+			if (p != MAP_FAILED)
+				munmap(p, 4096);
+			pid_page_failed = 1;
+		}
+	}
+	if (pid_page && *pid_page)
+		return *pid_page;
+	pid = getpid();
+	if (pid_page)
+		*pid_page = pid;
+	return pid;
+}
+
 /*
  * The calling thread's id, asked of the kernel once per thread and
  * process (a system call less per switch; the forking thread's id
@@ -356,7 +422,7 @@ static pid_t this_tid(pid_t pid)
  */
 static const char *ready_locked(void)
 {
-	pid_t pid = getpid(), self = this_tid(pid);
+	pid_t pid = current_pid(), self = this_tid(pid);
 	const char *why;
 
 	if (mem_fd >= 0 && mem_pid != pid) {
@@ -393,7 +459,7 @@ static const char *ready_locked(void)
 	marker__thread_wait_started();
 	if (self_traced(self))
 		return R_TRACED;
-	for (useconds_t wait = 50, total = 0; (why = other_threads(self)); wait *= 2) {
+	for (useconds_t wait = 50, total = 0; (why = other_threads(pid, self)); wait *= 2) {
 		if (why == R_TRACED || total > 100000)
 			return why;
 		if (wait > 10000)
