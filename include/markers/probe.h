@@ -23,6 +23,7 @@ extern "C" {
  * and type codes in marker->types, so the arguments can be read with
  * va_arg without parsing the format), the private pointer given at
  * registration, the format, and the arguments.  It may read *args once.
+ * It may change errno: the library restores it before the site goes on.
  */
 typedef void marker_probe_func(const struct marker *marker, void *probe_private,
 			       const char *fmt, va_list *args);

@@ -289,6 +289,7 @@ static int map_buffers(struct tr_session *s, int create)
 		s->overwrite = !!s->sh->overwrite;
 	}
 	s->sbshift = (unsigned)__builtin_ctzll(s->sbsize);
+	s->sbmask = s->sbsize - 1;
 	s->nsb_pow2 = !(s->nsubbufs & (s->nsubbufs - 1));
 	s->ring_mask = s->nsb_pow2 ? ((uint64_t)s->nsubbufs << s->sbshift) - 1 : 0;
 

@@ -228,6 +228,14 @@ static uint8_t ints_shape(const char *types, unsigned nrec)
 	return 0;
 }
 
+#if TR_VA_ARGS
+/* The area entry's fast path, per event shape (defined at the end). */
+typedef void tr_fast_func(struct tr_session *s, const struct tr_cache_ent *e,
+			  const uint64_t *slots);
+#define TR_SHAPES 11 /* 0 to 5 ints, 0 to 4 and a string */
+static tr_fast_func *const fast_funcs[TR_SHAPES];
+#endif
+
 static struct tr_cache_ent *lookup(struct tr_session *s, const struct marker *m)
 {
 	uintptr_t k = (uintptr_t)m;
@@ -271,7 +279,10 @@ static struct tr_cache_ent *lookup(struct tr_session *s, const struct marker *m)
 		e->nrec = (uint8_t)nrec;
 		e->strings = (uint8_t)strings;
 		e->ints = ints_shape(m->types, nrec);
-		e->shape = e->ints ? (uint8_t)((e->ints - 1) * 2 + (nrec >= e->ints)) : 0;
+#if TR_VA_ARGS
+		e->fast_fn = e->ints && nrec <= TR_VA_ARGS ? fast_funcs[(e->ints - 1) * 2 + (nrec >= e->ints)]
+							    : NULL;
+#endif
 		__atomic_store_n(&e->ready, 1, __ATOMIC_RELEASE);
 		/* After the fields it vouches for: fast_entry() acquires it alone. */
 		__atomic_store_n(&e->fast, e->ints && nrec <= TR_VA_ARGS, __ATOMIC_RELEASE);
@@ -823,7 +834,7 @@ static inline __attribute__((always_inline)) int record_fast_shape(struct tr_ses
 	old = __atomic_load_n(&h->reserve, __ATOMIC_ACQUIRE);
 	do {
 		ts = __builtin_ia32_rdtsc();
-		off = old & (s->sbsize - 1);
+		off = old & s->sbmask;
 		ext = id >= TR_COMPACT_IDS ||
 		      ts - __atomic_load_n(&h->last_ts, __ATOMIC_RELAXED) >= (1u << TR_TS_BITS);
 		end = old + size + (ext ? TR_HDR_EXTENDED - TR_HDR_COMPACT : 0);
@@ -953,13 +964,11 @@ static __attribute__((noinline)) void record_area(struct tr_session *s, const st
 
 /*
  * The area entry's fast path, one function per shape it takes (TR_VA_ARGS
- * arguments at most: 0 to 5 ints, 0 to 4 and a string; e->shape numbers
- * them), each with its counts known to the compiler and its own frame:
+ * arguments at most: 0 to 5 ints, 0 to 4 and a string), each with its counts known to the compiler and its own frame:
  * no count kept in a register nor switched on, and only the registers its
  * shape needs saved.  A miss goes to record_area() (the hint is right).
+ * lookup() puts the event's in its cache entry (fast_fn).
  */
-typedef void tr_fast_func(struct tr_session *s, const struct tr_cache_ent *e,
-			  const uint64_t *slots);
 #define TR_FAST(n, str)                                                                     \
 	static __attribute__((noinline)) void fast_##n##_##str(                             \
 		struct tr_session *s, const struct tr_cache_ent *e, const uint64_t *slots)  \
@@ -970,6 +979,7 @@ typedef void tr_fast_func(struct tr_session *s, const struct tr_cache_ent *e,
 TR_FAST(0, 0) TR_FAST(1, 0) TR_FAST(2, 0) TR_FAST(3, 0) TR_FAST(4, 0) TR_FAST(5, 0)
 TR_FAST(0, 1) TR_FAST(1, 1) TR_FAST(2, 1) TR_FAST(3, 1) TR_FAST(4, 1)
 #undef TR_FAST
+/* Numbered ints * 2 + (a string): lookup() sets e->fast_fn from here. */
 static tr_fast_func *const fast_funcs[TR_SHAPES] = {
 	fast_0_0, fast_0_1, fast_1_0, fast_1_1, fast_2_0, fast_2_1,
 	fast_3_0, fast_3_1, fast_4_0, fast_4_1, fast_5_0,
@@ -1001,7 +1011,7 @@ void marker__tr_probe_area(const struct marker *m, struct marker__probe *p,
 			goto general;
 		__atomic_store_n(&p->hint, (void *)e, __ATOMIC_RELAXED);
 	}
-	fast_funcs[e->shape](s, e, slots);
+	e->fast_fn(s, e, slots);
 	return;
 general:
 	record_area(s, m, p, slots);

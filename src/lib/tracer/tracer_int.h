@@ -212,6 +212,7 @@ struct tr_buf {
 };
 
 /* Process-private cache: descriptor -> event id, filled lock-free. */
+struct tr_session;
 struct tr_cache_ent {
 	const struct marker *desc; /* CAS from NULL claims the slot */
 	const char *name, *types;  /* checked: a new object may reuse the address */
@@ -222,11 +223,11 @@ struct tr_cache_ent {
 	uint8_t ints;     /* 32-bit ints, then at most a string, nothing else: their count + 1, else 0 */
 	uint8_t ready;    /* release-stored once the fields above are set */
 	uint8_t fast;     /* release-stored last: 1 if of that shape with at most 5 arguments (ring.c) */
-	uint8_t shape;    /* that shape as ring.c's fast_funcs number it: ints * 2 + (a string) */
 	uint64_t filter;  /* the marker's filter binding (tr_filter.c), 0: none yet */
+	/* x86-64: the area entry's fast path for that shape (ring.c), set with the fields above. */
+	void (*fast_fn)(struct tr_session *s, const struct tr_cache_ent *e, const uint64_t *slots);
 };
 #define TR_CACHE 4096
-#define TR_SHAPES 11 /* shapes of the fast path: 0 to 5 ints, 0 to 4 and a string */
 
 struct tr_session {
 	int active; /* 0 in a forked child: the probe returns */
@@ -245,6 +246,7 @@ struct tr_session {
 	uint8_t tag[8]; /* names the buffer files in /dev/shm */
 	int overwrite;
 	uint64_t sbsize;
+	uint64_t sbmask;  /* sbsize - 1 */
 	unsigned nsubbufs, nbufs;
 	unsigned sbshift; /* log2(sbsize) */
 	int nsb_pow2;     /* nsubbufs is a power of two (the default): no division */
