@@ -1,7 +1,7 @@
 # fire_stub.mk - tests/unit/fire_stub.c (the sites' register-preserving
 # call) built twice more: as C++ (whose sites store their arguments through
 # templates) and with clang (which picks the operands' registers its own
-# way; on i386 clang -m32).  tests/fire_stub_gdb.t takes gdb's backtrace
+# way; on i386 clang -m32), and on i386 with SSE arithmetic.  tests/fire_stub_gdb.t takes gdb's backtrace
 # from a probe in each, in the native and the i386 builds.
 FS := $(T)/fire_stub
 FS_DEPS := tests/unit/fire_stub.c tests/tap.h $(B)/.staged
@@ -18,6 +18,15 @@ EXTRA_TEST_BINS += $(FS)/fire_stub-clang
 $(FS)/fire_stub-clang: $(FS_DEPS)
 	@mkdir -p $(dir $@)
 	$(FS_CLANG) $(TEST_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS) -lpthread -ldl
+endif
+
+# i386 with SSE arithmetic: doubles live in %xmm registers across the sites,
+# which the asm must declare clobbered (markers/impl/fire-i386.h).
+ifeq ($(TARGET),i386)
+EXTRA_TEST_BINS += $(FS)/fire_stub-sse
+$(FS)/fire_stub-sse: $(FS_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -msse2 -mfpmath=sse $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS) -lpthread -ldl
 endif
 
 # Shell tests that check a target's binaries (the others are the native CLI's).

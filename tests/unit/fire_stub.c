@@ -109,6 +109,16 @@ static void trash_probe(const struct marker *m, void *priv, const char *fmt, va_
 				 "vpcmpeqd %%ymm7, %%ymm7, %%ymm7\n\tvpcmpeqd %%ymm9, %%ymm9, %%ymm9\n\t"
 				 "vpcmpeqd %%ymm12, %%ymm12, %%ymm12\n\tvpcmpeqd %%ymm15, %%ymm15, %%ymm15"
 				 : : : "xmm0", "xmm3", "xmm7", "xmm9", "xmm12", "xmm15");
+#elif defined(__i386__)
+	__asm__ volatile("movl $-1, %%eax\n\tmovl $-1, %%ecx\n\tmovl $-1, %%edx"
+			 : : : "eax", "ecx", "edx", "cc");
+#ifdef __SSE2__
+	__asm__ volatile("pcmpeqd %%xmm0, %%xmm0\n\tpcmpeqd %%xmm1, %%xmm1\n\t"
+			 "pcmpeqd %%xmm2, %%xmm2\n\tpcmpeqd %%xmm3, %%xmm3\n\t"
+			 "pcmpeqd %%xmm4, %%xmm4\n\tpcmpeqd %%xmm5, %%xmm5\n\t"
+			 "pcmpeqd %%xmm6, %%xmm6\n\tpcmpeqd %%xmm7, %%xmm7"
+			 : : : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7");
+#endif
 #endif
 }
 
