@@ -368,21 +368,53 @@ static int send_packets(struct relay_feed *f, struct feed_stream *s)
 	return 0;
 }
 
+/*
+ * May the streams of @t that have not joined join now?  Not live: yes,
+ * each on its own.  Live: all at once, when each has its first packet
+ * whole (or at the end, when the files are final).  A live reader merges
+ * the streams it knows by time and has already passed the end of their
+ * packets; a stream that joins later starts at its first packet's begin,
+ * which may lie before that: the consumer closes the CPUs' sub-buffers one
+ * after the other (live.c), so an idle CPU's first packet begins a few
+ * hundred nanoseconds before the busy one's first packet ends, and comes
+ * whole one period later.  babeltrace2 stops there ("timestamp is less
+ * than the last returned").  Streams that join together are merged from
+ * their first messages on.
+ */
+static int joins_together(const struct relay_feed *f, struct feed_trace *t, int all_seen)
+{
+	unsigned char hdr[PKT_HDR];
+
+	if (!f->o.live_period_ms || f->stop)
+		return 1;
+	if (!all_seen)
+		return 0;
+	for (size_t i = 0; i < t->nstreams; i++)
+		if (!t->streams[i].added && packet_at(&t->streams[i], 0, hdr) == 0)
+			return 0;
+	return 1;
+}
+
 static int feed_trace(struct relay_feed *f, struct feed_trace *t)
 {
 	unsigned char hdr[PKT_HDR];
-	int added = 0, err;
+	/*
+	 * The metadata was there before note_streams() below looked: so were
+	 * all the stream files (the tracer creates them first).
+	 */
+	int all_seen = t->meta_added, together, added = 0, err;
 
 	note_streams(f, t);
 	if ((err = feed_metadata(f, t)))
 		return err;
 	if (!t->meta_added)
 		return 0; /* no metadata yet: no packet can be read */
+	together = joins_together(f, t, all_seen);
 	for (size_t i = 0; i < t->nstreams; i++) {
 		struct feed_stream *s = &t->streams[i];
 
 		/* A stream joins when its first packet is whole (live readers wait on empty ones). */
-		if (s->added || packet_at(s, 0, hdr) == 0)
+		if (s->added || packet_at(s, 0, hdr) == 0 || !together)
 			continue;
 		err = relay_add_stream(f->conn, s->name, *t->rel ? t->rel : ROOT_PATH, &s->handle);
 		if (err)

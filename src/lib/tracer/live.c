@@ -29,6 +29,32 @@
 
 #define LIVE_FILL 8
 
+/*
+ * The clock, read only once every instruction before it is done: the load
+ * of the position (or the failed CAS that reloaded it).  A writer reads its
+ * time before its CAS, which depends on it (ring.c); if our CAS succeeds
+ * after that writer's, we saw its position, and a time read after seeing it
+ * is not earlier than the writer's: its event cannot lie after the end we
+ * give its packet.  Without the fences RDTSC may run ahead of a load still
+ * waiting for the line (the writer's CPU holds it), by as long as that takes.
+ * The second fence keeps the read before our CAS, as close as may be to the
+ * next writer's.  Consumer only: writers read the clock unfenced.
+ */
+static uint64_t clock_after_loads(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	if (marker__tr_use_tsc) {
+		uint64_t t;
+
+		__asm__ __volatile__("lfence" ::: "memory");
+		t = __builtin_ia32_rdtsc();
+		__asm__ __volatile__("lfence" ::: "memory");
+		return t;
+	}
+#endif
+	return marker__tr_clock(); /* clock_gettime() orders its own read */
+}
+
 void marker__tr_live_flush(struct tr_session *s, struct tr_buf *b)
 {
 	struct tr_buf_hdr *h = b->h;
@@ -39,7 +65,7 @@ void marker__tr_live_flush(struct tr_session *s, struct tr_buf *b)
 		return; /* nothing consumes while recording */
 	old = __atomic_load_n(&h->reserve, __ATOMIC_ACQUIRE);
 	for (;;) {
-		ts = marker__tr_clock();
+		ts = clock_after_loads();
 		/* The next sub-buffer, or this one if nobody opened it yet (offset 0). */
 		begin = old & mask ? old + s->sbsize - (old & mask) : old;
 		/* Discard mode: that sub-buffer must be free, as for a writer. */
