@@ -39,13 +39,16 @@ $(BB)/bench_tp.o: bench/bench_tp.c bench/bench_tp.h
 
 # LTTng-UST's threads block every signal, which (rightly) keeps our patcher
 # from rewriting code: LTTng-UST is measured in processes of its own.
-$(BB)/off: bench/off.c bench/bench_util.h $(patsubst %,$(BB)/off_%.o,$(filter-out lttng,$(BENCH_KINDS)))
+$(BB)/off: bench/off.c bench/bench_util.h bench/bench_markers.h $(patsubst %,$(BB)/off_%.o,$(filter-out lttng,$(BENCH_KINDS)))
+	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -o $@ $(filter %.c %.o,$^) $(BENCH_LIBS)
 
-$(BB)/off-lttng: bench/off.c bench/bench_util.h $(BB)/off_none.o $(BB)/off_lttng.o $(BB)/bench_tp.o
+$(BB)/off-lttng: bench/off.c bench/bench_util.h bench/bench_markers.h $(BB)/off_none.o $(BB)/off_lttng.o $(BB)/bench_tp.o
+	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -DBENCH_LTTNG -o $@ $(filter %.c %.o,$^) $(BENCH_LIBS) $(LTTNG_LIBS)
 
 $(BB)/on: bench/on.c bench/bench_util.h $(HEADERS)
+	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -o $@ $(filter %.c %.o,$^) $(BENCH_LIBS)
 
 # The library's dispatch alone, with an empty probe (bench/fire.c): as
@@ -60,9 +63,11 @@ $(BB)/fire-call: bench/fire.c bench/bench_util.h $(HEADERS)
 
 # Filters: a rejected and an accepted event against the unfiltered one.
 $(BB)/filter: bench/filter.c bench/bench_util.h
+	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -o $@ $(filter %.c %.o,$^) $(BENCH_LIBS)
 
 $(BB)/on-lttng: bench/on.c bench/bench_util.h $(BB)/bench_tp.o $(HEADERS)
+	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -DBENCH_LTTNG -o $@ $(filter %.c %.o,$^) $(BENCH_LIBS) $(LTTNG_LIBS)
 
 # 10,101 sites of each optimized kind and of the generic one, generated.
@@ -71,15 +76,18 @@ $(BB)/sites_%.c: bench/gen_sites.sh
 	./bench/gen_sites.sh $* > $@
 
 $(BB)/sites_%.o: $(BB)/sites_%.c $(HEADERS)
+	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -c -o $@ $<
 
 $(BB)/switch: bench/switch.c bench/bench_util.h $(patsubst %,$(BB)/sites_%.o,generic immediate jump)
+	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -o $@ $(filter %.c %.o,$^) $(BENCH_LIBS)
 
 # The once-a-second USDT look over the same 30,303 sites; static, for the
 # library's internal entry points.
 BENCH_BINS += $(BB)/usdt_poll
 $(BB)/usdt_poll: bench/usdt_poll.c bench/bench_util.h $(patsubst %,$(BB)/sites_%.o,generic immediate jump)
+	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -o $@ $(filter %.c %.o,$^) $(STAGE)/lib/libmarkers.a -lpthread -ldl
 
 .PHONY: bench bench-bins
@@ -92,14 +100,15 @@ $(BB)/startup-%: bench/startup_prog.c bench/bench_tp.h $(HEADERS)
 $(BB)/startup-lttng: $(BB)/bench_tp.o
 
 $(BB)/startup: bench/startup.c bench/bench_util.h
+	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -o $@ $<
 
 $(BB)/fork_child: bench/fork_child.c bench/bench_util.h $(HEADERS)
+	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -o $@ $< $(BENCH_LIBS)
 
 # The workload of the relay rows (bench/relay.sh), recorded by `markers record`.
 $(BB)/relay-emit: bench/relay_emit.c bench/bench_util.h $(HEADERS)
-	@mkdir -p $(dir $@)
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -o $@ $< $(BENCH_LIBS)
 
@@ -123,13 +132,16 @@ $(REAL)/lz4/lib/lz4.c:
 
 # Exactly three sites, or the upstream text moved under the patch: stop.
 $(REAL)/lz4-sites.c: $(REAL)/lz4/lib/lz4.c bench/real/lz4.sed
+	@mkdir -p $(dir $@)
 	sed -f bench/real/lz4.sed $< >$@.tmp
 	@test "$$(grep -c REAL_SITE $@.tmp)" = 3 || { echo "lz4.sed: expected 3 sites in $<"; exit 1; }
 	mv $@.tmp $@
 
 # -O3 as lz4's own build; the sites header ahead of the program's text.
-$(REAL)/lz4-%: bench/real/lz4_driver.c $(REAL)/lz4-sites.c bench/real/real_sites.h $(B)/.staged
-	$(CC) -std=gnu11 -O3 -g -DKIND_$* -I$(REAL)/lz4/lib $(shell $(BENCH_PKG) --cflags markers) \
+$(REAL)/lz4-%: bench/real/lz4_driver.c $(REAL)/lz4-sites.c bench/real/real_sites.h bench/bench_markers.h \
+		$(B)/.staged
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O3 -g -DKIND_$* -Ibench -I$(REAL)/lz4/lib $(shell $(BENCH_PKG) --cflags markers) \
 		-include bench/real/real_sites.h -o $@ bench/real/lz4_driver.c $(REAL)/lz4-sites.c \
 		$(if $(filter markers call,$*),$(BENCH_LIBS))
 

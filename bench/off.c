@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "bench_markers.h"
 #include "bench_util.h"
 #include "off_kinds.h"
 
@@ -89,15 +90,6 @@ static __attribute__((unused)) void report_kinds(void)
 	}
 }
 
-#ifndef BENCH_LTTNG
-static int no_marker(const struct marker_info *m, void *arg)
-{
-	(void)m;
-	(void)arg;
-	return 0;
-}
-#endif
-
 int main(int argc, char **argv)
 {
 	uint64_t iters = 4000000, citers = 0;
@@ -123,7 +115,7 @@ int main(int argc, char **argv)
 		 * in the timed runs.
 		 */
 #ifndef BENCH_LTTNG
-		marker_foreach(no_marker, NULL);
+		bench_settle_sites();
 #endif
 		for (unsigned l = 0; l < NLOOPS; l++)
 			sink = loops[l].fn(loops[l].sites == 1 ? citers * 16 : citers);

@@ -72,12 +72,7 @@ static int cmp(const void *a, const void *b)
 }
 
 #if defined(KIND_markers) || defined(KIND_call)
-static int no_marker(const struct marker_info *m, void *arg)
-{
-	(void)m;
-	(void)arg;
-	return 0;
-}
+#include "bench_markers.h"
 #endif
 
 int main(int argc, char **argv)
@@ -97,14 +92,8 @@ int main(int argc, char **argv)
 	tc = calloc(rounds, sizeof(*tc));
 	td = calloc(rounds, sizeof(*td));
 	text(in, SIZE);
-	/*
-	 * The markers library's thread rewrites the start-up's sites within a
-	 * fraction of a millisecond natively; under valgrind, which runs one
-	 * thread at a time, maybe only after the measured calls.  A listing
-	 * rewrites them at once, so every run measures the sites as they stay.
-	 */
 #if defined(KIND_markers) || defined(KIND_call)
-	marker_foreach(no_marker, NULL);
+	bench_settle_sites(); /* (bench_markers.h says why) */
 #endif
 	for (int r = 0; r < rounds; r++) {
 		double t0 = now(), t1, t2;
