@@ -29,8 +29,7 @@ int main(int argc, char **argv)
 	return 0;
 }
 EOF
-${MARKERS_CC:-cc} -O2 -I"$MARKERS_STAGE/include" -o "$W/emit" "$W/emit.c" \
-	-L"$MARKERS_STAGE/lib" -Wl,-rpath,"$MARKERS_STAGE/lib" -lmarkers || { echo "Bail out! cannot build emit"; exit 1; }
+build_prog emit
 
 # ask SOCKET FIELD...: one request, prints the reply's status
 cat >"$W/ask.py" <<'EOF'

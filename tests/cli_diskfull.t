@@ -48,8 +48,7 @@ int main(int argc, char **argv)
 	return 0;
 }
 EOF
-${MARKERS_CC:-cc} -O2 -I"$MARKERS_STAGE/include" -o "$W/emit" "$W/emit.c" \
-	-L"$MARKERS_STAGE/lib" -Wl,-rpath,"$MARKERS_STAGE/lib" -lmarkers || { echo "Bail out! cannot build emit"; exit 1; }
+build_prog emit
 
 # Everything below runs in a private mount namespace; the results come back in files.
 cat >"$W/inside.sh" <<'EOF'

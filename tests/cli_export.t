@@ -41,9 +41,7 @@ int main(int argc, char **argv)
 	return 0;
 }
 EOF
-${MARKERS_CC:-cc} -O2 -I"$MARKERS_STAGE/include" -o "$W/jobs" "$W/jobs.c" \
-	-L"$MARKERS_STAGE/lib" -Wl,-rpath,"$MARKERS_STAGE/lib" -lmarkers -lpthread ||
-	{ echo "Bail out! cannot build jobs"; exit 1; }
+build_prog jobs -lpthread
 
 echo "1..9"
 "$M" record -q -o "$W/t" -- "$W/jobs" 500 >/dev/null 2>&1

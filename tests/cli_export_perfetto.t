@@ -65,9 +65,7 @@ int main(int argc, char **argv)
 	return 0;
 }
 EOF
-${MARKERS_CC:-cc} -O2 -I"$MARKERS_STAGE/include" -o "$W/jobs" "$W/jobs.c" \
-	-L"$MARKERS_STAGE/lib" -Wl,-rpath,"$MARKERS_STAGE/lib" -lmarkers -lpthread ||
-	{ echo "Bail out! cannot build jobs"; exit 1; }
+build_prog jobs -lpthread
 
 # check.py PFTRACE.txt JOBS [--damaged] [--no-pairs]: the decoded trace against
 # what jobs emitted.  protoc's text format is parsed into dicts of lists.

@@ -59,8 +59,7 @@ int main(int argc, char **argv)
 	return waitpid(pid, &st, 0) == pid && WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : 1;
 }
 EOF
-${MARKERS_CC:-cc} -O2 -I"$MARKERS_STAGE/include" -o "$W/pp" "$W/pp.c" \
-	-L"$MARKERS_STAGE/lib" -Wl,-rpath,"$MARKERS_STAGE/lib" -lmarkers || { echo "Bail out! cannot build pp"; exit 1; }
+build_prog pp
 
 # check NAME ROUNDS: both processes' pp_ev events, merged by time, are seq 0..2*ROUNDS-1 in order.
 check() {

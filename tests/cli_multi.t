@@ -37,8 +37,7 @@ int main(int argc, char **argv)
 	return fclose(f) ? 1 : 0;
 }
 EOF
-${MARKERS_CC:-cc} -O2 -I"$MARKERS_STAGE/include" -o "$W/tk" "$W/tk.c" -L"$MARKERS_STAGE/lib" \
-	-Wl,-rpath,"$MARKERS_STAGE/lib" -lmarkers || { echo "Bail out! cannot build tk"; exit 1; }
+build_prog tk
 cat >"$W/fk.c" <<'EOF'
 /* fk GO LOG: when the file GO exists, fork 2 children that tick 40 times 10 ms apart,
  * wait for them, tick 5 times; each process then writes "PID N" into LOG. */
@@ -77,8 +76,7 @@ int main(int argc, char **argv)
 	return 0;
 }
 EOF
-${MARKERS_CC:-cc} -O2 -I"$MARKERS_STAGE/include" -o "$W/fk" "$W/fk.c" -L"$MARKERS_STAGE/lib" \
-	-Wl,-rpath,"$MARKERS_STAGE/lib" -lmarkers || { echo "Bail out! cannot build fk"; exit 1; }
+build_prog fk
 # wait_sock PID: until its control socket is there
 wait_sock() { for i in $(seq 200); do [ -S "$W/ctl/$1" ] && return 0; sleep 0.02; done; return 1; }
 # tail_ok DIR LOG TO_END NPROCS: per pid, the trace holds a contiguous run i=K.. of what it

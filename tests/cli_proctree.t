@@ -124,8 +124,7 @@ int main(int argc, char **argv)
 	return 0;
 }
 EOF
-${MARKERS_CC:-cc} -O2 -I"$MARKERS_STAGE/include" -o "$W/pt" "$W/pt.c" \
-	-L"$MARKERS_STAGE/lib" -Wl,-rpath,"$MARKERS_STAGE/lib" -lmarkers || { echo "Bail out! cannot build pt"; exit 1; }
+build_prog pt
 export PT_LOG
 P=$W/pt
 
@@ -299,8 +298,7 @@ int main(void)
 	return 0;
 }
 EOF
-${MARKERS_CC:-cc} -O2 -I"$MARKERS_STAGE/include" -o "$W/th" "$W/th.c" -L"$MARKERS_STAGE/lib" \
-	-Wl,-rpath,"$MARKERS_STAGE/lib" -lmarkers -lpthread || echo "# cannot build th"
+cc_prog th -lpthread || echo "# cannot build th"
 "$M" record -q -o "$W/th.t" -- "$W/th" && "$M" view "$W/th.t" >"$W/th.view" &&
 	babeltrace2 "$W/th.t" >"$W/th.bt" && python3 - "$W/th.view" "$W/th.bt" <<'EOF'
 import collections, re, sys

@@ -61,8 +61,7 @@ int main(int argc, char **argv)
 	return 0;
 }
 EOF
-${MARKERS_CC:-cc} -O2 -I"$MARKERS_STAGE/include" -o "$W/emit" "$W/emit.c" \
-	-L"$MARKERS_STAGE/lib" -Wl,-rpath,"$MARKERS_STAGE/lib" -lmarkers || { echo "Bail out! cannot build emit"; exit 1; }
+build_prog emit
 
 # count FILE NAME: lines of that marker in a view output
 count() { grep -c " $2\( \|\$\)" "$1"; }

@@ -56,8 +56,7 @@ int main(int argc, char **argv)
 	return wait ? (term == SIGTERM ? 7 : 1) : 0;
 }
 EOF
-${MARKERS_CC:-cc} -O2 -I"$MARKERS_STAGE/include" -o "$W/emit" "$W/emit.c" \
-	-L"$MARKERS_STAGE/lib" -Wl,-rpath,"$MARKERS_STAGE/lib" -lmarkers || { echo "Bail out! cannot build emit"; exit 1; }
+build_prog emit
 cat >"$W/late.c" <<'EOF'
 /* late MS FILE: r_pair every 10 ms (FILE appears after the first); from MS ms
  * on, r_late too, a marker fired (and declared) for the first time then;
@@ -91,8 +90,7 @@ int main(int argc, char **argv)
 	return 7;
 }
 EOF
-${MARKERS_CC:-cc} -O2 -I"$MARKERS_STAGE/include" -o "$W/late" "$W/late.c" \
-	-L"$MARKERS_STAGE/lib" -Wl,-rpath,"$MARKERS_STAGE/lib" -lmarkers || { echo "Bail out! cannot build late"; exit 1; }
+build_prog late
 
 # Three free loopback ports (bound then released: the relayd takes them next).
 read -r CP DP LP < <(python3 -c '

@@ -41,8 +41,7 @@ int main(int argc, char **argv)
 		pause();
 }
 EOF
-${MARKERS_CC:-cc} -O2 -I"$MARKERS_STAGE/include" -o "$W/prog" "$W/prog.c" \
-	-L"$MARKERS_STAGE/lib" -Wl,-rpath,"$MARKERS_STAGE/lib" -lmarkers || { echo "Bail out! cannot build prog"; exit 1; }
+build_prog prog
 
 cat >"$W/inside.sh" <<'EOF'
 set -u

@@ -51,9 +51,7 @@ int main(int argc, char **argv)
 }
 EOF
 for p in emit recover; do
-	${MARKERS_CC:-cc} -O2 -I"$MARKERS_STAGE/include" -o "$W/$p" "$W/$p.c" \
-		-L"$MARKERS_STAGE/lib" -Wl,-rpath,"$MARKERS_STAGE/lib" -lmarkers ||
-		{ echo "Bail out! cannot build $p"; exit 1; }
+	build_prog $p
 done
 victim() { printf 'precious\n' >"$W/victim"; chmod 644 "$W/victim"; }
 victim_intact() { [ -f "$W/victim" ] && [ ! -L "$W/victim" ] && [ "$(cat "$W/victim")" = precious ]; }
