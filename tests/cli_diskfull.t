@@ -54,12 +54,11 @@ build_prog emit
 cat >"$W/inside.sh" <<'EOF'
 set -u
 W=$1 M=$2
-mount -t tmpfs -o size=8m tmpfs /dev/shm || exit 10
 # run NAME SIZE_MB RECORD-ARGS... -- CMD: a fresh tmpfs of SIZE at $W/NAME.mnt
 run() {
 	local name=$1 size=$2
 	shift 2
-	mkdir -p "$W/$name.mnt" && mount -t tmpfs -o size=${size}m tmpfs "$W/$name.mnt" || exit 11
+	tmpfs_at "$W/$name.mnt" "${size}m"
 	record_in "$name" "$W/$name.mnt/t" "$@"
 }
 # record_in NAME DIR RECORD-ARGS... -- CMD: record into DIR (as $AS, if set), look at the result
@@ -83,7 +82,7 @@ run mid 1 -- "$W/emit" 1600000
 run ovw 1 --overwrite -b 2M -- "$W/emit" 1600000
 run kill 1 -- "$W/emit" 1600000 kill
 # Full before the start: `markers record` refuses, a program recording by itself goes on.
-mkdir -p "$W/full.mnt" && mount -t tmpfs -o size=1m tmpfs "$W/full.mnt" || exit 11
+tmpfs_at "$W/full.mnt" 1m
 dd if=/dev/zero of="$W/full.mnt/fill" bs=64k 2>/dev/null
 mkdir -p "$W/full.mnt/t"
 "$M" record -q -o "$W/full.mnt/t" -- "$W/emit" 1000 >/dev/null 2>"$W/full.err" </dev/null
@@ -109,7 +108,7 @@ umount /dev/shm && mount -t tmpfs -o size=16m tmpfs /dev/shm || exit 10
 rounds=$((6 * ${MARKERS_TEST_SCALE:-1}))
 : >"$W/rk.res"
 for ((k = 0; k < rounds; k++)); do
-	mkdir -p "$W/rk.mnt" && mount -t tmpfs -o size=1m tmpfs "$W/rk.mnt" || exit 11
+	tmpfs_at "$W/rk.mnt" 1m
 	d=0.0$((RANDOM % 8 + 2))
 	"$M" record -q -o "$W/rk.mnt/t" -- timeout -s KILL $d "$W/emit" 100000000 >/dev/null 2>&1 </dev/null
 	st=$(ls "$W/rk.mnt/t"/*/.stats 2>/dev/null | head -1)
@@ -134,16 +133,12 @@ done
 # tmpfs, as this case once had, let a trace of which the recorder had
 # discarded most events fit: no error then, and none to report.)
 wb() {
-	local name=$1 n=$2 dev
+	local name=$1 n=$2
 	shift 2
-	mkdir -p "$W/$name.back" "$W/$name.mnt" && mount -t tmpfs -o size=1m tmpfs "$W/$name.back" &&
-		truncate -s 64M "$W/$name.back/img" || exit 11
-	if ! dev=$(losetup -f --show "$W/$name.back/img" 2>"$W/$name.skip"); then
-		umount "$W/$name.back"
-		return
-	fi
-	if mkfs.ext4 -q -F -O ^has_journal -E lazy_itable_init=1 "$dev" >/dev/null 2>"$W/$name.skip" &&
-		mount -o errors=continue "$dev" "$W/$name.mnt" 2>"$W/$name.skip"; then
+	mkdir -p "$W/$name.mnt"
+	loop_attach "$W/$name.back" 1m 64M 2>"$W/$name.skip" || return
+	if mkfs.ext4 -q -F -O ^has_journal -E lazy_itable_init=1 "$LOOP_DEV" >/dev/null 2>"$W/$name.skip" &&
+		mount -o errors=continue "$LOOP_DEV" "$W/$name.mnt" 2>"$W/$name.skip"; then
 		"$M" record -q -o "$W/$name.mnt/t" -- "$W/emit" "$n" "$@" >/dev/null 2>"$W/$name.err" </dev/null
 		echo $? >"$W/$name.rc"
 		cp "$W/$name.mnt/t"/*/.stats "$W/$name.stats" 2>/dev/null
@@ -152,8 +147,7 @@ wb() {
 		echo "${PIPESTATUS[0]}" >"$W/$name.bt.rc"
 		umount "$W/$name.mnt"
 	fi
-	losetup -d "$dev"
-	umount "$W/$name.back"
+	loop_detach "$W/$name.back"
 }
 if [ -e /dev/loop-control ] && command -v losetup >/dev/null && command -v mkfs.ext4 >/dev/null; then
 	wb wb 400000
@@ -170,14 +164,13 @@ if ! command -v mkfs.btrfs >/dev/null || ! [ -e /dev/loop-control ]; then
 elif ! $AS "$M" help >/dev/null 2>&1; then
 	echo "user nobody cannot run $M (a directory on its path is closed to others)" >"$W/quota.skip"
 else
-	mkdir -p "$W/q.back" "$W/q.mnt" && mount -t tmpfs -o size=64m tmpfs "$W/q.back" &&
-		truncate -s 128M "$W/q.back/img" || exit 11
-	if ! dev=$(losetup -f --show "$W/q.back/img" 2>"$W/quota.skip"); then
+	mkdir -p "$W/q.mnt"
+	if ! loop_attach "$W/q.back" 64m 128M 2>"$W/quota.skip"; then
 		:
-	elif ! { mkfs.btrfs -q -f "$dev" && mount "$dev" "$W/q.mnt" && btrfs quota enable "$W/q.mnt" &&
+	elif ! { mkfs.btrfs -q -f "$LOOP_DEV" && mount "$LOOP_DEV" "$W/q.mnt" && btrfs quota enable "$W/q.mnt" &&
 		btrfs subvolume create "$W/q.mnt/q" && btrfs qgroup limit 1M "$W/q.mnt/q"; } >"$W/quota.skip" 2>&1; then
 		umount "$W/q.mnt" 2>/dev/null
-		losetup -d "$dev"
+		loop_detach "$W/q.back"
 	else
 		rm "$W/quota.skip"
 		chown nobody "$W/q.mnt/q"
@@ -186,14 +179,13 @@ else
 		mkdir -p "$W/q.mnt/bin" && cp "$W/emit" "$W/q.mnt/bin/" && chmod -R a+rX "$W/q.mnt/bin"
 		record_in quota "$W/q.mnt/q/t" -- "$W/q.mnt/bin/emit" 400000
 		umount "$W/q.mnt"
-		losetup -d "$dev"
+		loop_detach "$W/q.back"
 	fi
-	umount "$W/q.back"
 fi
 AS=
 exit 0
 EOF
-unshare -m bash "$W/inside.sh" "$W" "$M"
+in_private_mounts -s 8m "$W/inside.sh" "$W" "$M"
 rc=$?
 if [ $rc != 0 ]; then
 	echo "1..0 # SKIP cannot mount a tmpfs in a private mount namespace (status $rc)"

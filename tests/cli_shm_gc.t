@@ -46,7 +46,6 @@ build_prog prog
 cat >"$W/inside.sh" <<'EOF'
 set -u
 W=$1 M=$2
-mount -t tmpfs tmpfs /dev/shm || exit 10
 rec() { MARKERS_RECORD='*' MARKERS_RECORD_DIR="$W/$1" "$W/prog" 1000 "$2"; }
 # A dead process whose directory is deleted: an orphan.
 rec gone kill 2>/dev/null
@@ -89,7 +88,7 @@ ls /dev/shm | sort >"$W/end"
 "$M" recover --gc >"$W/gc3.out" 2>&1
 exit 0
 EOF
-unshare -m bash "$W/inside.sh" "$W" "$M"
+in_private_mounts "$W/inside.sh" "$W" "$M"
 rc=$?
 if [ $rc != 0 ]; then
 	echo "1..0 # SKIP cannot mount a tmpfs over /dev/shm in a private mount namespace (status $rc)"

@@ -33,3 +33,45 @@ cc_prog() {
 build_prog() {
 	cc_prog "$@" || { echo "Bail out! cannot build $1"; exit 1; }
 }
+
+# ---- mounts of a test's own (root: unshare -m) ----
+TAP_SH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/tap.sh
+
+# in_private_mounts [-s SIZE] SCRIPT [ARGS...]: bash SCRIPT ARGS in a mount
+# namespace of its own, where nothing it mounts is seen outside, over a
+# fresh /dev/shm (a tmpfs of SIZE, default the kernel's), with the helpers
+# of this file.  The script's status, or 10: the namespace or the tmpfs
+# could not be had.
+in_private_mounts() {
+	local size=
+	if [ "$1" = -s ]; then
+		size=$2
+		shift 2
+	fi
+	unshare -m bash -c '. "$1" && mount -t tmpfs ${2:+-o size=$2} tmpfs /dev/shm || exit 10
+		shift 2
+		. "$@"' in_private_mounts "$TAP_SH" "$size" "$@"
+}
+
+# tmpfs_at DIR SIZE: a tmpfs of SIZE (as mount's size=) mounted at DIR, made
+# if need be; exits 11 (the caller's script) when it cannot be.
+tmpfs_at() {
+	mkdir -p "$1" && mount -t tmpfs -o size="$2" tmpfs "$1" || exit 11
+}
+
+# loop_attach DIR SIZE IMG_SIZE: an image file of IMG_SIZE in tmpfs_at DIR
+# SIZE, on a free loop device, whose name goes in $LOOP_DEV; status 1 (DIR
+# unmounted again, losetup's message on stderr) when there is none.
+loop_attach() {
+	tmpfs_at "$1" "$2"
+	truncate -s "$3" "$1/img" || exit 11
+	LOOP_DEV=$(losetup -f --show "$1/img") && return 0
+	umount "$1"
+	return 1
+}
+
+# loop_detach DIR: the loop device of loop_attach DIR, and its tmpfs, gone.
+loop_detach() {
+	losetup -d "$LOOP_DEV"
+	umount "$1"
+}
