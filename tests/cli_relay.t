@@ -219,30 +219,43 @@ cnt=$(bt_count "$(relay_copy livetest)")
 [ $rc = 7 ] && [ "$cnt" = $(( $(cat "$W/out7") * 3 )) ]
 ok $? "the live session's copy has every event ($cnt), and record passes the program's status ($rc)"
 
+# live_late NAME MS [PREFIX...]: `late MS` (run by PREFIX, if any) recorded into
+# the live session NAME, read as it runs by babeltrace2's lttng-live into
+# $W/NAME.live (stderr NAME.live.err); the program prints into $W/NAME.out.
+# Sets REC (record) and BT (the reader).
+live_late() {
+	local name=$1 ms=$2
+	shift 2
+	"$M" record -q --relay "$URL" --live=0.2 --name "$name" -- "$@" "$W/late" "$ms" "$W/$name.started" \
+		>"$W/$name.out" 2>"$W/$name.err" &
+	REC=$!
+	wait_for "[ -e '$W/$name.started' ]" 10
+	wait_for "babeltrace2 query src.ctf.lttng-live sessions --params='url=\"$LIVE\"' 2>/dev/null | grep -q 'session-name: $name'" 10
+	babeltrace2 -i lttng-live "$LIVE/host/$HOST/$name" >"$W/$name.live" 2>"$W/$name.live.err" &
+	BT=$!
+}
+# live_end: the program ended (SIGTERM), then record, then the reader; $rc: record's status.
+live_end() {
+	kill -TERM "$(pgrep -P $REC)"
+	wait $REC
+	rc=$?
+	wait_for "! kill -0 $BT 2>/dev/null" 10 || kill $BT
+}
+
 # 4b. Live, a marker that fires for the first time 1 s after the start: its
 # declaration is added to the metadata then, and must reach the relayd's copy
 # and the live viewer, which has read the first metadata long before.
-"$M" record -q --relay "$URL" --live=0.2 --name late -- "$W/late" 1000 "$W/started12" \
-	>"$W/out12" 2>"$W/err12" &
-REC=$!
-wait_for "[ -e '$W/started12' ]" 10
-wait_for "babeltrace2 query src.ctf.lttng-live sessions --params='url=\"$LIVE\"' 2>/dev/null | grep -q 'session-name: late'" 10
-babeltrace2 -i lttng-live "$LIVE/host/$HOST/late" >"$W/live12" 2>"$W/live12.err" &
-BT=$!
-wait_for "grep -q ' r_pair' '$W/live12'" 15
-early=$(grep -c ' r_late' "$W/live12")
-wait_for "grep -q ' r_late' '$W/live12'" 15
+live_late late 1000
+wait_for "grep -q ' r_pair' '$W/late.live'" 15
+early=$(grep -c ' r_late' "$W/late.live")
+wait_for "grep -q ' r_late' '$W/late.live'" 15
 got=$?
-ok $got "lttng-live: the events of a marker first fired 1 s after the start are read live ($(grep -c ' r_late' "$W/live12") so far, $early before it fired; $(grep -m1 -o 'E [A-Z].*' "$W/live12.err" | head -c 200))"
-app=$(pgrep -P $REC)
-kill -TERM "$app"
-wait $REC
-rc=$?
-wait_for "! kill -0 $BT 2>/dev/null" 10 || kill $BT
+ok $got "lttng-live: the events of a marker first fired 1 s after the start are read live ($(grep -c ' r_late' "$W/late.live") so far, $early before it fired; $(grep -m1 -o 'E [A-Z].*' "$W/late.live.err" | head -c 200))"
+live_end
 d=$(relay_copy late)
 late=$(babeltrace2 "$d" 2>"$W/bt12.err" | grep -c ' r_late: ')
-[ $rc = 7 ] && [ -n "$(cat "$W/out12")" ] && [ "$late" = "$(cat "$W/out12")" ] && [ "$late" -gt 0 ]
-ok $? "the relayd's copy declares the late marker: babeltrace2 reads its $late events of $(cat "$W/out12") ($(grep -m1 'ERROR\|E PLUGIN' "$W/bt12.err" | head -c 200))"
+[ $rc = 7 ] && [ -n "$(cat "$W/late.out")" ] && [ "$late" = "$(cat "$W/late.out")" ] && [ "$late" -gt 0 ]
+ok $? "the relayd's copy declares the late marker: babeltrace2 reads its $late events of $(cat "$W/late.out") ($(grep -m1 'ERROR\|E PLUGIN' "$W/bt12.err" | head -c 200))"
 
 # 4c. Live, every event on the last CPU: the first CPU's stream has no event
 # until the first live period closes it, and its first packet begins when the
@@ -254,20 +267,12 @@ ok $? "the relayd's copy declares the late marker: babeltrace2 reads its $late e
 # a CPU other than the first.
 LAST=$(python3 -c 'import os; a = os.sched_getaffinity(0); print(max(a) if len(a) > 1 else -1)')
 if [ "$LAST" -ge 1 ]; then
-	"$M" record -q --relay "$URL" --live=0.2 --name lastcpu -- taskset -c "$LAST" "$W/late" 300 "$W/started13" \
-		>"$W/out13" 2>"$W/err13" &
-	REC=$!
-	wait_for "[ -e '$W/started13' ]" 10
-	wait_for "babeltrace2 query src.ctf.lttng-live sessions --params='url=\"$LIVE\"' 2>/dev/null | grep -q 'session-name: lastcpu'" 10
-	babeltrace2 -i lttng-live "$LIVE/host/$HOST/lastcpu" >"$W/live13" 2>"$W/live13.err" &
-	BT=$!
+	live_late lastcpu 300 taskset -c "$LAST"
 	# Past two live periods: both streams have joined and been read (or the reader stopped).
-	wait_for "[ \$(grep -c ' r_late' '$W/live13') -ge 20 ] || ! kill -0 $BT 2>/dev/null" 15
-	kill -TERM "$(pgrep -P $REC)"
-	wait $REC
-	wait_for "! kill -0 $BT 2>/dev/null" 10 || kill $BT
-	[ "$(grep -c ' r_late' "$W/live13")" -ge 20 ] && ! grep -q 'E \|ERROR' "$W/live13.err"
-	ok $? "lttng-live, events on CPU $LAST only: read live with no error ($(grep -c ' r_' "$W/live13") events; $(grep -m1 -o 'E [A-Z].*' "$W/live13.err" | head -c 300))"
+	wait_for "[ \$(grep -c ' r_late' '$W/lastcpu.live') -ge 20 ] || ! kill -0 $BT 2>/dev/null" 15
+	live_end
+	[ "$(grep -c ' r_late' "$W/lastcpu.live")" -ge 20 ] && ! grep -q 'E \|ERROR' "$W/lastcpu.live.err"
+	ok $? "lttng-live, events on CPU $LAST only: read live with no error ($(grep -c ' r_' "$W/lastcpu.live") events; $(grep -m1 -o 'E [A-Z].*' "$W/lastcpu.live.err" | head -c 300))"
 else
 	skip "lttng-live with events on a CPU other than the first: one CPU here"
 fi
