@@ -34,8 +34,7 @@ build_prog() {
 	cc_prog "$@" || { echo "Bail out! cannot build $1"; exit 1; }
 }
 
-# ---- mounts of a test's own (root: unshare -m) ----
-TAP_SH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/tap.sh
+# ---- mounts of a test's own (root: unshare -m; bash) ----
 
 # in_private_mounts [-s SIZE] SCRIPT [ARGS...]: bash SCRIPT ARGS in a mount
 # namespace of its own, where nothing it mounts is seen outside, over a
@@ -43,14 +42,15 @@ TAP_SH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/tap.sh
 # of this file.  The script's status, or 10: the namespace or the tmpfs
 # could not be had.
 in_private_mounts() {
-	local size=
+	local size= tap
 	if [ "$1" = -s ]; then
 		size=$2
 		shift 2
 	fi
+	tap=$(cd "$(dirname "$0")" && pwd)/tap.sh # beside every test
 	unshare -m bash -c '. "$1" && mount -t tmpfs ${2:+-o size=$2} tmpfs /dev/shm || exit 10
 		shift 2
-		. "$@"' in_private_mounts "$TAP_SH" "$size" "$@"
+		. "$@"' in_private_mounts "$tap" "$size" "$@"
 }
 
 # tmpfs_at DIR SIZE: a tmpfs of SIZE (as mount's size=) mounted at DIR, made
