@@ -958,7 +958,7 @@ static __attribute__((noinline)) void record_area(struct tr_session *s, const st
 	record(s, m, &args);
 	va_end(args);
 	if (p && (e = fast_entry(s, m)) != NULL)
-		__atomic_store_n(&p->hint, (void *)e, __ATOMIC_RELAXED);
+		__atomic_store_n(&p->hint, (void *)e, __ATOMIC_RELEASE); /* the probe says why */
 	errno = saved_errno;
 }
 
@@ -999,17 +999,23 @@ void marker__tr_probe_area(const struct marker *m, struct marker__probe *p,
 			   const uint64_t *slots)
 {
 	struct tr_session *s = p->priv;
-	const struct tr_cache_ent *e = __atomic_load_n(&p->hint, __ATOMIC_RELAXED);
+	/*
+	 * Acquire, paired with the release stores below: the thread that set
+	 * the hint had acquired the entry's `fast`, stored after its fields,
+	 * so they are visible here too (plain moves on x86).
+	 */
+	const struct tr_cache_ent *e = __atomic_load_n(&p->hint, __ATOMIC_ACQUIRE);
 
 	if (__builtin_expect(marker__tr_self.session != __atomic_load_n(&s->fast_gen,
 									 __ATOMIC_RELAXED), 0))
 		goto general;
-	if (__builtin_expect(!e || e->desc != m || e->types != m->types, 0)) {
+	if (__builtin_expect(!e || __atomic_load_n(&e->desc, __ATOMIC_RELAXED) != m ||
+			     e->types != m->types, 0)) {
 		/* Another descriptor of the marker than last time, or the first event. */
 		e = fast_entry(s, m);
 		if (!e)
 			goto general;
-		__atomic_store_n(&p->hint, (void *)e, __ATOMIC_RELAXED);
+		__atomic_store_n(&p->hint, (void *)e, __ATOMIC_RELEASE);
 	}
 	e->fast_fn(s, e, slots);
 	return;
