@@ -1,8 +1,9 @@
 # fire_stub.mk - tests/unit/fire_stub.c (the sites' register-preserving
-# call) built twice more: as C++ (whose sites store their arguments through
-# templates) and with clang (which picks the operands' registers its own
-# way; on i386 clang -m32), and on i386 with SSE arithmetic.  tests/fire_stub_gdb.t takes gdb's backtrace
-# from a probe in each, in the native and the i386 builds.
+# call) built more ways: as C++ (whose sites store their arguments through
+# templates), with clang (which picks the operands' registers its own way;
+# on i386 clang -m32), and on i386 with SSE arithmetic.
+# tests/fire_stub_gdb.t takes gdb's backtraces in the first three, in the
+# native and the i386 builds.
 FS := $(T)/fire_stub
 FS_DEPS := tests/unit/fire_stub.c tests/tap.h $(B)/.staged
 

@@ -61,7 +61,7 @@ for prog; do
 	grep -E "^#[0-9]|^(not ok|#)|received signal|exited|Backtrace" "$out" | sed "s/^/# $name: /"
 
 	n=$((n + 1))
-	MARKERS_CONTROL=0 gdb -batch -nx -x "$steps" --args "$prog" >"$out" 2>&1
+	ASAN_OPTIONS=detect_leaks=0 MARKERS_CONTROL=0 gdb -batch -nx -x "$steps" --args "$prog" >"$out" 2>&1
 	bts=$(grep -c '^#0 ' "$out") mains=$(grep -c ' in main ' "$out")
 	if [ "$bts" = 0 ] && ! grep -q "Breakpoint 1," "$out"; then
 		echo "ok $n - $name: # SKIP no register-preserving stub on this target"

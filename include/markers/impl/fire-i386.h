@@ -33,9 +33,9 @@
  * on the stack, +7.98 % to +9.98 % over the uninstrumented build against
  * +3.99 % with the plain call; in any register, +3.99 % (the nop and one
  * move), and the compressor -0.34 % against +3.04 %.
- * The stub preserves %eax %ecx %edx (the C callee preserves the others);
- * the flags, the x87 stack and the vector registers are clobbers, as with
- * a call (no callee keeps them in the i386 ABI either).
+ * The stub preserves every general register; the flags, the x87 stack
+ * and the vector registers are clobbers, as with a call (no callee keeps
+ * them in the i386 ABI either).
  */
 #ifndef MARKERS_IMPL_FIRE_I386_H
 #define MARKERS_IMPL_FIRE_I386_H

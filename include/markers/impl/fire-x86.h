@@ -42,10 +42,10 @@
  * The ordinary call remains where the stub cannot describe an argument:
  * long double (16-byte slots), types the tracer marks '?' (structs,
  * complex, __int128), and where MARKERS_NO_FIRE_STUB is defined before
- * markers.h.  Registers that exist
- * only with AVX-512 (%xmm16-31, %k0-7) are named in the clobbers when the
- * translation unit is built for it: a function given an AVX-512 target
- * attribute in a unit built without must define MARKERS_NO_FIRE_STUB.
+ * markers.h.  Registers that exist only with AVX-512 (%xmm16-31, %k0-7)
+ * are named in the clobbers when the translation unit is built for it: a
+ * function given an AVX-512 target attribute in a unit built without must
+ * define MARKERS_NO_FIRE_STUB.
  */
 #ifndef MARKERS_IMPL_FIRE_X86_H
 #define MARKERS_IMPL_FIRE_X86_H
