@@ -155,8 +155,10 @@ REAL_I386_STAGE := $(abspath build/i386/stage)
 REAL_I386_LIBS := -L$(REAL_I386_STAGE)/lib -Wl,-rpath,$(REAL_I386_STAGE)/lib -lmarkers -lpthread
 bench-real-i386: $(patsubst %,$(REAL)/lz4-i386-%,$(REAL_KINDS))
 
-$(REAL)/lz4-i386-%: bench/real/lz4_driver.c $(REAL)/lz4-sites.c bench/real/real_sites.h $(HEADERS) | real-i386-stage
-	gcc -m32 -std=gnu11 -O3 -g -DKIND_$* -I$(REAL)/lz4/lib -I$(REAL_I386_STAGE)/include \
+$(REAL)/lz4-i386-%: bench/real/lz4_driver.c $(REAL)/lz4-sites.c bench/real/real_sites.h \
+		bench/bench_markers.h $(HEADERS) | real-i386-stage
+	@mkdir -p $(dir $@)
+	gcc -m32 -std=gnu11 -O3 -g -DKIND_$* -Ibench -I$(REAL)/lz4/lib -I$(REAL_I386_STAGE)/include \
 		-idirafter /usr/include/$(shell gcc -dumpmachine) \
 		-include bench/real/real_sites.h -o $@ bench/real/lz4_driver.c $(REAL)/lz4-sites.c \
 		$(if $(filter markers call,$*),$(REAL_I386_LIBS))
