@@ -21,19 +21,23 @@ Measured by hand on a 2-core Intel Xeon guest (2026-12-02, other builds running 
 are minima of many short runs, which preemption can only lengthen), 2 ints and a 16-byte
 string with the thread id, one thread:
 
-- **Where the 18 ns above the floor go.** A harness timing loops of 2,000 events (minimum
-  and 10th percentile of 600 loops, 0.5 ms apart so that the consumer keeps up, pinned): floor
-  9.4 ns; before this round 34.8 (p10 36.1), now 27.7 (p10 28.2), both builds alternated in
-  one session, with a plain call; through the register-preserving stub 29.8 (p10 31.2). Builds made for the experiment only (unsafe) with a plain add instead of the
-  locked commit: 26.2; with plain stores for the reservation too: 25.7. So the two locked
-  instructions cost about 2 ns of the 18 in the probe, although alone (a loop of rdtsc, the
-  copy into a 2 MiB ring and the two locked instructions) they take 10.5 -> 23.3 ns: in the
-  probe their wait overlaps the other work. The rest is instructions: ~300 per event against
-  the floor's ~30, retired at close to 4 per cycle. A host's distance from its floor is its
-  speed on those instructions, and on locked instructions, which cost Intel's server cores
-  about twice the cycles of AMD's Zen cores (published instruction tables): the AMD EPYC guest
-  ran about 470 instructions of this path in 21 ns (docs/trace-format.md), 300 here take 28. Earlier, perf sampling showed
-  the commit waiting for the event's cache line (a locked instruction drains the store
+- **Where the ns above the floor go.** A harness timing loops of 2,000 events (10th
+  percentile of 400 loops, 0.5 ms apart so that the consumer keeps up, pinned, the two builds
+  alternated, load average 8-10 from other builds): floor 8.9-9.5 ns; through the stub 28.4-29.9
+  before the typed entry below, 26.7-27.7 after (330 -> 232 instructions). Builds made for
+  the experiment only (unsafe), after it: a plain add instead of the locked commit 21-23 ns;
+  plain stores for the reservation too 21.1-21.3; no rdtsc in the probe 19-21. The cost is a
+  chain that instructions do not shorten: rdtsc (about 25 cycles) feeds the reservation's
+  locked compare-and-swap (the compact-header test needs the time), which waits for the
+  store buffer, and the locked commit waits again for the event's stores; the floor has the
+  rdtsc and neither lock. Cutting a third of the instructions took 2 ns. 1.5 x the floor
+  (14 ns here) needs a probe without locked instructions: writers that own their buffer
+  (rseq critical sections on per-CPU buffers, with every other writer of them - a migrated
+  thread's commit, the live consumer's sub-buffer close - made to go through the owning
+  CPU; or per-thread buffers); not done. Locked instructions cost Intel's server cores about
+  twice the cycles of AMD's Zen cores (published instruction tables): the AMD EPYC guest ran
+  about 470 instructions of this path in 21 ns (docs/trace-format.md). Earlier, perf sampling
+  showed the commit waiting for the event's cache line (a locked instruction drains the store
   buffer): the write prefetch 256 bytes ahead took 48 -> 42 ns then.
 - **No serialising instruction** is on the path: the clock is rdtsc, neither rdtscp nor
   lfence + rdtsc, which cost 6-7 ns more per event in the same loop. If a guest does not expose
@@ -47,26 +51,27 @@ string with the thread id, one thread:
   its events, before and after the changes below alike, because the consumer was not
   scheduled in time; on a quiet one it loses none (the row above).
 - **Instructions** (callgrind, the benchmark loop inclusive, per event, 1 and 2 threads alike):
-  398 before this round, 303 now with the plain call to `marker_fire` (a unit built with
-  MARKERS_NO_FIRE_STUB), 335 with the register-preserving stub x86-64 sites now call by
-  default (it saves and restores every scratch register: ~32 more, for less cost while off).
-  The probe no longer parses the event: a marker of 32-bit ints and at most a last string,
-  with all its arguments in one place (the stub's argument area, or the registers of a plain
-  call), takes a fast path that reads them from the va_list's slots, finds its shape in the
-  marker's cache
-  entry (computed once from the descriptor's type signature), and, inside the sub-buffer being
-  filled, skips the opening, full and lap checks that only a sub-buffer's first event needs
-  (292 -> 191 in the probe, its CPU look-up included); the tracer's internal symbols are
-  hidden (no GOT loads), and without rseq (under valgrind) the CPU is asked every 64 events
-  instead of every event. Of the 303 (plain call): the site and loop ~20; `marker_fire` ~75
-  (its variadic prologue, errno saved through a call, the RCU read side ~25, va_start, the
-  indirect call);
-  the probe ~190 (frame ~18, session and thread checks ~12, cache entry ~19, arguments,
-  string measure and copy ~45, CPU ~8, reservation with its compact-header test and CAS ~35,
-  header, tid and ints ~25, commit ~10). The RCU read side is now the library's own
-  (src/lib/rcu.c): 25 -> 15 instructions in `marker_fire`, 20 through the stub. The 150
-  target needs a typed entry from the site (arguments in registers, no va_list, no errno save
-  for a probe that keeps errno): not done.
+  398 two rounds ago; 335 through the register-preserving stub x86-64 sites call by default
+  (303 with a plain call to `marker_fire`); 330 at the start of this round; 232 now. The
+  stub's sites reach the tracer through a typed entry: `marker__fire_area` calls a probe that
+  registered an area function (the tracer's, through an internal call; user probes keep the
+  `va_list` API) with the argument area's 8-byte slots as they are, no `va_list`, and saves
+  errno only around `va_list` probes (the tracer leaves errno as it found it; its slow paths
+  save it). The tracer finds the marker's cache entry from a hint kept in its probe-array
+  entry (no hash), checks one word that says the fast path is allowed (session active, no
+  filter, power-of-two ring, TSC clock, this thread announced), and jumps to a function of
+  the event's shape (0-5 ints, 0-4 and a string), whose counts the compiler knows and which
+  calls nothing (long strings are copied 16 bytes a step: a call made every event save
+  callee-saved registers). Of the 232: the site and loop 29; the stub 30; `marker__fire_area`
+  35 (the RCU read side 12, the probe array, one probe with nothing kept across its call);
+  the tracer's entry 19 (session word, hint, jump); the shape's function ~118 (frame 14,
+  string measure and copy ~25, CPU 8, buffer ~6, reservation with its compact-header test
+  and CAS ~30, header, tid and ints ~15, commit ~10, string tail ~5); 1 for the CPU asked
+  every 256 events. Under valgrind there is no rseq: the CPU comes from a count-down word
+  (8 instructions); with rseq it is one load (4). The 150 target needs about 80 fewer: the
+  stub saves and restores 9 registers that an area probe which saves its own could leave
+  alone (~20), the dispatch's RCU section and array (~25), the shape function's frame (~14);
+  not done.
 - **Bytes:** ours is 4 (compact header) + 4 (vtid) + 8 + 16 = 32 bytes per event, plus
   packet headers. The LTTng-UST session records the vtid context too (bench/lttng.sh), since
   the event measured here carries the thread id; its compact header is also 4 bytes. A layout
