@@ -38,6 +38,9 @@ int main(int argc, char **argv)
 	pid = fork();
 	if (pid < 0)
 		return 1;
+	/* Each side keeps only its own ends: a side that dies is an EOF, not a hang. */
+	close(pid > 0 ? to_child[0] : to_child[1]);
+	close(pid > 0 ? to_parent[1] : to_parent[0]);
 	for (int i = 0; i < rounds; i++) {
 		if (pid > 0) {
 			trace_mark(pp_ev, "seq %d", seq);

@@ -295,7 +295,8 @@ static const char *other_threads(pid_t tgid, pid_t self)
 	}
 	if (!saw_self)
 		lastpid = -1; /* /proc is of another pid namespace: no mark */
-	qsort(now, n, sizeof(*now), cmp_tid);
+	if (n) /* now is NULL when we are alone (a fork child): qsort()'s pointer must not be */
+		qsort(now, n, sizeof(*now), cmp_tid);
 	if (!(known_fit && self == known_self && n == nknown &&
 	      (!n || !memcmp(now, known, n * sizeof(*now)))))
 		for (size_t i = 0; i < n && !why; i++)
