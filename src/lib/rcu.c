@@ -225,7 +225,7 @@ static void barrier_all(enum marker__rcu_mode m)
 		/* membarrier worked when the mode was chosen; it cannot go away. */
 		abort();
 	default:
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		marker__rcu_fence();
 	}
 }
 

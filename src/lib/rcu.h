@@ -92,8 +92,19 @@ void __tsan_acquire(void *addr);
 void __tsan_release(void *addr);
 extern char marker__rcu_tsan_clock;
 #define marker__rcu_tsan_release() __tsan_release(&marker__rcu_tsan_clock)
+/*
+ * A full fence that ThreadSanitizer is told of: GCC does not instrument
+ * __atomic_thread_fence (-Wtsan), so we make the runtime call that clang
+ * emits for one, which fences too.  Neither runtime models fences in its
+ * happens-before (the call is a plain fence there); the ordering our
+ * fences give, section end before synchronize's return, is told to it by
+ * marker__rcu_tsan_release() and synchronize's __tsan_acquire().
+ */
+void __tsan_atomic_thread_fence(int order);
+#define marker__rcu_fence() __tsan_atomic_thread_fence(__ATOMIC_SEQ_CST)
 #else
 #define marker__rcu_tsan_release() ((void)0)
+#define marker__rcu_fence() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #endif
 
 /*
@@ -111,7 +122,7 @@ static inline void marker__rcu_read_lock_r(struct marker__rcu_reader *r)
 		c = __atomic_load_n(&marker__rcu_gp, __ATOMIC_RELAXED);
 		__atomic_store_n(&r->ctr, c, __ATOMIC_RELAXED);
 		if (__builtin_expect(c & MARKER__RCU_FENCE, 0))
-			__atomic_thread_fence(__ATOMIC_SEQ_CST);
+			marker__rcu_fence();
 	} else {
 		/*
 		 * Nested (a probe's own section, or a signal handler that
@@ -130,7 +141,7 @@ static inline void marker__rcu_read_unlock_r(struct marker__rcu_reader *r)
 	__atomic_signal_fence(__ATOMIC_SEQ_CST); /* the section's loads before the store */
 	c = __atomic_load_n(&r->ctr, __ATOMIC_RELAXED);
 	if (__builtin_expect(c & MARKER__RCU_FENCE, 0))
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		marker__rcu_fence();
 	marker__rcu_tsan_release();
 	__atomic_store_n(&r->ctr, c - 1, __ATOMIC_RELAXED);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
