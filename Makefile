@@ -110,9 +110,10 @@ clean:
 .PHONY: all install stage clean check check-long deps
 
 # The bundled example, built against the staged installation like a user's program.
+# (In a SAN build with the sanitizer too: its runtime must be loaded before the library.)
 $(B)/examples/service: examples/service.c $(B)/.staged
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -g $(WARN) -I$(STAGE)/include -o $@ $< -L$(STAGE)/lib -Wl,-rpath,$(STAGE)/lib -lmarkers -lpthread
+	$(CC) -O2 -g $(WARN) $(SANFLAGS) -I$(STAGE)/include -o $@ $< -L$(STAGE)/lib -Wl,-rpath,$(STAGE)/lib -lmarkers -lpthread
 
 # The README's main command: record the example with `markers record` (its markers on from
 # its first instruction), which prints a summary, then show the first events of the trace.

@@ -933,7 +933,8 @@ static int find_procs(struct tr_trace *t, const char *dir, const char *base, int
 		n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n) /* names is NULL in a directory of no directories */
+		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n; i++) {
 		if (!rc) {
 			snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
@@ -989,7 +990,8 @@ int tr_open(const char *dir, struct tr_trace **out, char *err, size_t errlen)
 			goto fail;
 		}
 	}
-	qsort(t->streams, t->nstreams, sizeof(*t->streams), cmp_stream);
+	if (t->nstreams) /* streams is NULL in a trace of none */
+		qsort(t->streams, t->nstreams, sizeof(*t->streams), cmp_stream);
 	for (size_t i = 0; i < t->nstreams; i++) {
 		struct tr_process *pi = &t->procs[t->streams[i].proc].info;
 
