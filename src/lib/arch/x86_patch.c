@@ -149,98 +149,39 @@ static pid_t known_self;	/* the patching thread of that look (left out of it) */
 /*
  * Is the set of threads still the one of the last look?  Listing
  * /proc/self/task costs about 0.15 us a thread (1.5 ms for 10,000
- * switches in a process of 100 threads); this asks less:
- *   - the number of threads: st_nlink of /proc/self/task is that number
- *     plus two; a thread gone changes it;
- *   - the last pid the kernel gave out in our pid namespace
- *     (/proc/sys/kernel/ns_last_pid, read before the look): a thread
- *     created since has a pid after it.  Other processes take pids too
- *     (hundreds a second on a busy machine), so when it moved by a few,
- *     we ask whether any of those is a thread of ours (tgkill() with no
- *     signal: cheaper than a look-up in /proc), and move our mark to it
- *     if none is.
- * Pids are given out in a circle of pid_max, so after a full turn the
- * number could come back: the answer is trusted only for the CPU time
- * that pid_max clone()s would take at PID_COST_NS each, spread over every
- * CPU (measured here: 36 us or more a clone, and an exit besides), after
- * the mark was read, at most a second; a turn past pid_max, or
- * more than NEW_PIDS_MAX new pids, makes a full look.  The count also
- * covers a thread whose pid was given out before the read but who joined
- * the list only after the look (both would have to happen together with
- * an exit).  The pids of /proc/self/task must be those of our namespace:
- * the full look checks that it finds this thread's gettid() there, or
- * uses no mark.
+ * switches in a process of 100 threads); this asks less.  The kernel
+ * lists a process's threads in the order it created them: a new thread
+ * joins the end of the list, a thread gone leaves it.  So if the entry at
+ * the place of the last one of the look is still that thread, and none
+ * follows it, no thread was created since; a thread gone moves the
+ * entries after it, which makes a full look (a little time lost, no
+ * thread missed).  Two system calls, whatever the number of threads or
+ * the pids other processes take; a thread that was being created during
+ * the look joins the list after its last entry, and is seen here.
  */
-#define NEW_PIDS_MAX 64
-#define PID_COST_NS 4000
-static int lastpid_fd = -1;
-static long known_lastpid = -1;
-static uint64_t known_when, trust_ns;
+static off_t known_tail_off = -1; /* where the last entry of the look is in the directory */
+static pid_t known_tail;	  /* and its thread */
 
-static uint64_t now_ns(void)
+static int same_threads(pid_t self)
 {
-	struct timespec ts;
+	union {
+		struct dirent64 de;
+		char buf[512];
+	} u;
+	long got;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* /proc/sys/kernel/ns_last_pid, or -1 if it cannot be read. */
-static long last_pid(void)
-{
-	char buf[32];
-	ssize_t n;
-
-	if (lastpid_fd < 0)
-		lastpid_fd = open("/proc/sys/kernel/ns_last_pid", O_RDONLY | O_CLOEXEC);
-	if (lastpid_fd < 0)
-		return -1;
-	n = pread(lastpid_fd, buf, sizeof(buf) - 1, 0);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	return strtol(buf, NULL, 10);
-}
-
-/* How long a mark may be trusted, in ns (see above); reads pid_max. */
-static uint64_t trust_window(void)
-{
-	long cpus = sysconf(_SC_NPROCESSORS_CONF), pid_max = 0;
-	uint64_t ns;
-	FILE *f;
-
-	if ((f = fopen("/proc/sys/kernel/pid_max", "re"))) {
-		if (fscanf(f, "%ld", &pid_max) != 1)
-			pid_max = 0;
-		fclose(f);
-	}
-	if (cpus < 1)
-		cpus = 1;
-	ns = (uint64_t)(pid_max > 0 ? pid_max : 0) * PID_COST_NS / (uint64_t)cpus;
-	return ns < 1000000000u ? ns : 1000000000u;
-}
-
-/* The same threads as at the last look, all fit, and this thread the patcher then? */
-static int same_threads(pid_t tgid, pid_t self)
-{
-	struct stat st;
-	uint64_t when = now_ns();
-	long last;
-
-	if (!known_fit || known_lastpid < 0 || self != known_self || when - known_when >= trust_ns)
+	if (!known_fit || self != known_self || known_tail_off < 0)
 		return 0;
-	if (fstat(task_fd, &st) < 0 || st.st_nlink != nknown + 3)
-		return 0; /* nknown others, this thread, "." and ".." */
-	last = last_pid();
-	if (last < known_lastpid || last - known_lastpid > NEW_PIDS_MAX)
-		return 0; /* unreadable, a turn of the circle, or many new pids */
-	/* tgkill() with no signal fails (ESRCH) but for a thread of this process. */
-	for (long pid = known_lastpid + 1; pid <= last; pid++)
-		if (syscall(SYS_tgkill, tgid, (pid_t)pid, 0) == 0 || errno != ESRCH)
-			return 0; /* a new thread of ours, or cannot tell */
-	known_lastpid = last;
-	known_when = when;
-	return 1;
+	if (lseek(task_fd, known_tail_off, SEEK_SET) != known_tail_off)
+		return 0;
+	got = syscall(SYS_getdents64, task_fd, u.buf, sizeof(u.buf));
+	/* Exactly one entry, the last thread of the look. */
+	return got > 0 && u.de.d_reclen == got && (pid_t)atoi(u.de.d_name) == known_tail;
+}
+
+static int known_thread(pid_t tid)
+{
+	return nknown && bsearch(&tid, known, nknown, sizeof(*known), cmp_tid);
 }
 
 /*
@@ -251,34 +192,36 @@ static int same_threads(pid_t tgid, pid_t self)
  * pass the signal on, so the thread would resume inside the instruction.
  * This thread is left out: it runs no site while it patches.
  */
-static const char *other_threads(pid_t tgid, pid_t self)
+static const char *other_threads(pid_t self)
 {
-	pid_t *now = NULL;
+	pid_t *now = NULL, tail = 0;
 	size_t n = 0, cap = 0;
 	const char *why = NULL;
 	char buf[4096];
-	long got, lastpid;
-	int saw_self = 0;
+	off_t off = 0, tail_off = -1;
+	long got;
+	int fit_before;
 
 	if (task_fd < 0)
 		task_fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (task_fd < 0)
 		return NULL; /* no /proc: the write would fail anyway */
-	if (same_threads(tgid, self))
+	if (same_threads(self))
 		return NULL;
-	if (!trust_ns)
-		trust_ns = trust_window();
-	lastpid = last_pid(); /* before the listing: see same_threads() */
-	known_when = now_ns();
 	if (lseek(task_fd, 0, SEEK_SET) < 0)
 		return NULL;
 	while ((got = syscall(SYS_getdents64, task_fd, buf, sizeof(buf))) > 0) {
-		for (long off = 0; off < got;) {
-			struct dirent64 *de = (struct dirent64 *)(buf + off);
+		for (long i = 0; i < got;) {
+			struct dirent64 *de = (struct dirent64 *)(buf + i);
 			pid_t tid = (pid_t)atoi(de->d_name);
 
-			off += de->d_reclen;
-			saw_self |= tid == self;
+			i += de->d_reclen;
+			/* An entry's own offset is the one its predecessor points to. */
+			if (de->d_name[0] != '.') {
+				tail = tid;
+				tail_off = off;
+			}
+			off = de->d_off;
 			if (de->d_name[0] == '.' || tid == self)
 				continue;
 			if (n == cap) {
@@ -293,20 +236,20 @@ static const char *other_threads(pid_t tgid, pid_t self)
 			now[n++] = tid;
 		}
 	}
-	if (!saw_self)
-		lastpid = -1; /* /proc is of another pid namespace: no mark */
 	if (n) /* now is NULL when we are alone (a fork child): qsort()'s pointer must not be */
 		qsort(now, n, sizeof(*now), cmp_tid);
-	if (!(known_fit && self == known_self && n == nknown &&
-	      (!n || !memcmp(now, known, n * sizeof(*now)))))
-		for (size_t i = 0; i < n && !why; i++)
+	/* Known threads, all fit at the last look, are still fit: the new ones only. */
+	fit_before = known_fit && self == known_self;
+	for (size_t i = 0; i < n && !why; i++)
+		if (!fit_before || !known_thread(now[i]))
 			why = thread_state(now[i]);
 	free(known);
 	known = now;
 	nknown = n;
 	known_self = self;
 	known_fit = !why;
-	known_lastpid = lastpid;
+	known_tail = tail;
+	known_tail_off = got == 0 ? tail_off : -1; /* a listing cut short: no mark */
 	return why;
 }
 
@@ -435,7 +378,7 @@ static const char *ready_locked(void)
 		if (status_fd >= 0)
 			close(status_fd);
 		task_fd = status_fd = -1;
-		known_fit = 0; /* the pid namespace may differ too: keep lastpid_fd */
+		known_fit = 0; /* the parent's threads: look at ours */
 	}
 	if (mem_fd < 0) {
 		mem_fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
@@ -460,7 +403,7 @@ static const char *ready_locked(void)
 	marker__thread_wait_started();
 	if (self_traced(self))
 		return R_TRACED;
-	for (useconds_t wait = 50, total = 0; (why = other_threads(pid, self)); wait *= 2) {
+	for (useconds_t wait = 50, total = 0; (why = other_threads(self)); wait *= 2) {
 		if (why == R_TRACED || total > 100000)
 			return why;
 		if (wait > 10000)
