@@ -17,7 +17,7 @@
  *	area[2..]	the arguments, the first first
  *
  * The asm is one instruction, `call *4(%reg)`, the area in any register
- * the compiler likes (the stub reads which from the call's ModRM byte):
+ * (the stub reads which from the call's ModRM byte):
  *   - the stub's address comes from the compiler (through the GOT under
  *     PIC, with whatever register it keeps the GOT in; an absolute address
  *     otherwise), so the asm needs no %ebx and no PLT;
@@ -28,11 +28,15 @@
  *     return address is, as for any call;
  *   - a call and its ret: a shadow stack (CET) sees a matched pair, and
  *     the stub starts with endbr32 for indirect-branch tracking.
- * Measured on lz4 in bench/real (callgrind, gcc -O3 -m32): the area in a
- * fixed register (%eax, %ecx or %edx) made the decoder's loop keep a value
- * on the stack, +7.98 % to +9.98 % over the uninstrumented build against
- * +3.99 % with the plain call; in any register, +3.99 % (the nop and one
- * move), and the compressor -0.34 % against +3.04 %.
+ * Which register is the compiler's choice with gcc, %ecx with clang, by
+ * measurement on lz4 in bench/real (callgrind, -O3 -m32, instructions over
+ * the uninstrumented build, compress / decompress):
+ *   gcc:   any register -0.34 % / +3.99 %; %eax, %ecx or %edx -0.34 % /
+ *          +7.98 % to +9.98 % (the decoder's loop kept a value on the
+ *          stack); the plain call +3.04 % / +3.99 %;
+ *   clang: %ecx +3.41 % / +2.11 %; any register +4.55 % / +14.50 %; %eax,
+ *          %edx, %ebx, %esi, %edi +3.41 % to +4.76 % / +4.17 % to +14.43 %;
+ *          the plain call +2.03 % / +2.09 %, SDT +17.35 % / +8.30 %.
  * The stub preserves every general register; the flags, the x87 stack
  * and the vector registers are clobbers, as with a call (no callee keeps
  * them in the i386 ABI either).
@@ -163,6 +167,13 @@ marker__i386_put(unsigned int *, const T &)
 #define MARKER__I386_CLOBBER_512
 #endif
 
+/* The area's register (measured: see above). */
+#ifdef __clang__
+#define MARKER__I386_AREA "c"
+#else
+#define MARKER__I386_AREA "r"
+#endif
+
 /*
  * The call of the stub.  Input: the area; it preserves every general
  * register.  Clobbered: "cc" and "memory" because it runs arbitrary probes,
@@ -171,7 +182,7 @@ marker__i386_put(unsigned int *, const T &)
  */
 #define MARKER__I386_STUB_CALL(nwords)                                                      \
 	__asm__ volatile("call *4(%[marker__p])"                                            \
-			 : : [marker__p] "r"(marker__area),                                 \
+			 : : [marker__p] MARKER__I386_AREA(marker__area),                                 \
 			   "m"(*(const unsigned int(*)[nwords])marker__area)                \
 			 : "memory", "cc", "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)",  \
 			   "st(6)", "st(7)" MARKER__I386_CLOBBER_SSE MARKER__I386_CLOBBER_512)
