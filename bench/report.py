@@ -611,7 +611,7 @@ def main():
                      "the flag +7.11 %% / +12.46 %%: the header asks clang for %%ecx.  "
                      "The i386 stub costs an enabled event 36 instructions and about 2 ns more "
                      "than the plain call (bench/fire built with -m32, measured when it came; "
-                     "with pushal and popal, microcoded, it was 20 ns)." % tuple(st))
+                     "with pushal and popal, which are microcoded, the stub alone took about 5 ns more)." % tuple(st))
     p("## Notes")
     p("")
     p("- Sparse-loop numbers near zero (or below) mean the site hides in the loop's")
