@@ -6,8 +6,9 @@
  * string) and after a user's va_list probe that changes it; a marker with
  * both the tracer and a user probe gives both the same values, through the
  * stub and through the plain call (a library built with
- * MARKERS_NO_FIRE_STUB), in the same order; and user probes connected and
- * disconnected while threads record keep the tracer's counts exact.
+ * MARKERS_NO_FIRE_STUB), in the same order; user probes connected and
+ * disconnected while threads record keep the tracer's counts exact; and a
+ * filter enabled while the fast path runs filters from then on.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -261,14 +262,46 @@ static void churn_round(void)
 		diag("could not remove %s", dir);
 }
 
+/*
+ * A filter enabled while the fast path runs: from then on every event of
+ * the session is tested (the fast path knows no filter), the filtered
+ * marker's first accepted event setting its hint included.
+ */
+static void filter_round(void)
+{
+	char dir[] = "/tmp/markers-fastpath-XXXXXX", cmd[600];
+	struct marker_tracer_options o = {.size = sizeof(o), .dir = dir};
+	struct marker_tracer_stats st = {.size = sizeof(st)};
+
+	if (!mkdtemp(dir))
+		abort();
+	is_int(marker_tracer_start(&o), 0, "start");
+	ok(marker_tracer_enable("fp_g") >= 0, "fp_g without a filter");
+	for (int i = 0; i < 100; i++)
+		trace_mark(fp_g, "i %d s %s", i, "fast");
+	ok(marker_tracer_enable_filter("fp_f", "i >= 50") >= 0, "then fp_f with i >= 50");
+	for (int i = 0; i < 100; i++) {
+		trace_mark(fp_f, "i %d s %s", i, "filtered");
+		trace_mark(fp_g, "i %d s %s", i, "fast");
+	}
+	is_int(marker_tracer_stop(), 0, "stop");
+	marker_tracer_get_stats(&st);
+	is_int(st.recorded, 250, "fp_g's 200 and fp_f's last 50 recorded");
+	is_int(st.filtered, 50, "fp_f's first 50 filtered");
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		diag("could not remove %s", dir);
+}
+
 int main(void)
 {
 	void *dl = dlopen(test_lib("fastpath_call"), RTLD_NOW);
 
-	plan(24);
+	plan(30);
 	ok(dl != NULL, "dlopen the plain-call library: %s", dl ? "" : dlerror());
 	both_round(dl);
 	errno_round();
 	churn_round();
+	filter_round();
 	return done();
 }
