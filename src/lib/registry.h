@@ -40,8 +40,9 @@ struct marker__probe {
 	marker__area_func *area;	 /* NULL: the va_list probe only */
 	/*
 	 * The area probe's: what it found for this marker the last time, or
-	 * NULL.  The one field that changes in a published array: relaxed
-	 * atomic loads and stores only; a copy of the array starts with NULL.
+	 * NULL.  The one field that changes in a published array: atomic
+	 * loads and stores only (the tracer's order them: tracer/ring.c); a
+	 * copy of the array starts with NULL.
 	 */
 	void *hint;
 };

@@ -280,8 +280,9 @@ static struct tr_cache_ent *lookup(struct tr_session *s, const struct marker *m)
 		e->strings = (uint8_t)strings;
 		e->ints = ints_shape(m->types, nrec);
 #if TR_VA_ARGS
-		e->fast_fn = e->ints && nrec <= TR_VA_ARGS ? fast_funcs[(e->ints - 1) * 2 + (nrec >= e->ints)]
-							    : NULL;
+		e->fast_fn = e->ints && nrec <= TR_VA_ARGS
+				     ? fast_funcs[(e->ints - 1) * 2 + (nrec >= e->ints)]
+				     : NULL;
 #endif
 		__atomic_store_n(&e->ready, 1, __ATOMIC_RELEASE);
 		/* After the fields it vouches for: fast_entry() acquires it alone. */
@@ -964,10 +965,11 @@ static __attribute__((noinline)) void record_area(struct tr_session *s, const st
 
 /*
  * The area entry's fast path, one function per shape it takes (TR_VA_ARGS
- * arguments at most: 0 to 5 ints, 0 to 4 and a string), each with its counts known to the compiler and its own frame:
- * no count kept in a register nor switched on, and only the registers its
- * shape needs saved.  A miss goes to record_area() (the hint is right).
- * lookup() puts the event's in its cache entry (fast_fn).
+ * arguments at most: 0 to 5 ints, 0 to 4 and a string), each with its
+ * counts known to the compiler and its own frame: no count kept in a
+ * register nor switched on, and only the registers its shape needs saved.
+ * A miss goes to record_area() (the hint is right).  lookup() sets the
+ * cache entry's fast_fn to its shape's.
  */
 #define TR_FAST(n, str)                                                                     \
 	static __attribute__((noinline)) void fast_##n##_##str(                             \
