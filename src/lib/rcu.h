@@ -32,13 +32,7 @@
 #ifndef MARKERS_RCU_H
 #define MARKERS_RCU_H
 
-#if defined(__SANITIZE_THREAD__)
-#define MARKERS_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define MARKERS_TSAN 1
-#endif
-#endif
+#include "tsan.h"
 
 /*
  * A reader's ctr, and the grace-period word marker__rcu_gp: the low 16 bits
@@ -92,20 +86,15 @@ void __tsan_acquire(void *addr);
 void __tsan_release(void *addr);
 extern char marker__rcu_tsan_clock;
 #define marker__rcu_tsan_release() __tsan_release(&marker__rcu_tsan_clock)
-/*
- * A full fence that ThreadSanitizer is told of: GCC does not instrument
- * __atomic_thread_fence (-Wtsan), so we make the runtime call that clang
- * emits for one, which fences too.  Neither runtime models fences in its
- * happens-before (the call is a plain fence there); the ordering our
- * fences give, section end before synchronize's return, is told to it by
- * marker__rcu_tsan_release() and synchronize's __tsan_acquire().
- */
-void __tsan_atomic_thread_fence(int order);
-#define marker__rcu_fence() __tsan_atomic_thread_fence(__ATOMIC_SEQ_CST)
 #else
 #define marker__rcu_tsan_release() ((void)0)
-#define marker__rcu_fence() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #endif
+/*
+ * A full fence (tsan.h).  The ordering it gives, section end before
+ * synchronize's return, is told to TSan by marker__rcu_tsan_release() and
+ * synchronize's __tsan_acquire().
+ */
+#define marker__rcu_fence() marker__fence(__ATOMIC_SEQ_CST)
 
 /*
  * Readers order nothing but the compiler (signal fences): membarrier() in

@@ -26,7 +26,7 @@
 #include "tap.h"
 #include "unit/patch_util.h"
 
-static volatile int stop;
+static int stop;
 static unsigned long hits, calls;
 volatile int pa_attached; /* set by gdb */
 
@@ -44,7 +44,7 @@ __attribute__((noinline)) static void fire(int x)
 
 static void *firing(void *arg)
 {
-	while (!stop) {
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
 		fire(1);
 		__atomic_fetch_add(&calls, 1, __ATOMIC_RELAXED);
 	}
@@ -190,7 +190,7 @@ int main(void)
 						 !pu_check_sites("pa_jmp", 0))),
 		   "and off again");
 	}
-	stop = 1;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	for (int i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
 	return done();

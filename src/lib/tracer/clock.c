@@ -31,6 +31,7 @@
 #endif
 
 #include "tracer_int.h"
+#include "tsan.h"
 
 int marker__tr_use_tsc;
 
@@ -133,7 +134,7 @@ void marker__tr_clock_update(struct tr_session_hdr *sh)
 		return; /* another machine's trace, or another clock: its pairs stay */
 	calibrate(&c, &r);
 	__atomic_store_n(&sh->cal_seq, sh->cal_seq + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
+	marker__fence(__ATOMIC_RELEASE);
 	sh->cal_clock1 = c;
 	sh->cal_real1 = r;
 	__atomic_store_n(&sh->cal_seq, sh->cal_seq + 1, __ATOMIC_RELEASE);
@@ -161,7 +162,7 @@ void marker__tr_clock_params(const struct tr_session_hdr *sh, uint64_t *freq, in
 		seq = __atomic_load_n(&sh->cal_seq, __ATOMIC_ACQUIRE);
 		c1 = sh->cal_clock1;
 		r1 = sh->cal_real1;
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		marker__fence(__ATOMIC_ACQUIRE);
 	} while ((seq & 1) || seq != __atomic_load_n(&sh->cal_seq, __ATOMIC_RELAXED));
 	if (!sh->clock_tsc || r1 - r0 < 1000000 || c1 <= c0)
 		f = (double)sh->nominal_freq;
