@@ -187,10 +187,18 @@ ok $? "exec and exec again: one pid, three traces (a pid never mixes two program
 rec spawn "$P" spawn 20 && same spawn && [ "$(ntraces spawn)" = 3 ]
 ok $? "posix_spawn and system(): the programs they run record too"
 
-rec daemon "$P" daemon 25 # its parent records too: 0 events
-rc=$?
-[ $rc = 0 ] && same daemon && [ "$(ntraces daemon)" = 2 ]
-ok $? "a daemon that double-forks and emits after its parent is gone: record waits for it"
+case ${MARKERS_SANFLAGS:-} in
+*sanitize=address*)
+	# GCC 12's ASan does not lock its allocator around fork() (LLVM's does
+	# since 18): the first child forks while the threads the library starts
+	# in it are allocating, and the grandchild inherits a taken lock and hangs.
+	skip "ASan (GCC 12): a fork child's fork inherits the allocator's lock, taken by a starting thread" ;;
+*)
+	rec daemon "$P" daemon 25 # its parent records too: 0 events
+	rc=$?
+	[ $rc = 0 ] && same daemon && [ "$(ntraces daemon)" = 2 ]
+	ok $? "a daemon that double-forks and emits after its parent is gone: record waits for it" ;;
+esac
 
 PT_LOG=$W/many.log "$M" record -q -o "$W/many" -- sh -c "for i in \$(seq 50); do '$P' emit 7; done" &&
 	same many && [ "$(ntraces many)" = 50 ]
@@ -323,12 +331,17 @@ assert sorted(n.split()[0] for n in names.values()) == ["th", "worker-0", "worke
 ok $? "export: a track per thread, named as the thread named itself"
 # The bundled example's prefork mode (what make demo records): a master and 3 workers.
 SVC=${MARKERS_BUILD:?}/examples/service
-"$M" record -o "$W/svc" -- "$SVC" -n 600 -t 2 -w 3 >/dev/null 2>"$W/svc.err" &&
-	grep -q '^markers record: 4 processes, ' "$W/svc.err" && [ "$(ntraces svc)" = 4 ] &&
-	[ "$("$M" view "$W/svc" | grep -c ' request_done ')" = 600 ] &&
-	[ "$(babeltrace2 "$W/svc" | grep -c ' request_done: ')" = 600 ] &&
-	[ "$("$M" view "$W/svc" | awk '$4 == "worker_start" {print $3}' | cut -d/ -f1 | sort -u | wc -l)" = 3 ]
-ok $? "service -w 3: the master and its 3 workers, 600 requests served and recorded"
+case ${MARKERS_SANFLAGS:-} in
+*sanitize=thread*) # its workers are fork children of a threaded process, which start threads
+	skip "TSan: a fork child of a threaded process cannot start threads (dup thread with used id)" ;;
+*)
+	"$M" record -o "$W/svc" -- "$SVC" -n 600 -t 2 -w 3 >/dev/null 2>"$W/svc.err" &&
+		grep -q '^markers record: 4 processes, ' "$W/svc.err" && [ "$(ntraces svc)" = 4 ] &&
+		[ "$("$M" view "$W/svc" | grep -c ' request_done ')" = 600 ] &&
+		[ "$(babeltrace2 "$W/svc" | grep -c ' request_done: ')" = 600 ] &&
+		[ "$("$M" view "$W/svc" | awk '$4 == "worker_start" {print $3}' | cut -d/ -f1 | sort -u | wc -l)" = 3 ]
+	ok $? "service -w 3: the master and its 3 workers, 600 requests served and recorded" ;;
+esac
 # Attack: kill -9 a random process of a busy tree at a random moment, several times, with
 # buffers small enough that every child loses events.  Checked against what each process
 # said it emitted (a killed one says nothing):
