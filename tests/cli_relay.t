@@ -119,7 +119,7 @@ bt_count() { babeltrace2 "$1" 2>"$W/bt.err" | grep -c ' r_'; }
 # wait_for TEST SECONDS
 wait_for() { for _ in $(seq $(($2 * 20))); do eval "$1" && return 0; sleep 0.05; done; return 1; }
 
-echo "1..25"
+echo "1..26"
 
 start_relayd
 ok $? "lttng-relayd $(lttng-relayd --version 2>/dev/null | head -1) listens on loopback ports $CP $DP $LP"
@@ -260,7 +260,7 @@ ok $? "the relayd's copy declares the late marker: babeltrace2 reads its $late e
 # 4c. Live, every event on the last CPU: the first CPU's stream has no event
 # until the first live period closes it, and its first packet begins when the
 # consumer opened it, just before it closed the busy CPU's first packet.  The
-# streams of a trace join the relayd together, or the reader, having passed
+# streams of a trace join the relayd at once, or the reader, having passed
 # the busy stream's first packet end, meets an earlier begin and stops
 # ("timestamp is less than the last returned").  Before that fix this failed
 # in every run here, and unpinned in about 2 runs of 3 whose events began on
@@ -276,6 +276,31 @@ if [ "$LAST" -ge 1 ]; then
 else
 	skip "lttng-live with events on a CPU other than the first: one CPU here"
 fi
+
+# 4d. Live, a process tree: B starts 0.5 s after A, A ends 0.5 s later, B
+# runs on for 1 s.  B's trace joins while the reader has read A's packets
+# past B's first events: its streams join as soon as it has its metadata,
+# before any packet sent after that, or the reader stops ("timestamp is less
+# than the last returned": before, in every run).  A's streams close once
+# its trace is final, or the reader waits on them and reads nothing of B
+# after A's end until the recording ends (before, in every run).
+"$M" record -q --relay "$URL" --live=0.2 --name tree2 -- bash -c '"$1" 10 wait "$2.a" 10 >/dev/null & a=$!
+	sleep 0.5; "$1" 10 wait "$2.b" 10 >/dev/null & b=$!
+	sleep 0.5; kill $a; wait $a; sleep 1; kill $b; wait $b' sh "$W/emit" "$W/tree2" >/dev/null 2>"$W/tree2.err" &
+REC=$!
+wait_for "babeltrace2 query src.ctf.lttng-live sessions --params='url=\"$LIVE\"' 2>/dev/null | grep -q 'session-name: tree2'" 10
+babeltrace2 -i lttng-live "$LIVE/host/$HOST/tree2" >"$W/tree2.live" 2>"$W/tree2.live.err" &
+BT=$!
+wait $REC
+wait_for "! kill -0 $BT 2>/dev/null" 10 || kill $BT
+# The process whose last event comes first is A: B's events read after it,
+# and all of B's (B ran twice as long after A's end as before).
+read -r after ball < <(awk '{ t = $0; sub(/.*vtid = /, "", t); sub(/ .*/, "", t); last[t] = NR; line[NR] = t; n[t]++ }
+	END { a = ""; for (t in last) if (a == "" || last[t] < last[a]) a = t
+	      for (t in last) if (t != a) b = t
+	      k = 0; for (i = last[a] + 1; i <= NR; i++) k += line[i] == b; print k + 0, n[b] + 0 }' "$W/tree2.live")
+[ "$after" -ge 30 ] && [ $((after * 2)) -ge "$ball" ] && ! grep -q 'E \|ERROR' "$W/tree2.live.err"
+ok $? "lttng-live, a process started and one ended during the recording: read with no error, $after of B's $ball events after A's last ($(grep -c ' r_' "$W/tree2.live") in all; $(grep -m1 -o 'E [A-Z].*' "$W/tree2.live.err" | head -c 300))"
 
 # 5. -p PID: an attached recording streams too, live.
 "$W/emit" 10 wait "$W/started9" 10 >"$W/out9" &

@@ -2,17 +2,19 @@
  * relay_stream.c - feed a recording's trace files to an lttng-relayd
  * (relay_stream.h), from a thread of `markers record`.
  *
- * A pass, per trace directory:
+ * A pass (pass()):
  *   1. note each stream file's size (stream files grow by whole packets,
- *      but a packet's bytes may land in more than one write);
- *   2. read `metadata`: the tracer replaces it, before writing any packet
- *      that needs a new declaration, by one that declares it; so a
- *      metadata read after step 1 declares every event of the bytes counted
- *      there;
- *   3. send the new metadata, add the streams that have their first
- *      packet, then send every packet that lies whole within the sizes of
- *      step 1, each with its CTF index (docs/trace-format.md gives the
- *      packet header's layout, which is all this file reads).
+ *      but a packet's bytes may land in more than one write), for the
+ *      traces known, then for those that appeared;
+ *   2. read each trace's `metadata`: the tracer replaces it, before writing
+ *      any packet that needs a new declaration, by one that declares it; so
+ *      a metadata read after step 1 declares every event of the bytes
+ *      counted there;
+ *   3. send the new metadata, add the streams that join (join_trace), then
+ *      send every packet that lies whole within the sizes of step 1, each
+ *      with its CTF index (docs/trace-format.md gives the packet header's
+ *      layout, which is all this file reads); live, close the streams of a
+ *      trace whose process has finished it.
  *
  * The relayd keeps the metadata as one append-only text (live readers
  * parse it as it grows), while our tracer rewrites the file: the first
@@ -41,6 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "progress.h"
 #include "relay_stream.h"
 
 #define PKT_HDR 76 /* packet header + context of our tracer */
@@ -72,6 +75,8 @@ struct feed_trace {
 	size_t meta_blocks; /* event declarations sent */
 	struct feed_stream *streams;
 	size_t nstreams;
+	int final;  /* live: its process had finished its trace when this pass began */
+	int closed; /* live: its streams were closed after their last packet */
 };
 
 struct relay_feed {
@@ -369,64 +374,41 @@ static int send_packets(struct relay_feed *f, struct feed_stream *s)
 }
 
 /*
- * May the streams of @t that have not joined join now?  Not live: yes,
- * each on its own.  Live: all at once, when each has its first packet
- * whole (or at the end, when the files are final).  A live reader merges
- * the streams it knows by time and has already passed the end of their
- * packets; a stream that joins later starts at its first packet's begin,
- * which may lie before that: the consumer closes the CPUs' sub-buffers one
- * after the other (live.c), so an idle CPU's first packet begins a few
- * hundred nanoseconds before the busy one's first packet ends, and comes
- * whole one period later.  babeltrace2 stops there ("timestamp is less
- * than the last returned").  Streams that join together are merged from
- * their first messages on.
+ * Step 3 for @t: the new metadata, then the streams that join.  Not live: a
+ * stream joins when its first packet is whole (a reader waits on a stream
+ * that has none, and an idle CPU's may get its first one only at the end).
+ * Live: every stream of the trace at once, as soon as its metadata is there
+ * (the tracer made all its stream files before: files.c), packets or not:
+ * every CPU gets a packet each period.  A live reader merges the streams it
+ * knows by time, and has passed the end of the packets it read; a stream
+ * that joined later would start before that.  An idle CPU's first packet
+ * begins when the consumer opened it, a few hundred nanoseconds before it
+ * closed the busy CPU's first packet, and is whole one period later; a
+ * process that starts during the recording has events before the end of
+ * the packets its parent's trace sent meanwhile.  babeltrace2 stops there
+ * ("timestamp is less than the last returned").  Sets *@added when a
+ * stream joined.
  */
-static int joins_together(const struct relay_feed *f, struct feed_trace *t, int all_seen)
+static int join_trace(struct relay_feed *f, struct feed_trace *t, int *added)
 {
 	unsigned char hdr[PKT_HDR];
+	int err;
 
-	if (!f->o.live_period_ms || f->stop)
-		return 1;
-	if (!all_seen)
-		return 0;
-	for (size_t i = 0; i < t->nstreams; i++)
-		if (!t->streams[i].added && packet_at(&t->streams[i], 0, hdr) == 0)
-			return 0;
-	return 1;
-}
-
-static int feed_trace(struct relay_feed *f, struct feed_trace *t)
-{
-	unsigned char hdr[PKT_HDR];
-	/*
-	 * The metadata was there before note_streams() below looked: so were
-	 * all the stream files (the tracer creates them first).
-	 */
-	int all_seen = t->meta_added, together, added = 0, err;
-
-	note_streams(f, t);
 	if ((err = feed_metadata(f, t)))
 		return err;
 	if (!t->meta_added)
 		return 0; /* no metadata yet: no packet can be read */
-	together = joins_together(f, t, all_seen);
 	for (size_t i = 0; i < t->nstreams; i++) {
 		struct feed_stream *s = &t->streams[i];
 
-		/* A stream joins when its first packet is whole (live readers wait on empty ones). */
-		if (s->added || packet_at(s, 0, hdr) == 0 || !together)
+		if (s->added || (!f->o.live_period_ms && packet_at(s, 0, hdr) == 0))
 			continue;
 		err = relay_add_stream(f->conn, s->name, *t->rel ? t->rel : ROOT_PATH, &s->handle);
 		if (err)
 			return fail(f, err, "adding a stream");
 		s->added = 1;
-		added = 1;
+		*added = 1;
 	}
-	if (added && (err = relay_streams_sent(f->conn)))
-		return fail(f, err, "announcing the streams");
-	for (size_t i = 0; i < t->nstreams; i++)
-		if (t->streams[i].added && (err = send_packets(f, &t->streams[i])))
-			return err;
 	return 0;
 }
 
@@ -484,16 +466,87 @@ static void find_traces(struct relay_feed *f)
 	closedir(d);
 }
 
-/* One pass over every trace; returns whether it sent any packet. */
+/*
+ * Live: has the process of @t finished its trace (.stats says so, which the
+ * tracer writes after the last packet and the last metadata)?  Then its
+ * streams close after their last packet: a live reader waits for a packet
+ * of every open stream before it goes past the others' time, so one that
+ * no process writes any more would hold it until the recording ends.
+ */
+static int trace_final(const struct relay_feed *f, const struct feed_trace *t)
+{
+	struct live_stats ls;
+
+	return f->o.live_period_ms && live_stats_read(t->dir, &ls) == 0 && ls.state[0] &&
+	       strcmp(ls.state, "recording") != 0;
+}
+
+/* @t's streams are closed if it is final and every whole packet was sent. */
+static void close_if_final(struct relay_feed *f, struct feed_trace *t)
+{
+	unsigned char hdr[PKT_HDR];
+	int err;
+
+	if (!t->final || !t->meta_added)
+		return;
+	for (size_t k = 0; k < t->nstreams; k++) {
+		struct feed_stream *s = &t->streams[k];
+
+		if (!s->added || (!s->damaged && packet_at(s, s->sent_off, hdr) != 0))
+			return; /* not joined, or not all sent yet: a later pass */
+	}
+	for (size_t k = 0; k < t->nstreams && f->conn; k++)
+		if ((err = relay_close_stream(f->conn, t->streams[k].handle, t->streams[k].net_seq - 1)))
+			fail(f, err, "closing a stream");
+	t->closed = 1;
+}
+
+/* Step 1 for @t: whether it is final, then its stream files' sizes. */
+static void note_trace(struct relay_feed *f, struct feed_trace *t)
+{
+	t->final = trace_final(f, t);
+	note_streams(f, t);
+}
+
+/*
+ * One pass over every trace; returns whether it sent any packet.  The
+ * sizes of the known traces' stream files first, then the traces that
+ * appeared, whose streams join before any packet is sent: a trace found
+ * after the sizes were noted had its metadata written after them, so its
+ * events come after the end of every packet sent in this pass, and a live
+ * reader knows its streams before it reads those packets (join_trace says
+ * why that matters).
+ */
 static int pass(struct relay_feed *f)
 {
 	uint64_t before = f->r.packets_sent;
+	size_t known = f->ntraces;
+	int added = 0, err;
 
 	if (!f->conn)
 		return 0;
+	for (size_t i = 0; i < known; i++)
+		if (!f->traces[i].closed)
+			note_trace(f, &f->traces[i]);
 	find_traces(f);
+	for (size_t i = known; i < f->ntraces; i++)
+		note_trace(f, &f->traces[i]);
 	for (size_t i = 0; i < f->ntraces && f->conn; i++)
-		feed_trace(f, &f->traces[i]);
+		if (!f->traces[i].closed)
+			join_trace(f, &f->traces[i], &added);
+	if (added && f->conn && (err = relay_streams_sent(f->conn)))
+		fail(f, err, "announcing the streams");
+	for (size_t i = 0; i < f->ntraces && f->conn; i++) {
+		struct feed_trace *t = &f->traces[i];
+
+		if (t->closed)
+			continue;
+		for (size_t k = 0; k < t->nstreams && f->conn; k++)
+			if (t->streams[k].added)
+				send_packets(f, &t->streams[k]);
+		if (f->conn)
+			close_if_final(f, t);
+	}
 	return f->r.packets_sent != before;
 }
 
@@ -605,7 +658,7 @@ void relay_feed_finish(struct relay_feed *f, struct relay_feed_result *r)
 			struct feed_stream *s = &t->streams[k];
 
 			count_unsent(f, s);
-			if (s->added && f->conn &&
+			if (s->added && !t->closed && f->conn &&
 			    (err = relay_close_stream(f->conn, s->handle, s->net_seq - 1)))
 				fail(f, err, "closing a stream");
 		}
