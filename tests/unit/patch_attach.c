@@ -159,7 +159,7 @@ int main(void)
 		printf("# pid %d: waiting for gdb\n", (int)getpid());
 		fflush(stdout);
 		/* Spin: only the attach stops this thread here. */
-		while (!pa_attached && now_s() < t0 + 30)
+		while (!__atomic_load_n(&pa_attached, __ATOMIC_RELAXED) && now_s() < t0 + 30)
 			;
 		ok(pa_attached && tracer_pid() > 0, "gdb attached between two switches");
 		/* Traced: each switch on is put off, the code stays off, no trap. */
