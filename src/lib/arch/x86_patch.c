@@ -41,11 +41,68 @@
 #define GAP_MAX 1024	      /* coalesce writes this close (bytes of the same page) */
 #define RUN_MAX (64 * 1024)   /* and at most this long */
 
-static int mem_fd = -1;
-static pid_t mem_pid;	       /* the process that opened mem_fd and the two below (fork!) */
-static int task_fd = -1;       /* /proc/self/task, kept open: read at every batch */
-static int status_fd = -1;     /* /proc/self/task/status_tid/status: the patching thread's */
+/*
+ * A descriptor the patcher keeps open, and which file it is.  A program
+ * may close every descriptor it did not open itself (closefrom(3), as
+ * daemons do) and open files of its own, which take those numbers: a write
+ * of text through such a number would land in the program's file, a read
+ * of the thread list would read the program's directory.  So a kept
+ * descriptor is checked to be still ours (fstat: device and inode, about
+ * 0.2 us) before each batch uses it, and one that is not is forgotten,
+ * never closed: the number is the program's now.  (A program closing
+ * descriptors in one thread while another switches a marker races with
+ * itself; the check narrows that to the instant between fstat and use.)
+ */
+struct kept_fd {
+	int fd;
+	dev_t dev;
+	ino_t ino;
+};
+
+#define KEPT_NONE {-1, 0, 0}
+
+static struct kept_fd mem = KEPT_NONE;	  /* /proc/self/mem */
+static pid_t mem_pid;			  /* the process that opened the three (fork!) */
+static struct kept_fd task = KEPT_NONE;	  /* /proc/self/task: read at every batch */
+static struct kept_fd status = KEPT_NONE; /* /proc/self/task/status_tid/status */
 static pid_t status_tid;
+
+/* Opens @path into @k; returns its descriptor or -1. */
+static int kept_open(struct kept_fd *k, const char *path, int flags)
+{
+	struct stat st;
+	int fd = open(path, flags | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return -1;
+	}
+	*k = (struct kept_fd){fd, st.st_dev, st.st_ino};
+	return fd;
+}
+
+/* Is @k open and still the file it was opened on?  If not, forgotten. */
+static int kept_ours(struct kept_fd *k)
+{
+	struct stat st;
+
+	if (k->fd < 0)
+		return 0;
+	if (fstat(k->fd, &st) == 0 && st.st_dev == k->dev && st.st_ino == k->ino)
+		return 1;
+	k->fd = -1;
+	return 0;
+}
+
+/* Closes @k if it is still ours. */
+static void kept_close(struct kept_fd *k)
+{
+	if (kept_ours(k))
+		close(k->fd);
+	k->fd = -1;
+}
 static int barrier_ok;	       /* registered for SYNC_CORE in this mm */
 
 static const char *R_BLOCKED = "a thread blocks SIGTRAP";
@@ -172,9 +229,9 @@ static int same_threads(pid_t self)
 
 	if (!known_fit || self != known_self || known_tail_off < 0)
 		return 0;
-	if (lseek(task_fd, known_tail_off, SEEK_SET) != known_tail_off)
+	if (lseek(task.fd, known_tail_off, SEEK_SET) != known_tail_off)
 		return 0;
-	got = syscall(SYS_getdents64, task_fd, u.buf, sizeof(u.buf));
+	got = syscall(SYS_getdents64, task.fd, u.buf, sizeof(u.buf));
 	/* Exactly one entry, the last thread of the look. */
 	return got > 0 && u.de.d_reclen == got && (pid_t)atoi(u.de.d_name) == known_tail;
 }
@@ -202,15 +259,16 @@ static const char *other_threads(pid_t self)
 	long got;
 	int fit_before;
 
-	if (task_fd < 0)
-		task_fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (task_fd < 0)
-		return NULL; /* no /proc: the write would fail anyway */
+	if (!kept_ours(&task)) {
+		known_fit = 0; /* a list read through another descriptor: read it whole */
+		if (kept_open(&task, "/proc/self/task", O_RDONLY | O_DIRECTORY) < 0)
+			return NULL; /* no /proc: the write would fail anyway */
+	}
 	if (same_threads(self))
 		return NULL;
-	if (lseek(task_fd, 0, SEEK_SET) < 0)
+	if (lseek(task.fd, 0, SEEK_SET) < 0)
 		return NULL;
-	while ((got = syscall(SYS_getdents64, task_fd, buf, sizeof(buf))) > 0) {
+	while ((got = syscall(SYS_getdents64, task.fd, buf, sizeof(buf))) > 0) {
 		for (long i = 0; i < got;) {
 			struct dirent64 *de = (struct dirent64 *)(buf + i);
 			pid_t tid = (pid_t)atoi(de->d_name);
@@ -283,22 +341,19 @@ static int self_traced(pid_t self)
 
 	if (getrusage(RUSAGE_THREAD, &ru) == 0)
 		nvcsw = ru.ru_nvcsw;
-	if (status_fd >= 0 && status_tid != self) {
-		close(status_fd);
-		status_fd = -1;
-	}
-	if (status_fd >= 0 && nvcsw >= 0 && nvcsw == untraced_nvcsw)
+	if (status.fd >= 0 && status_tid != self)
+		kept_close(&status);
+	if (status.fd >= 0 && nvcsw >= 0 && nvcsw == untraced_nvcsw)
 		return 0;
 	untraced_nvcsw = -1;
-	if (status_fd < 0) {
+	if (!kept_ours(&status)) {
 		snprintf(buf, sizeof(buf), "/proc/self/task/%d/status", (int)self);
-		status_fd = open(buf, O_RDONLY | O_CLOEXEC);
-		if (status_fd < 0)
+		if (kept_open(&status, buf, O_RDONLY) < 0)
 			return 0;
 		status_tid = self;
 	}
 	/* procfs makes the text anew at each read from offset 0. */
-	n = pread(status_fd, buf, sizeof(buf) - 1, 0);
+	n = pread(status.fd, buf, sizeof(buf) - 1, 0);
 	if (n <= 0)
 		return 0;
 	buf[n] = 0;
@@ -369,20 +424,15 @@ static const char *ready_locked(void)
 	pid_t pid = current_pid(), self = this_tid(pid);
 	const char *why;
 
-	if (mem_fd >= 0 && mem_pid != pid) {
+	if (mem.fd >= 0 && mem_pid != pid) {
 		/* Inherited from our parent: they are the parent's memory and threads. */
-		close(mem_fd);
-		mem_fd = -1;
-		if (task_fd >= 0)
-			close(task_fd);
-		if (status_fd >= 0)
-			close(status_fd);
-		task_fd = status_fd = -1;
+		kept_close(&mem);
+		kept_close(&task);
+		kept_close(&status);
 		known_fit = 0; /* the parent's threads: look at ours */
 	}
-	if (mem_fd < 0) {
-		mem_fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
-		if (mem_fd < 0)
+	if (!kept_ours(&mem)) {
+		if (kept_open(&mem, "/proc/self/mem", O_RDWR) < 0)
 			return R_MEM;
 		mem_pid = pid;
 	}
@@ -452,7 +502,7 @@ struct edit {
 
 static int write_at(uintptr_t addr, const void *buf, size_t len)
 {
-	ssize_t n = pwrite(mem_fd, buf, len, (off_t)addr);
+	ssize_t n = pwrite(mem.fd, buf, len, (off_t)addr);
 
 	return n == (ssize_t)len ? 0 : -1;
 }
