@@ -32,13 +32,14 @@
 /*
  * The clock, read only once every instruction before it is done: the load
  * of the position (or the failed CAS that reloaded it).  A writer reads its
- * time before its CAS, which depends on it (ring.c); if our CAS succeeds
- * after that writer's, we saw its position, and a time read after seeing it
- * is not earlier than the writer's: its event cannot lie after the end we
- * give its packet.  Without the fences RDTSC may run ahead of a load still
- * waiting for the line (the writer's CPU holds it), by as long as that takes.
- * The second fence keeps the read before our CAS, as close as may be to the
- * next writer's.  Consumer only: writers read the clock unfenced.
+ * time before its CAS (ring.c), whose store takes effect only once that read
+ * has retired; if our CAS succeeds after that writer's, we saw its position,
+ * and a time read after seeing it is not earlier than the writer's: its
+ * event cannot lie after the end we give its packet.  Without the fences
+ * RDTSC may run ahead of a load still waiting for the line (the writer's CPU
+ * holds it), by as long as that takes.  The second fence keeps the read
+ * before our CAS, as close as may be to the next writer's.  Consumer only:
+ * writers read the clock unfenced.
  */
 static uint64_t clock_after_loads(void)
 {
