@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kept_fd.h"
 #include "patch.h"
 #include "thread.h"
 #include "warn.h"
@@ -41,68 +42,19 @@
 #define GAP_MAX 1024	      /* coalesce writes this close (bytes of the same page) */
 #define RUN_MAX (64 * 1024)   /* and at most this long */
 
-/*
- * A descriptor the patcher keeps open, and which file it is.  A program
- * may close every descriptor it did not open itself (closefrom(3), as
- * daemons do) and open files of its own, which take those numbers: a write
- * of text through such a number would land in the program's file, a read
- * of the thread list would read the program's directory.  So a kept
- * descriptor is checked to be still ours (fstat: device and inode, about
- * 0.2 us) before each batch uses it, and one that is not is forgotten,
- * never closed: the number is the program's now.  (A program closing
- * descriptors in one thread while another switches a marker races with
- * itself; the check narrows that to the instant between fstat and use.)
- */
-struct kept_fd {
-	int fd;
-	dev_t dev;
-	ino_t ino;
-};
-
-#define KEPT_NONE {-1, 0, 0}
-
-static struct kept_fd mem = KEPT_NONE;	  /* /proc/self/mem */
-static pid_t mem_pid;			  /* the process that opened the three (fork!) */
-static struct kept_fd task = KEPT_NONE;	  /* /proc/self/task: read at every batch */
-static struct kept_fd status = KEPT_NONE; /* /proc/self/task/status_tid/status */
+/* Kept open across batches, each checked before use (kept_fd.h says why). */
+static struct marker__kept_fd mem = MARKER__KEPT_NONE;	 /* /proc/self/mem */
+static pid_t mem_pid;					 /* the process that opened the three (fork!) */
+static struct marker__kept_fd task = MARKER__KEPT_NONE;	 /* /proc/self/task: read at every batch */
+static struct marker__kept_fd status = MARKER__KEPT_NONE; /* /proc/self/task/status_tid/status */
 static pid_t status_tid;
 
 /* Opens @path into @k; returns its descriptor or -1. */
-static int kept_open(struct kept_fd *k, const char *path, int flags)
+static int kept_open(struct marker__kept_fd *k, const char *path, int flags)
 {
-	struct stat st;
-	int fd = open(path, flags | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0) {
-		close(fd);
-		return -1;
-	}
-	*k = (struct kept_fd){fd, st.st_dev, st.st_ino};
-	return fd;
+	return marker__kept_set(k, open(path, flags | O_CLOEXEC));
 }
 
-/* Is @k open and still the file it was opened on?  If not, forgotten. */
-static int kept_ours(struct kept_fd *k)
-{
-	struct stat st;
-
-	if (k->fd < 0)
-		return 0;
-	if (fstat(k->fd, &st) == 0 && st.st_dev == k->dev && st.st_ino == k->ino)
-		return 1;
-	k->fd = -1;
-	return 0;
-}
-
-/* Closes @k if it is still ours. */
-static void kept_close(struct kept_fd *k)
-{
-	if (kept_ours(k))
-		close(k->fd);
-	k->fd = -1;
-}
 static int barrier_ok;	       /* registered for SYNC_CORE in this mm */
 
 static const char *R_BLOCKED = "a thread blocks SIGTRAP";
@@ -259,7 +211,7 @@ static const char *other_threads(pid_t self)
 	long got;
 	int fit_before;
 
-	if (!kept_ours(&task)) {
+	if (!marker__kept_ours(&task)) {
 		known_fit = 0; /* a list read through another descriptor: read it whole */
 		if (kept_open(&task, "/proc/self/task", O_RDONLY | O_DIRECTORY) < 0)
 			return NULL; /* no /proc: the write would fail anyway */
@@ -342,11 +294,11 @@ static int self_traced(pid_t self)
 	if (getrusage(RUSAGE_THREAD, &ru) == 0)
 		nvcsw = ru.ru_nvcsw;
 	if (status.fd >= 0 && status_tid != self)
-		kept_close(&status);
+		marker__kept_close(&status);
 	if (status.fd >= 0 && nvcsw >= 0 && nvcsw == untraced_nvcsw)
 		return 0;
 	untraced_nvcsw = -1;
-	if (!kept_ours(&status)) {
+	if (!marker__kept_ours(&status)) {
 		snprintf(buf, sizeof(buf), "/proc/self/task/%d/status", (int)self);
 		if (kept_open(&status, buf, O_RDONLY) < 0)
 			return 0;
@@ -426,12 +378,12 @@ static const char *ready_locked(void)
 
 	if (mem.fd >= 0 && mem_pid != pid) {
 		/* Inherited from our parent: they are the parent's memory and threads. */
-		kept_close(&mem);
-		kept_close(&task);
-		kept_close(&status);
+		marker__kept_close(&mem);
+		marker__kept_close(&task);
+		marker__kept_close(&status);
 		known_fit = 0; /* the parent's threads: look at ours */
 	}
-	if (!kept_ours(&mem)) {
+	if (!marker__kept_ours(&mem)) {
 		if (kept_open(&mem, "/proc/self/mem", O_RDWR) < 0)
 			return R_MEM;
 		mem_pid = pid;

@@ -109,9 +109,9 @@ static int open_buffer_file(struct tr_session *s, const char *name, int create, 
 
 	if (!create) {
 		/* Recovery: follow the link only to where the tracer puts buffers. */
-		n = readlinkat(s->bufs_fd, name, target, sizeof(target) - 1);
+		n = readlinkat(s->bufs_fd.fd, name, target, sizeof(target) - 1);
 		if (n < 0)
-			return errno == EINVAL ? marker__tr_open_own(s->bufs_fd, name, O_RDWR) : -errno;
+			return errno == EINVAL ? marker__tr_open_own(s->bufs_fd.fd, name, O_RDWR) : -errno;
 		target[n] = 0;
 		if (!marker__tr_shm_target_ok(target, name))
 			return -EINVAL;
@@ -124,22 +124,22 @@ static int open_buffer_file(struct tr_session *s, const char *name, int create, 
 		}
 		return fd;
 	}
-	if (unlinkat(s->bufs_fd, name, 0) < 0 && errno != ENOENT)
+	if (unlinkat(s->bufs_fd.fd, name, 0) < 0 && errno != ENOENT)
 		return -errno;
 	marker__tr_shm_name(s, name, shm, sizeof(shm));
 	/* O_EXCL: a name planted in /dev/shm (random as it is) is never followed. */
 	fd = open(shm, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd >= 0) {
 		/* /dev/shm too full for it: the trace directory's file system may have room. */
-		if (!allocate(fd, size) && !symlinkat(shm, s->bufs_fd, name))
+		if (!allocate(fd, size) && !symlinkat(shm, s->bufs_fd.fd, name))
 			return fd;
 		close(fd);
 		unlink(shm);
 	}
-	fd = marker__tr_create(s->bufs_fd, name, O_RDWR, 0600);
+	fd = marker__tr_create(s->bufs_fd.fd, name, O_RDWR, 0600);
 	if (fd >= 0 && (err = allocate(fd, size)) < 0) {
 		close(fd);
-		unlinkat(s->bufs_fd, name, 0);
+		unlinkat(s->bufs_fd.fd, name, 0);
 		return err;
 	}
 	return fd;
@@ -151,13 +151,13 @@ static void remove_buffer_file(struct tr_session *s, const char *name)
 	char target[256];
 	ssize_t n;
 
-	n = readlinkat(s->bufs_fd, name, target, sizeof(target) - 1);
+	n = readlinkat(s->bufs_fd.fd, name, target, sizeof(target) - 1);
 	if (n > 0) {
 		target[n] = 0;
 		if (marker__tr_shm_target_ok(target, name))
 			unlink(target);
 	}
-	unlinkat(s->bufs_fd, name, 0);
+	unlinkat(s->bufs_fd.fd, name, 0);
 }
 
 /*
@@ -172,8 +172,10 @@ static int replace_file(struct tr_session *s, const char *name, const char *text
 	char tmp[64];
 	int fd, err = 0;
 
+	if (!marker__kept_ours(&s->dir_fd))
+		return -EBADF; /* closed by the program: kept_fd.h */
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", name[0] == '.' ? name + 1 : name);
-	fd = marker__tr_create(s->dir_fd, tmp, O_WRONLY, 0644);
+	fd = marker__tr_create(s->dir_fd.fd, tmp, O_WRONLY, 0644);
 	if (fd < 0)
 		return fd;
 	while (len) {
@@ -191,10 +193,10 @@ static int replace_file(struct tr_session *s, const char *name, const char *text
 	if (!err && durable && fdatasync(fd) && errno != EINVAL)
 		err = -errno;
 	close(fd);
-	if (!err && renameat(s->dir_fd, tmp, s->dir_fd, name))
+	if (!err && renameat(s->dir_fd.fd, tmp, s->dir_fd.fd, name))
 		err = -errno;
 	if (err)
-		unlinkat(s->dir_fd, tmp, 0);
+		unlinkat(s->dir_fd.fd, tmp, 0);
 	return err;
 }
 
@@ -224,17 +226,17 @@ int marker__tr_map(struct tr_session *s, int create)
 	if (create && (err = mkdir_p(s->dir)) < 0)
 		return err;
 	/* Ours, closed to others, never through a symbolic link (trace_dir.c). */
-	s->dir_fd = marker__tr_open_dir(s->dir);
-	if (s->dir_fd < 0)
-		return s->dir_fd;
-	s->bufs_fd = marker__tr_open_private_dir(s->dir_fd, ".buffers", create);
-	if (s->bufs_fd < 0)
-		return s->bufs_fd;
-	s->lock_fd = openat(s->bufs_fd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (s->lock_fd < 0)
+	err = marker__tr_open_dir(s->dir);
+	if (err < 0 || marker__kept_set(&s->dir_fd, err) < 0)
+		return err < 0 ? err : -EBADF;
+	err = marker__tr_open_private_dir(s->dir_fd.fd, ".buffers", create);
+	if (err < 0 || marker__kept_set(&s->bufs_fd, err) < 0)
+		return err < 0 ? err : -EBADF;
+	if (marker__kept_set(&s->lock_fd, openat(s->bufs_fd.fd, "lock",
+					      O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
 		return -errno;
 	/* One live session per directory: a second one, or a recovery, waits its turn. */
-	if (flock(s->lock_fd, LOCK_EX | LOCK_NB))
+	if (flock(s->lock_fd.fd, LOCK_EX | LOCK_NB))
 		return errno == EWOULDBLOCK ? -EBUSY : -errno;
 	err = map_buffers(s, create);
 	if (err < 0 && create)
@@ -266,7 +268,7 @@ static int map_buffers(struct tr_session *s, int create)
 	if (!s->sh)
 		return -errno;
 	if (create) {
-		remove_old_trace(s->dir_fd);
+		remove_old_trace(s->dir_fd.fd);
 		s->sh->magic = TR_SESSION_MAGIC;
 		s->sh->version = TR_VERSION;
 		s->sh->nbufs = s->nbufs;
@@ -274,7 +276,7 @@ static int map_buffers(struct tr_session *s, int create)
 		s->sh->subbuf_size = s->sbsize;
 		s->sh->overwrite = (uint32_t)s->overwrite;
 		/* Where the links to these files are (shm_gc.c): the directory's own name now. */
-		snprintf(name, sizeof(name), "/proc/self/fd/%d", s->dir_fd);
+		snprintf(name, sizeof(name), "/proc/self/fd/%d", s->dir_fd.fd);
 		if (readlink(name, s->sh->dir, sizeof(s->sh->dir) - 1) < 0)
 			s->sh->dir[0] = 0;
 	} else {
@@ -297,7 +299,7 @@ static int map_buffers(struct tr_session *s, int create)
 	if (!s->bufs)
 		return -ENOMEM;
 	for (unsigned i = 0; i < s->nbufs; i++)
-		s->bufs[i].stream_fd = -1;
+		s->bufs[i].stream.fd = -1;
 	for (unsigned i = 0; i < s->nbufs; i++) {
 		struct tr_buf *b = &s->bufs[i];
 		size_t off = buf_data_offset(s->nsubbufs);
@@ -332,12 +334,14 @@ static int map_buffers(struct tr_session *s, int create)
 		}
 		b->data = (char *)b->h + off;
 		snprintf(name, sizeof(name), "cpu%u", i);
-		b->stream_fd = create ? marker__tr_create(s->dir_fd, name, O_RDWR, 0644)
-				      : marker__tr_open_own(s->dir_fd, name, O_RDWR | O_CREAT);
-		if (b->stream_fd < 0)
-			return b->stream_fd;
+		fd = create ? marker__tr_create(s->dir_fd.fd, name, O_RDWR, 0644)
+			    : marker__tr_open_own(s->dir_fd.fd, name, O_RDWR | O_CREAT);
+		if (fd < 0)
+			return fd;
+		if (marker__kept_set(&b->stream, fd) < 0)
+			return -EBADF;
 		/* Room for the final counts, whatever happens later (flush.c). */
-		if (create && fallocate(b->stream_fd, FALLOC_FL_KEEP_SIZE, 0, TR_TAIL_RESERVE)) {
+		if (create && fallocate(b->stream.fd, FALLOC_FL_KEEP_SIZE, 0, TR_TAIL_RESERVE)) {
 			if (errno != EOPNOTSUPP && errno != ENOSYS)
 				return -errno;
 			b->no_falloc = 1;
@@ -346,41 +350,79 @@ static int map_buffers(struct tr_session *s, int create)
 	return 0;
 }
 
+/*
+ * The session's descriptors: still ours, or opened again by name on the
+ * very same files (kept_fd.h says who closes them: a program that closed
+ * every descriptor loses no event).  The lock is taken again, its flock
+ * having gone with the last descriptor of it.  Returns 0, or -EBADF if one
+ * cannot be found again (the trace directory moved or removed meanwhile):
+ * a stream without its descriptor counts what it cannot write as
+ * discarded (flush.c), and the first error is the session's.
+ */
+int marker__tr_reclaim_fds(struct tr_session *s)
+{
+	char name[32];
+	int err = 0;
+
+	if (!marker__kept_ours(&s->dir_fd) &&
+	    !marker__kept_again(&s->dir_fd, marker__tr_open_dir(s->dir)))
+		err = -EBADF;
+	if (!err && !marker__kept_ours(&s->bufs_fd) &&
+	    !marker__kept_again(&s->bufs_fd,
+				marker__tr_open_private_dir(s->dir_fd.fd, ".buffers", 0)))
+		err = -EBADF;
+	if (!err && !marker__kept_ours(&s->lock_fd)) {
+		if (!marker__kept_again(&s->lock_fd, openat(s->bufs_fd.fd, "lock",
+							    O_RDWR | O_NOFOLLOW | O_CLOEXEC)) ||
+		    flock(s->lock_fd.fd, LOCK_EX | LOCK_NB))
+			err = -EBADF;
+	}
+	for (unsigned i = 0; s->bufs && i < s->nbufs; i++) {
+		struct tr_buf *b = &s->bufs[i];
+
+		if (marker__kept_ours(&b->stream))
+			continue;
+		snprintf(name, sizeof(name), "cpu%u", i);
+		if (s->dir_fd.fd < 0 ||
+		    !marker__kept_again(&b->stream, marker__tr_open_own(s->dir_fd.fd, name, O_RDWR)))
+			err = -EBADF;
+	}
+	if (err)
+		marker__tr_note_error(s, err);
+	return err;
+}
+
 void marker__tr_unmap(struct tr_session *s)
 {
 	for (unsigned i = 0; s->bufs && i < s->nbufs; i++) {
 		if (s->bufs[i].h)
 			munmap(s->bufs[i].h, s->bufs[i].map_size);
-		if (s->bufs[i].stream_fd >= 0)
-			close(s->bufs[i].stream_fd);
+		marker__kept_close(&s->bufs[i].stream);
 	}
 	free(s->bufs);
 	s->bufs = NULL;
 	if (s->sh)
 		munmap(s->sh, s->sh_size);
 	s->sh = NULL;
-	if (s->lock_fd >= 0)
-		close(s->lock_fd); /* releases the flock */
-	s->lock_fd = -1;
-	if (s->bufs_fd >= 0)
-		close(s->bufs_fd);
-	s->bufs_fd = -1;
-	if (s->dir_fd >= 0)
-		close(s->dir_fd);
-	s->dir_fd = -1;
+	marker__kept_close(&s->lock_fd); /* releases the flock */
+	marker__kept_close(&s->bufs_fd);
+	marker__kept_close(&s->dir_fd);
 }
 
 int marker__tr_remove_buffers(struct tr_session *s)
 {
 	char name[64];
 
+	/* Closed by the program: nothing is removed in what took their numbers (kept_fd.h). */
+	if (!marker__kept_ours(&s->dir_fd) || !marker__kept_ours(&s->bufs_fd))
+		return -EBADF;
 	for (unsigned i = 0; i < s->nbufs; i++) {
 		snprintf(name, sizeof(name), "cpu%u", i);
 		remove_buffer_file(s, name);
 	}
 	remove_buffer_file(s, "session");
-	unlinkat(s->bufs_fd, "lock", 0);
-	return unlinkat(s->dir_fd, ".buffers", AT_REMOVEDIR) ? -errno : 0;
+	unlinkat(s->bufs_fd.fd, "lock", 0);
+	return unlinkat(s->dir_fd.fd, ".buffers", AT_REMOVEDIR) ? -errno : 0;
 }
 
 static const char *type_name(char c)
@@ -632,8 +674,10 @@ int marker__tr_write_metadata(struct tr_session *s, int durable)
 static int rewrite_in_place(struct tr_session *s, const char *name, const char *text, size_t len,
 			    int durable)
 {
-	int fd = marker__tr_open_own(s->dir_fd, name, O_WRONLY), err = 0;
+	int fd = -EBADF, err = 0;
 
+	if (marker__kept_ours(&s->dir_fd)) /* closed by the program: kept_fd.h */
+		fd = marker__tr_open_own(s->dir_fd.fd, name, O_WRONLY);
 	if (fd < 0)
 		return fd;
 	errno = 0;

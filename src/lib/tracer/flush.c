@@ -124,7 +124,7 @@ int marker__tr_reserve(struct tr_buf *b, uint64_t len)
 {
 	if (b->no_falloc)
 		return 0;
-	if (!fallocate(b->stream_fd, FALLOC_FL_KEEP_SIZE, (off_t)b->file_end,
+	if (!fallocate(b->stream.fd, FALLOC_FL_KEEP_SIZE, (off_t)b->file_end,
 		       (off_t)(len + TR_TAIL_RESERVE)))
 		return 0;
 	if (errno == EOPNOTSUPP || errno == ENOSYS) {
@@ -144,8 +144,11 @@ static int write_all(struct tr_buf *b, struct iovec *iov, int n)
 	uint64_t at = b->file_end;
 	int err = 0;
 
+	/* The program closed it and may have opened a file of its own on the number (kept_fd.h). */
+	if (!marker__kept_ours(&b->stream))
+		return -EBADF;
 	while (n) {
-		ssize_t w = pwritev(b->stream_fd, iov, n, (off_t)at);
+		ssize_t w = pwritev(b->stream.fd, iov, n, (off_t)at);
 
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -168,7 +171,7 @@ static int write_all(struct tr_buf *b, struct iovec *iov, int n)
 		b->file_end = at;
 		return 0;
 	}
-	if (at != b->file_end && ftruncate(b->stream_fd, (off_t)b->file_end)) {
+	if (at != b->file_end && ftruncate(b->stream.fd, (off_t)b->file_end)) {
 		/* Cannot cut it: the stream's end is garbage, the error says so already. */
 	}
 	marker__tr_reserve(b, 0); /* the cut may have freed the tail reserve too */
@@ -317,14 +320,14 @@ static uint64_t scan_stream(struct tr_buf *b, uint64_t npackets, uint64_t *kept,
 			    uint64_t *ts_end, uint64_t *bytes)
 {
 	unsigned char hdr[TR_PACKET_HDR];
-	off_t at = 0, size = lseek(b->stream_fd, 0, SEEK_END);
+	off_t at = 0, size = lseek(b->stream.fd, 0, SEEK_END);
 	uint64_t seq = 0, disc = 0;
 
 	while (seq < npackets && at + TR_PACKET_HDR <= size) {
 		uint64_t bits, pseq;
 		uint32_t magic;
 
-		if (pread(b->stream_fd, hdr, sizeof(hdr), at) != sizeof(hdr))
+		if (pread(b->stream.fd, hdr, sizeof(hdr), at) != sizeof(hdr))
 			break;
 		memcpy(&magic, hdr, 4);
 		memcpy(&bits, hdr + 48, 8);
@@ -337,7 +340,7 @@ static uint64_t scan_stream(struct tr_buf *b, uint64_t npackets, uint64_t *kept,
 		at += bits / 8;
 		seq++;
 	}
-	if (at != size && ftruncate(b->stream_fd, at)) {
+	if (at != size && ftruncate(b->stream.fd, at)) {
 		/* Reported by the writes that follow, if the file is unusable. */
 	}
 	*kept = seq;
@@ -538,7 +541,7 @@ int marker__tr_drain_final(struct tr_session *s, struct tr_buf *b)
 	 * the disk: a write-back error (EIO) shows there, not at write().
 	 */
 	if (!b->no_falloc)
-		fallocate(b->stream_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		fallocate(b->stream.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 			  (off_t)b->file_end, (off_t)(s->sbsize + 2 * TR_TAIL_RESERVE));
 	final += marker__tr_writeback_final(s, b);
 	/*

@@ -108,6 +108,8 @@ static void *consumer(void *arg)
 		if (s->consumer_stop)
 			break;
 		unlock();
+		/* The program may have closed them since the last pass (kept_fd.h). */
+		marker__tr_reclaim_fds(s);
 		/* Live: close the packets being filled, then the drain below writes them (live.c). */
 		if (s->live_period_ms && ++live_ticks * 10 >= s->live_period_ms) {
 			live_ticks = 0;
@@ -185,7 +187,7 @@ int marker_tracer_start(const struct marker_tracer_options *opts)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	s->dir_fd = s->lock_fd = s->bufs_fd = -1;
+	s->dir_fd.fd = s->lock_fd.fd = s->bufs_fd.fd = -1;
 	s->sbsize = sb;
 	s->nsubbufs = (unsigned)n;
 	s->overwrite = !!o.overwrite;
@@ -350,6 +352,7 @@ static int finish(struct tr_session *s, const char *state)
 
 	s->final_discarded = 0;
 	s->stream_bytes = 0; /* drain_final counts each stream file whole */
+	marker__tr_reclaim_fds(s); /* the program may have closed them (kept_fd.h) */
 	for (unsigned i = 0; i < s->nbufs; i++) {
 		e = marker__tr_drain_final(s, &s->bufs[i]);
 		if (e && !err)
@@ -373,7 +376,7 @@ static int finish(struct tr_session *s, const char *state)
 	for (unsigned i = 0; i < s->nbufs; i++)
 		last_stats.recorded += s->bufs[i].h->written_events;
 	/* The new files' names must reach the disk too: a lost entry is a lost file. */
-	if (fsync(s->dir_fd) && errno != EINVAL)
+	if (fsync(s->dir_fd.fd) && errno != EINVAL)
 		marker__tr_note_sync_error(s, -errno);
 	e = marker__tr_write_stats(s, &last_stats, 1);
 	if (e < 0) {
@@ -482,11 +485,11 @@ int marker_tracer_recover(const char *dir)
 		free(s);
 		return -ENOMEM;
 	}
-	s->dir_fd = s->lock_fd = s->bufs_fd = -1;
+	s->dir_fd.fd = s->lock_fd.fd = s->bufs_fd.fd = -1;
 	s->active = 1;
 	lock();
 	err = marker__tr_map(s, 0);
-	if (err == -ENOENT && s->dir_fd >= 0 && faccessat(s->dir_fd, ".buffers", F_OK, 0))
+	if (err == -ENOENT && s->dir_fd.fd >= 0 && faccessat(s->dir_fd.fd, ".buffers", F_OK, 0))
 		err = 0; /* nothing to recover: a finished trace, or none */
 	else if (!err)
 		err = finish(s, "recovered");

@@ -184,7 +184,7 @@ int marker__tr_snapshot(struct tr_session *live, const char *dir, uint64_t *even
 	       (char *)live + offsetof(struct tr_session, cache) + sizeof(s->cache),
 	       sizeof(*s) - offsetof(struct tr_session, cache) - sizeof(s->cache));
 	s->dir = (char *)dir;
-	s->dir_fd = s->lock_fd = -1;
+	s->dir_fd.fd = s->lock_fd.fd = -1;
 	s->bufs = NULL;
 	s->sh = NULL;
 	s->filters = NULL;
@@ -197,12 +197,11 @@ int marker__tr_snapshot(struct tr_session *live, const char *dir, uint64_t *even
 		err = -errno;
 		goto out;
 	}
-	s->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (s->dir_fd < 0) {
+	if (marker__kept_set(&s->dir_fd, open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		err = -errno;
 		goto out;
 	}
-	if (!faccessat(s->dir_fd, "metadata", F_OK, 0)) {
+	if (!faccessat(s->dir_fd.fd, "metadata", F_OK, 0)) {
 		err = -EEXIST; /* never mix two traces */
 		goto out;
 	}
@@ -214,14 +213,14 @@ int marker__tr_snapshot(struct tr_session *live, const char *dir, uint64_t *even
 	for (unsigned i = 0; i < s->nbufs; i++) {
 		char name[32];
 
-		s->bufs[i].stream_fd = -1;
+		s->bufs[i].stream.fd = -1;
 		err = freeze(s, &live->bufs[i], &s->bufs[i], &dropped);
 		if (err)
 			goto out;
 		snprintf(name, sizeof(name), "cpu%u", i);
-		s->bufs[i].stream_fd = openat(s->dir_fd, name,
-					      O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-		if (s->bufs[i].stream_fd < 0) {
+		if (marker__kept_set(&s->bufs[i].stream,
+				     openat(s->dir_fd.fd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+					    0644)) < 0) {
 			err = errno == EEXIST ? -EEXIST : -errno;
 			goto out;
 		}
@@ -252,14 +251,12 @@ int marker__tr_snapshot(struct tr_session *live, const char *dir, uint64_t *even
 	*discarded = s->final_discarded;
 out:
 	for (unsigned i = 0; s->bufs && i < s->nbufs; i++) {
-		if (s->bufs[i].stream_fd >= 0)
-			close(s->bufs[i].stream_fd);
+		marker__kept_close(&s->bufs[i].stream);
 		free(s->bufs[i].h);
 	}
 	free(s->bufs);
 	free(s->sh);
-	if (s->dir_fd >= 0)
-		close(s->dir_fd);
+	marker__kept_close(&s->dir_fd);
 	free(s);
 	return err;
 }

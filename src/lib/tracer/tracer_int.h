@@ -40,6 +40,7 @@
 #include <time.h>
 #include "markers.h"
 #include "markers/tracer.h"
+#include "../kept_fd.h"
 
 /*
  * Everything declared below is the library's own: hidden, so that the
@@ -203,7 +204,7 @@ struct tr_buf {
 	struct tr_buf_hdr *h;
 	char *data;
 	size_t map_size;
-	int stream_fd;     /* DIR/cpuN */
+	struct marker__kept_fd stream; /* DIR/cpuN, checked before each write (kept_fd.h) */
 	uint64_t file_end; /* bytes of whole packets in it: where the next one goes */
 	uint64_t last_end, last_disc; /* timestamp_end, events_discarded of its last packet */
 	int no_falloc;     /* its file system cannot reserve space ahead (fallocate) */
@@ -241,8 +242,9 @@ struct tr_session {
 	 */
 	uint32_t fast_gen;
 	char *dir;
-	int dir_fd, lock_fd;
-	int bufs_fd; /* DIR/.buffers (trace_dir.c: everything relative to checked descriptors) */
+	/* Checked before what writes through them (kept_fd.h). */
+	struct marker__kept_fd dir_fd, lock_fd;
+	struct marker__kept_fd bufs_fd; /* DIR/.buffers (trace_dir.c: everything relative to checked descriptors) */
 	uint8_t tag[8]; /* names the buffer files in /dev/shm */
 	int overwrite;
 	uint64_t sbsize;
@@ -431,6 +433,8 @@ void marker__tr_stats(struct tr_session *s, struct marker_tracer_stats *st);
 /* Map DIR/.buffers/ of an existing session (recovery) or create it (start). */
 int marker__tr_map(struct tr_session *s, int create);
 void marker__tr_unmap(struct tr_session *s);
+/* The session's descriptors still ours, or found again (files.c); 0 or -EBADF. */
+int marker__tr_reclaim_fds(struct tr_session *s);
 int marker__tr_remove_buffers(struct tr_session *s);
 /* Close the packet being filled in @b, events or not (live.c; consumer thread only). */
 void marker__tr_live_flush(struct tr_session *s, struct tr_buf *b);

@@ -77,7 +77,7 @@ static void cut(struct tr_session *s, struct tr_buf *b, int err)
 		s->stream_bytes -= b->file_end - h->durable_end;
 	b->file_end = h->durable_end;
 	b->wb_end = 0;
-	if (ftruncate(b->stream_fd, (off_t)b->file_end))
+	if (ftruncate(b->stream.fd, (off_t)b->file_end))
 		marker__tr_note_sync_error(s, -errno);
 	marker__tr_reserve(b, 0); /* the tail reserve went with the cut */
 }
@@ -104,7 +104,7 @@ void marker__tr_writeback(struct tr_session *s, struct tr_buf *b)
 		return; /* nothing is written before the end */
 	/* Step 2 of 2, for the range handed over last period: wait for it. */
 	if (b->wb_end > h->durable_end) {
-		err = wait_range(b->stream_fd, h->durable_end, b->wb_end);
+		err = wait_range(b->stream.fd, h->durable_end, b->wb_end);
 		if (err < 0) {
 			cut(s, b, err);
 			return;
@@ -116,7 +116,7 @@ void marker__tr_writeback(struct tr_session *s, struct tr_buf *b)
 		b->wb_end = b->file_end;
 		b->wb_events = h->written_events;
 		b->wb_packets = h->consumed / s->sbsize - h->dropped;
-		if (sync_file_range(b->stream_fd, (off_t)h->durable_end,
+		if (sync_file_range(b->stream.fd, (off_t)h->durable_end,
 				    (off_t)(b->file_end - h->durable_end), SYNC_FILE_RANGE_WRITE) &&
 		    errno != EINVAL && errno != ENOSYS && errno != ESPIPE && errno != EOPNOTSUPP)
 			cut(s, b, -errno);
@@ -133,7 +133,7 @@ int marker__tr_writeback_wait(struct tr_session *s, struct tr_buf *b, uint64_t p
 		set_durable(h, b->file_end, h->written_events, packets);
 		return 0;
 	}
-	err = wait_range(b->stream_fd, h->durable_end, b->file_end);
+	err = wait_range(b->stream.fd, h->durable_end, b->file_end);
 	if (!err) {
 		set_durable(h, b->file_end, h->written_events, packets);
 		return 0;
@@ -147,12 +147,12 @@ uint64_t marker__tr_writeback_final(struct tr_session *s, struct tr_buf *b)
 	struct tr_buf_hdr *h = b->h;
 	uint64_t lost;
 
-	if (!fdatasync(b->stream_fd) || errno == EINVAL)
+	if (!fdatasync(b->stream.fd) || errno == EINVAL)
 		return 0;
 	lost = h->written_events - h->durable_events;
 	cut(s, b, -errno);
 	/* The cut must reach the disk too, or nothing can be said of this file. */
-	if (fdatasync(b->stream_fd) && errno != EINVAL)
+	if (fdatasync(b->stream.fd) && errno != EINVAL)
 		marker__tr_note_sync_error(s, -errno);
 	return lost;
 }
@@ -164,7 +164,7 @@ void marker__tr_writeback_metadata(struct tr_session *s)
 	if (!s->metadata_unsynced)
 		return;
 	s->metadata_unsynced = 0;
-	fd = openat(s->dir_fd, "metadata", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(s->dir_fd.fd, "metadata", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	/* It replaced a durable version: if it is not on the disk, no packet is readable. */
 	if (fd < 0 || (fdatasync(fd) && errno != EINVAL))
 		marker__tr_note_sync_error(s, -errno);
