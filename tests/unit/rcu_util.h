@@ -17,7 +17,7 @@
 #include "rcu.h"
 #include "tap.h"
 
-#define OBJ_LIVE 0x11fe0b1ec7UL
+#define OBJ_LIVE 0x0b1ec7edUL /* fits an unsigned long of 32 bits too */
 #define OBJ_DEAD 0xdeadUL
 
 /* A published object: a reader holding it must find it whole and alive. */
