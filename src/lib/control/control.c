@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "../kept_fd.h"
 #include "../usdt.h"
 #include "hooks.h"
 #include "patch.h"
@@ -52,14 +53,14 @@
 #define ADOPT_DELAY_MS 20
 
 struct conn {
-	int fd;
+	struct marker__kept_fd k; /* checked before each use (kept_fd.h) */
 	size_t got;
 	long long deadline_ms; /* drop when idle past this; 0 for the recording's owner */
 	unsigned char *buf;    /* bufs[its index] */
 };
 
 static pthread_mutex_t ctl_lock = PTHREAD_MUTEX_INITIALIZER;
-static int listen_fd = -1;
+static struct marker__kept_fd listen_sock = MARKER__KEPT_NONE;
 /*
  * Apart: the slots fit in one page, which start-up touches; the 33 KiB of
  * buffers are only touched by connections that use them.
@@ -167,9 +168,9 @@ static int peer_allowed(int fd)
 
 static void conn_close(struct conn *c)
 {
-	int fd = c->fd;
+	int fd = c->k.fd;
 
-	c->fd = -1;
+	c->k.fd = -1;
 	c->got = 0;
 	if (fd < 0)
 		return;
@@ -177,22 +178,41 @@ static void conn_close(struct conn *c)
 	marker__control_owner_gone(fd);
 }
 
+/*
+ * Is @c's descriptor still ours?  A program that closes every descriptor
+ * may open a file of its own on the number (kept_fd.h): then @c is
+ * forgotten, never closed, and a recording it started is finished, since
+ * nobody would hear its recorder stop it.
+ */
+static int conn_ours(struct conn *c)
+{
+	int fd = c->k.fd;
+
+	if (marker__kept_ours(&c->k))
+		return 1;
+	c->got = 0;
+	if (fd >= 0)
+		marker__control_owner_gone(fd);
+	return 0;
+}
+
 static void accept_all(void)
 {
 	for (;;) {
-		int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		int fd = accept4(listen_sock.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		struct conn *c = NULL;
 
 		if (fd < 0)
 			return;
 		for (int i = 0; i < MAX_CONN && !c; i++)
-			if (conns[i].fd < 0)
+			if (conns[i].k.fd < 0)
 				c = &conns[i];
 		if (!c || !peer_allowed(fd)) {
 			close(fd);
 			continue;
 		}
-		c->fd = fd;
+		if (marker__kept_set(&c->k, fd) < 0)
+			continue;
 		c->got = 0;
 		c->deadline_ms = now_ms() + IDLE_MS;
 	}
@@ -225,10 +245,10 @@ static void reply(struct conn *c, int status, struct marker__strbuf *text)
 	for (int i = 0; i < 4; i++)
 		hdr[MARKER__CTL_HDR + i] = (unsigned char)((uint32_t)status >> (8 * i));
 	/* Blocking with a timeout for the reply: it may be larger than the socket buffer. */
-	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(c->k.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	/* A client that went away gets no reply; there is nobody to tell. */
-	if (send_all(c->fd, hdr, sizeof(hdr)) == 0 && len)
-		send_all(c->fd, text->p, len);
+	if (send_all(c->k.fd, hdr, sizeof(hdr)) == 0 && len)
+		send_all(c->k.fd, text->p, len);
 }
 
 /* Read what is there; answer a complete request.  Returns 0 to keep the connection. */
@@ -250,7 +270,7 @@ static int serve(struct conn *c)
 		}
 		if ((long)c->got == want)
 			break;
-		r = recv(c->fd, c->buf + c->got, (size_t)want - c->got, 0);
+		r = recv(c->k.fd, c->buf + c->got, (size_t)want - c->got, 0);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -262,11 +282,11 @@ static int serve(struct conn *c)
 	if (marker__ctl_parse_request((const char *)c->buf + MARKER__CTL_HDR,
 				      c->got - MARKER__CTL_HDR, &req) < 0)
 		return -1;
-	status = marker__control_handle(&req, c->fd, &text);
+	status = marker__control_handle(&req, c->k.fd, &text);
 	reply(c, status, &text);
 	free(text.p);
 	c->got = 0;
-	if (marker__control_owner() == c->fd) {
+	if (marker__control_owner() == c->k.fd) {
 		c->deadline_ms = 0;
 		return 0;
 	}
@@ -280,7 +300,7 @@ static int bind_socket(void)
 
 	pthread_mutex_lock(&ctl_lock);
 	if (!exiting)
-		fd = listen_fd = open_socket();
+		fd = marker__kept_set(&listen_sock, open_socket());
 	pthread_mutex_unlock(&ctl_lock);
 	return fd;
 }
@@ -335,11 +355,11 @@ static void *listener(void *arg)
 		if (wait < 0 || next_usdt - now < wait)
 			wait = next_usdt - now;
 
-		pfd[0] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
+		pfd[0] = (struct pollfd){.fd = listen_sock.fd, .events = POLLIN};
 		for (int i = 0; i < MAX_CONN; i++) {
-			if (conns[i].fd < 0)
+			if (conns[i].k.fd < 0)
 				continue;
-			pfd[n] = (struct pollfd){.fd = conns[i].fd, .events = POLLIN};
+			pfd[n] = (struct pollfd){.fd = conns[i].k.fd, .events = POLLIN};
 			idx[n++] = i;
 			if (conns[i].deadline_ms) {
 				long long left = conns[i].deadline_ms - now;
@@ -351,18 +371,28 @@ static void *listener(void *arg)
 		if (poll(pfd, (nfds_t)n, (int)wait) < 0 && errno != EINTR)
 			continue;
 		pthread_mutex_lock(&ctl_lock);
-		if (pfd[0].revents & POLLNVAL) {
-			/* The program closed our socket (a daemon closing every fd): let it be. */
-			listen_fd = -1;
+		if ((pfd[0].revents & POLLNVAL) || !marker__kept_ours(&listen_sock)) {
+			/*
+			 * The program closed our socket (a daemon closing every
+			 * descriptor), and may have opened a file of its own on
+			 * the number, which poll() would find ready at once, for
+			 * ever.  Nothing is closed (kept_fd.h); the channel opens
+			 * anew, the connections the program closed are forgotten.
+			 */
+			listen_sock.fd = -1;
 			for (int i = 0; i < MAX_CONN; i++)
-				conns[i].fd = -1;
+				conn_ours(&conns[i]);
 			pthread_mutex_unlock(&ctl_lock);
-			return NULL;
+			if (bind_socket() < 0)
+				return NULL;
+			continue;
 		}
 		now = now_ms();
 		for (int k = 1; k < n; k++) {
 			struct conn *c = &conns[idx[k]];
 
+			if (!conn_ours(c))
+				continue;
 			if (pfd[k].revents & (POLLIN | POLLHUP | POLLERR)) {
 				if (serve(c) < 0)
 					conn_close(c);
@@ -384,7 +414,7 @@ static void start_listener(void)
 	pthread_t th;
 
 	for (int i = 0; i < MAX_CONN; i++)
-		conns[i] = (struct conn){.fd = -1, .buf = bufs[i]};
+		conns[i] = (struct conn){.k = MARKER__KEPT_NONE, .buf = bufs[i]};
 	/* The listener adopts the start-up's sites (see the top of this file). */
 	marker__patch_defer_adoption();
 	/* This thread never runs a marker site; see marker__thread_start. */
@@ -417,11 +447,8 @@ void marker__control_after_fork_child(void)
 	}
 	/* The parent's connections and socket: copies we must close, never unlink. */
 	for (int i = 0; i < MAX_CONN; i++)
-		if (conns[i].fd >= 0)
-			close(conns[i].fd);
-	if (listen_fd >= 0)
-		close(listen_fd);
-	listen_fd = -1;
+		marker__kept_close(&conns[i].k);
+	marker__kept_close(&listen_sock);
 	sock_path[0] = 0;
 	exiting = 0; /* a new process, whatever its parent was doing */
 	marker__control_owner_gone(-1);
