@@ -20,6 +20,27 @@
 #include "warn.h"
 
 static int print_fd = 2;
+static dev_t print_dev; /* MARKERS_PRINT_FILE's, when print_fd is it */
+static ino_t print_ino;
+
+/*
+ * The descriptor to write to: MARKERS_PRINT_FILE's while it is still that
+ * file.  A program that closes every descriptor (closefrom(3)) may open a
+ * file of its own on the number (kept_fd.h): the lines go to stderr from
+ * then on, never into the program's file.
+ */
+static int print_target(void)
+{
+	int fd = __atomic_load_n(&print_fd, __ATOMIC_RELAXED);
+	struct stat st;
+
+	if (fd == 2 || (fstat(fd, &st) == 0 && st.st_dev == print_dev && st.st_ino == print_ino))
+		return fd;
+	if (__atomic_exchange_n(&print_fd, 2, __ATOMIC_RELAXED) != 2)
+		marker__warn("MARKERS_PRINT_FILE: its descriptor was closed by the program; "
+			     "printing to stderr");
+	return 2;
+}
 
 /*
  * The length of a line of @cap bytes after a snprintf() at @len that
@@ -49,7 +70,7 @@ void marker__print_probe(const struct marker *marker, void *priv, const char *fm
 		len = grown(len, vsnprintf(line + len, cap - len, fmt, *args), cap);
 	}
 	line[len++] = '\n';
-	while (write(print_fd, line, len) < 0 && errno == EINTR)
+	while (write(print_target(), line, len) < 0 && errno == EINTR)
 		;
 }
 
@@ -86,8 +107,14 @@ int marker__print_probe_setup(const char *globs, const char *file)
 		if (fd < 0)
 			marker__warn("MARKERS_PRINT_FILE=%s: %s; printing to stderr", file,
 				     fd == -ELOOP ? "a symbolic link, not followed" : strerror(-fd));
-		else
+		else {
+			struct stat st;
+
+			fstat(fd, &st); /* open_print_file() did it: it works */
+			print_dev = st.st_dev;
+			print_ino = st.st_ino;
 			print_fd = fd;
+		}
 	}
 	copy = strdup(globs);
 	if (!copy)

@@ -1,9 +1,11 @@
 #!/bin/bash
-# control_closefds.t - a program that closes every descriptor it did not
+# closefds_daemon.t - a program that closes every descriptor it did not
 # open (closefrom(3), as daemons do) and opens files of its own on those
 # numbers: the control channel must not read, write or spin on them (a
 # regular file polls ready at once, for ever), and opens anew, so that
-# `markers list -p` and `enable -p` still reach the program.
+# `markers list -p` and `enable -p` still reach the program; the print
+# probe's MARKERS_PRINT_FILE lines go to stderr, not into its files.
+# (The tracer and the patcher: tests/unit/tracer_closefds.c, patch_closefds.c.)
 set -u
 export LC_ALL=C
 M=${MARKERS_STAGE:?}/bin/markers
@@ -34,6 +36,7 @@ int main(int argc, char **argv)
 
 	(void)argc;
 	usleep(300 * 1000); /* the listener is up */
+	trace_mark(cf_tick, "i %d", ticks++);
 	for (int fd = 3; fd < 1024; fd++)
 		close(fd);
 	for (int i = 0; i < 32; i++) {
@@ -69,10 +72,11 @@ int main(int argc, char **argv)
 }
 EOF
 build_prog daemon
-echo "1..4"
+echo "1..6"
 
 mkdir -m 700 "$W/ctl" "$W/mine"
-MARKERS_CONTROL_DIR="$W/ctl" "$W/daemon" "$W/mine" >"$W/out" 2>"$W/err" &
+MARKERS_CONTROL_DIR="$W/ctl" MARKERS_PRINT=cf_tick MARKERS_PRINT_FILE="$W/print.log" \
+	"$W/daemon" "$W/mine" >"$W/out" 2>"$W/err" &
 pid=$!
 for _ in $(seq 200); do [ -e "$W/mine/ready" ] && break; sleep 0.05; done
 # The listener looks at its socket when poll() returns: within a second.
@@ -90,4 +94,9 @@ cpu=$(sed -n 's/.*cpu_ms=\([0-9]*\).*/\1/p' "$W/out")
 # A listener polling a regular file spins: a whole CPU for the 4 s.
 [ -n "$cpu" ] && [ "$cpu" -lt 1500 ]
 ok $? "the listener does not spin on the program's file (CPU ${cpu:-?} ms in 4 s)"
+grep -q "^cf_tick: i 0$" "$W/print.log"
+ok $? "the print probe wrote to MARKERS_PRINT_FILE before"
+last=$(grep -c "^cf_tick" "$W/err")
+[ "$last" -gt 100 ]
+ok $? "and to stderr after the program closed it ($last lines)"
 exit $((fails > 0))
