@@ -10,7 +10,7 @@ import re
 import subprocess
 import sys
 
-NA = "n/a (not implemented yet)"
+NA = "n/a (not measured in this run)"
 
 
 # Kept as text: what experiments beyond the bench found (the tables above are regenerated).

@@ -91,7 +91,7 @@ if command -v valgrind >/dev/null; then
 	for n in 10000 30000; do
 		valgrind --tool=callgrind --cache-sim=yes --callgrind-out-file="$tmp/cg-ours-$n.out" \
 			"$bb/on" -m ours -C $n -d "$tmp/ours-cg$n" >/dev/null 2>&1
-		valgrind --tool=callgrind --callgrind-out-file="$tmp/cg-ours2-$n.out" \
+		valgrind --tool=callgrind --cache-sim=yes --callgrind-out-file="$tmp/cg-ours2-$n.out" \
 			"$bb/on" -m ours -C $n -t 2 -d "$tmp/ours2-cg$n" >/dev/null 2>&1
 	done
 fi
