@@ -31,8 +31,8 @@ count() { # DIR: events in the trace (babeltrace2's counter)
 	babeltrace2 "$1" -c sink.utils.counter 2>/dev/null |
 		awk '/ Event messages?$/ { n = $1 } END { print n + 0 }'
 }
-stream_bytes() { # DIR: bytes of its stream files
-	find "$1" -maxdepth 1 -type f -name 'cpu*' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }'
+stream_bytes() { # DIR: bytes of its stream files (one trace per process, below DIR)
+	find "$1" -type f -name 'cpu[0-9]*' ! -name '*.idx' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }'
 }
 now() { date +%s.%N; }
 
@@ -50,7 +50,8 @@ for rate in 1000000 0; do
 		rc=$?
 		t1=$(now)
 		dir=$tmp/$name
-		[ $mode = local ] || dir=$(ls -d "$tmp/relay-out"/*/"$name"-*/trace 2>/dev/null | tail -1)
+		# The relayd's copy: HOST/SESSION-DATE/, a trace per process below it.
+		[ $mode = local ] || dir=$(ls -d "$tmp/relay-out"/*/"$name"-* 2>/dev/null | tail -1)
 		emitted=$(sed -n 's/^emitted=\([0-9]*\).*/\1/p' "$tmp/$name.out")
 		if [ $rc != 0 ] || [ -z "$emitted" ] || [ -z "$dir" ]; then
 			echo "name=relay.$mode.$rname status=n/a rc=$rc $(head -c 200 "$tmp/$name.err" | tr '\n ' '|_')"
