@@ -71,6 +71,13 @@ int main(int argc, char **argv)
 	return 0;
 }
 EOF
+case "${MARKERS_SANFLAGS:-}" in
+*thread*)
+	# The program's close() of the listener's socket under its poll() is the race this test makes.
+	echo "1..0 # SKIP TSan: closing the library's descriptors under its listener is the race this test makes"
+	exit 0
+	;;
+esac
 build_prog daemon
 echo "1..6"
 

@@ -159,9 +159,28 @@ static void round_(int move)
 		diag("could not remove %s", trace);
 }
 
+#if defined(__SANITIZE_THREAD__)
+#define TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TSAN 1
+#endif
+#endif
+
 int main(int argc, char **argv)
 {
 	(void)argc;
+#ifdef TSAN
+	/*
+	 * ThreadSanitizer sees the program's close() of the tracer's
+	 * descriptors, and its open() of the same numbers, as races with the
+	 * consumer thread's fstat() of them: they are, and they are the attack
+	 * this test makes.
+	 */
+	(void)round_;
+	printf("1..0 # SKIP TSan: closing the tracer's descriptors under its consumer is the race this test makes\n");
+	return 0;
+#endif
 	/* No listener: its socket is another story (control.c: POLLNVAL). */
 	if (!getenv("MARKERS_CONTROL")) {
 		setenv("MARKERS_CONTROL", "0", 1);
