@@ -752,6 +752,7 @@ static __attribute__((noinline)) void record(struct tr_session *s, const struct 
 	__atomic_fetch_add(&sb->commit, (end - begin) + (1ull << 32), __ATOMIC_RELEASE);
 }
 
+#if TR_VA_ARGS
 /*
  * The cache entry of @m if it is in its first slot, filled, and of the
  * fast shape; else NULL (record() does the full lookup, and the filling).
@@ -769,7 +770,6 @@ static inline const struct tr_cache_ent *fast_entry(const struct tr_session *s,
 	return e;
 }
 
-#if TR_VA_ARGS
 /*
  * This thread's CPU for the fast path, without a call: rseq's cpu_id, or
  * without rseq the CPU record() last asked, while it is fresh (current_cpu
