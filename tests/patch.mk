@@ -70,3 +70,4 @@ $(PV)/patch_build-%-shared: $(PV)/libpb_%.so $(PV_DEPS)
 # A debugger attaching between switches (tests/patch_attach.t runs it under
 # gdb); a child made without atfork handlers switching.
 $(T)/unit/patch_attach $(T)/unit/patch_rawfork $(T)/unit/patch_closefds: tests/unit/patch_util.h
+$(T)/unit/patch_closefds $(T)/unit/tracer_closefds: tests/unit/closefds_util.h

@@ -17,13 +17,12 @@
 #include "registry.h"
 
 /*
- * The plain call's way in (sites with long double arguments, units built
- * with MARKERS_NO_FIRE_STUB): each probe handed its own va_list, errno saved
+ * Every probe of @marker, each handed its own copy of @args, errno saved
  * around them all.  Area probes are reached through their va_list entry
  * here, which reads the same slots when the arguments are where the
  * tracer's fast path expects them (tracer/ring.c).
  */
-void marker_fire(const struct marker *marker, ...)
+static inline void fire_list(const struct marker *marker, va_list args)
 {
 	struct marker__probe_array *pa;
 	int saved_errno = errno; /* a site may sit between a failing call and its errno check */
@@ -34,15 +33,25 @@ void marker_fire(const struct marker *marker, ...)
 		marker__rcu_read_lock_r(r);
 		pa = marker__rcu_load(((struct marker *)marker)->probes);
 		for (size_t i = 0; pa && i < pa->n; i++) {
-			va_list args;
+			va_list a;
 
-			va_start(args, marker);
-			pa->p[i].func(marker, pa->p[i].priv, marker->format, &args);
-			va_end(args);
+			va_copy(a, args);
+			pa->p[i].func(marker, pa->p[i].priv, marker->format, &a);
+			va_end(a);
 		}
 		marker__rcu_read_unlock_r(r);
 	}
 	errno = saved_errno;
+}
+
+/* The plain call's way in (sites with long double arguments, units built with MARKERS_NO_FIRE_STUB). */
+void marker_fire(const struct marker *marker, ...)
+{
+	va_list args;
+
+	va_start(args, marker);
+	fire_list(marker, args);
+	va_end(args);
 }
 
 #ifdef __x86_64__
@@ -124,25 +133,11 @@ void marker__fire_area(const uint64_t *area)
 void marker__fire_area(const uint32_t *area) __attribute__((used));
 void marker__fire_area(const uint32_t *area)
 {
-	const struct marker *marker = (const struct marker *)(uintptr_t)area[0];
-	struct marker__probe_array *pa;
-	int saved_errno = errno; /* a site may sit between a failing call and its errno check */
-	struct marker__rcu_reader *r = marker__rcu_reader();
+	va_list args;
 
-	/* NULL: no memory to register the thread (said with MARKERS_VERBOSE) */
-	if (__builtin_expect(r != NULL, 1)) {
-		marker__rcu_read_lock_r(r);
-		pa = marker__rcu_load(((struct marker *)marker)->probes);
-		for (size_t i = 0; pa && i < pa->n; i++) {
-			va_list args;
-
-			marker__i386_va_words(&args, area + 2);
-			pa->p[i].func(marker, pa->p[i].priv, marker->format, &args);
-			va_end(args);
-		}
-		marker__rcu_read_unlock_r(r);
-	}
-	errno = saved_errno;
+	marker__i386_va_words(&args, area + 2);
+	fire_list((const struct marker *)(uintptr_t)area[0], args);
+	va_end(args);
 }
 #endif
 

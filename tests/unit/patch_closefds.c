@@ -6,25 +6,10 @@
  * its threads, not whatever directory now has that number.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include "tap.h"
+#include "unit/closefds_util.h"
 #include "unit/patch_util.h"
 
-#define NFILES 24
-#define TEXT "the program's own file\n"
-
 static int hits;
-
-static void bail_out(const char *what)
-{
-	printf("Bail out! %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 static void probe(const struct marker *m, void *priv, const char *fmt, va_list *args)
 {
@@ -55,8 +40,8 @@ static int switch_both(int on)
 int main(int argc, char **argv)
 {
 	int patched = pu_sites("cf_imm").kind != MARKER_KIND_GENERIC;
-	char dir[] = "/tmp/markers-closefds-XXXXXX", path[sizeof(dir) + 16];
-	int fds[NFILES], intact = 1, closed = 0;
+	char dir[] = "/tmp/markers-closefds-XXXXXX", cmd[64];
+	int fds[CF_NFILES], intact, closed;
 
 	(void)argc;
 	/* No listener: its socket is another story (control.c: POLLNVAL). */
@@ -66,30 +51,15 @@ int main(int argc, char **argv)
 	}
 	plan(5);
 	if (!mkdtemp(dir))
-		bail_out("mkdtemp");
+		cf_bail_out("mkdtemp");
 	/* Two switches: the patcher's descriptors are open. */
 	ok(switch_both(1) && (fire(1), hits == 2) && switch_both(0) && (!patched || sites(0)),
 	   "switched on and off before the program closes its descriptors");
 
-	/* closefrom(3), by hand (tap.h writes to stdout, which stays). */
-	for (int fd = 3; fd < 1024; fd++)
-		closed += close(fd) == 0;
-	/* Files and directories of the program's, on the lowest numbers. */
-	for (int i = 0; i < NFILES; i++) {
-		snprintf(path, sizeof(path), "%s/%d", dir, i);
-		if (i % 4 == 3) {
-			mkdir(path, 0700);
-			fds[i] = open(path, O_RDONLY | O_DIRECTORY);
-		} else {
-			fds[i] = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-			if (fds[i] >= 0 && write(fds[i], TEXT, strlen(TEXT)) != (ssize_t)strlen(TEXT))
-				bail_out("write");
-		}
-		if (fds[i] < 0)
-			bail_out("open");
-	}
+	closed = cf_close_all();
+	cf_open_mine(dir, fds);
 	diag("closed %d descriptors; the program's now take %d..%d", closed, fds[0],
-	     fds[NFILES - 1]);
+	     fds[CF_NFILES - 1]);
 
 	hits = 0;
 	ok(switch_both(1), "switched on after the program closed them");
@@ -98,26 +68,11 @@ int main(int argc, char **argv)
 	ok(hits == 2 && switch_both(0) && (!patched || sites(0)),
 	   "both probes ran, and the sites went back off");
 
-	for (int i = 0; i < NFILES; i++) {
-		struct stat st;
-
-		if (i % 4 == 3)
-			continue;
-		if (fstat(fds[i], &st) < 0 || st.st_size != (off_t)strlen(TEXT)) {
-			diag("file %d (descriptor %d): size %lld", i, fds[i], (long long)st.st_size);
-			intact = 0;
-		}
-	}
+	intact = cf_mine_intact(fds);
 	ok(intact, "no byte written into the program's files");
 
-	for (int i = 0; i < NFILES; i++) {
-		snprintf(path, sizeof(path), "%s/%d", dir, i);
-		close(fds[i]);
-		if (i % 4 == 3)
-			rmdir(path);
-		else
-			unlink(path);
-	}
-	rmdir(dir);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		diag("could not remove %s", dir);
 	return done();
 }

@@ -7,91 +7,16 @@
  * must count every event it can no longer write: stop says so.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <markers.h>
 #include <markers/tracer.h>
-#include "tap.h"
+#include "unit/closefds_util.h"
 
-#define NFILES 32
-#define TEXT "the program's own file\n"
 #define PER 3000
-
-static void bail_out(const char *what)
-{
-	printf("Bail out! %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 static void emit(int n)
 {
 	for (int i = 0; i < n; i++)
 		trace_mark(cf_event, "i %d s %s", i, "sixteen-byte-str");
-}
-
-/* Entries of directory @fd besides . and .. */
-static int entries(int fd)
-{
-	int n = 0, d = dup(fd);
-	DIR *dp = d >= 0 ? fdopendir(d) : NULL;
-	struct dirent *de;
-
-	if (!dp)
-		return -1;
-	while ((de = readdir(dp)))
-		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
-	closedir(dp);
-	return n;
-}
-
-/* The program's files and directories, on the lowest free numbers. */
-static void open_mine(const char *mine, int *fds)
-{
-	char path[128];
-
-	for (int i = 0; i < NFILES; i++) {
-		snprintf(path, sizeof(path), "%s/%d", mine, i);
-		if (i % 4 == 3) {
-			mkdir(path, 0700);
-			fds[i] = open(path, O_RDONLY | O_DIRECTORY);
-		} else {
-			fds[i] = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-			if (fds[i] >= 0 && write(fds[i], TEXT, strlen(TEXT)) != (ssize_t)strlen(TEXT))
-				bail_out("write");
-		}
-		if (fds[i] < 0)
-			bail_out("open");
-	}
-}
-
-/* 1 if every file of open_mine() kept its bytes and every directory is empty; closes them. */
-static int mine_intact(int *fds)
-{
-	int intact = 1;
-
-	for (int i = 0; i < NFILES; i++) {
-		struct stat sb;
-
-		if (i % 4 == 3) {
-			int n = entries(fds[i]);
-
-			if (n != 0) {
-				diag("directory %d (descriptor %d) has %d entries", i, fds[i], n);
-				intact = 0;
-			}
-		} else if (fstat(fds[i], &sb) < 0 || sb.st_size != (off_t)strlen(TEXT)) {
-			diag("file %d (descriptor %d): %s, size %lld", i, fds[i], strerror(errno),
-			     (long long)sb.st_size);
-			intact = 0;
-		}
-		close(fds[i]);
-	}
-	return intact;
 }
 
 /* Events babeltrace2 reads in @dir, or -1. */
@@ -122,10 +47,10 @@ static void round_(int move)
 	struct marker_tracer_options o = {.size = sizeof(o), .dir = trace, .subbuf_size = 4096,
 					  .nsubbufs = 4};
 	struct marker_tracer_stats st = {.size = sizeof(st)};
-	int fds[NFILES], err;
+	int fds[CF_NFILES], err;
 
 	if (!mkdtemp(trace) || !mkdtemp(mine))
-		bail_out("mkdtemp");
+		cf_bail_out("mkdtemp");
 	snprintf(moved, sizeof(moved), "%s.moved", trace);
 	is_int(marker_tracer_start(&o), 0, "start, 4 x 4 KiB per CPU");
 	ok(marker_tracer_enable("cf_*") >= 0, "cf_* on");
@@ -133,17 +58,16 @@ static void round_(int move)
 	usleep(100 * 1000); /* the consumer writes the full sub-buffers */
 
 	if (move && rename(trace, moved))
-		bail_out("rename");
-	for (int fd = 3; fd < 1024; fd++)
-		close(fd);
-	open_mine(mine, fds);
+		cf_bail_out("rename");
+	cf_close_all();
+	cf_open_mine(mine, fds);
 	emit(PER);
 	usleep(100 * 1000);
 	err = marker_tracer_stop();
 	marker_tracer_get_stats(&st);
 	is_int(st.recorded + st.discarded, 2 * PER, "emitted = recorded + discarded (%llu + %llu)",
 	       (unsigned long long)st.recorded, (unsigned long long)st.discarded);
-	ok(mine_intact(fds), "nothing written into, or removed from, the program's files");
+	ok(cf_mine_intact(fds), "nothing written into, or removed from, the program's files");
 	if (!move) {
 		is_int(err, 0, "stop: the tracer found its files again");
 		is_int(bt_events(trace), (long)st.recorded, "babeltrace2 reads every recorded event");
