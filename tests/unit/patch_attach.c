@@ -27,14 +27,9 @@
 #include "unit/patch_util.h"
 
 static int stop;
-static unsigned long hits, calls;
+static long hits; /* pu_count_probe() counts here */
+static unsigned long calls;
 volatile int pa_attached; /* set by gdb */
-
-static void probe(const struct marker *m, void *priv, const char *fmt, va_list *args)
-{
-	(void)m, (void)priv, (void)fmt, (void)args;
-	__atomic_fetch_add(&hits, 1, __ATOMIC_RELAXED);
-}
 
 __attribute__((noinline)) static void fire(int x)
 {
@@ -89,11 +84,11 @@ static int both(int on)
 	int a, b;
 
 	if (on) {
-		a = marker_probe_register("pa_imm", NULL, probe, NULL);
-		b = marker_probe_register("pa_jmp", NULL, probe, NULL);
+		a = marker_probe_register("pa_imm", NULL, pu_count_probe, &hits);
+		b = marker_probe_register("pa_jmp", NULL, pu_count_probe, &hits);
 	} else {
-		a = marker_probe_unregister("pa_imm", probe, NULL);
-		b = marker_probe_unregister("pa_jmp", probe, NULL);
+		a = marker_probe_unregister("pa_imm", pu_count_probe, &hits);
+		b = marker_probe_unregister("pa_jmp", pu_count_probe, &hits);
 	}
 	return a < 0 ? a : b;
 }
@@ -101,7 +96,7 @@ static int both(int on)
 /* The probe count moves within a second (the threads run the sites). */
 static int hits_move(void)
 {
-	unsigned long h0 = __atomic_load_n(&hits, __ATOMIC_RELAXED);
+	long h0 = __atomic_load_n(&hits, __ATOMIC_RELAXED);
 	double end = now_s() + 1;
 
 	while (now_s() < end)

@@ -9,13 +9,7 @@
 #include "unit/closefds_util.h"
 #include "unit/patch_util.h"
 
-static int hits;
-
-static void probe(const struct marker *m, void *priv, const char *fmt, va_list *args)
-{
-	(void)m, (void)priv, (void)fmt, (void)args;
-	hits++;
-}
+static long hits; /* pu_count_probe() counts here */
 
 __attribute__((noinline)) static void fire(int x)
 {
@@ -31,10 +25,10 @@ static int sites(int on)
 static int switch_both(int on)
 {
 	if (on)
-		return marker_probe_register("cf_imm", NULL, probe, NULL) == 0 &&
-		       marker_probe_register("cf_jmp", NULL, probe, NULL) == 0;
-	return marker_probe_unregister("cf_imm", probe, NULL) == 0 &&
-	       marker_probe_unregister("cf_jmp", probe, NULL) == 0;
+		return marker_probe_register("cf_imm", NULL, pu_count_probe, &hits) == 0 &&
+		       marker_probe_register("cf_jmp", NULL, pu_count_probe, &hits) == 0;
+	return marker_probe_unregister("cf_imm", pu_count_probe, &hits) == 0 &&
+	       marker_probe_unregister("cf_jmp", pu_count_probe, &hits) == 0;
 }
 
 int main(int argc, char **argv)

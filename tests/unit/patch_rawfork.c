@@ -13,13 +13,7 @@
 #include "tap.h"
 #include "unit/patch_util.h"
 
-static int hits;
-
-static void probe(const struct marker *m, void *priv, const char *fmt, va_list *args)
-{
-	(void)m, (void)priv, (void)fmt, (void)args;
-	hits++;
-}
+static long hits; /* pu_count_probe() counts here */
 
 __attribute__((noinline)) static void fire(int x)
 {
@@ -58,13 +52,14 @@ int main(int argc, char **argv)
 	}
 	plan(4);
 	/* A switch in the parent first: its /proc/self/mem is open. */
-	ok(marker_probe_register("rf_imm", NULL, probe, NULL) == 0 &&
-		   marker_probe_unregister("rf_imm", probe, NULL) == 0 && (!patched || sites(0)),
+	ok(marker_probe_register("rf_imm", NULL, pu_count_probe, &hits) == 0 &&
+		   marker_probe_unregister("rf_imm", pu_count_probe, &hits) == 0 &&
+		   (!patched || sites(0)),
 	   "the parent switched once; its sites are off");
 	child = raw_fork();
 	if (child == 0) {
-		int good = marker_probe_register("rf_imm", NULL, probe, NULL) == 0 &&
-			   marker_probe_register("rf_jmp", NULL, probe, NULL) == 0 &&
+		int good = marker_probe_register("rf_imm", NULL, pu_count_probe, &hits) == 0 &&
+			   marker_probe_register("rf_jmp", NULL, pu_count_probe, &hits) == 0 &&
 			   (!patched || sites(1));
 
 		fire(1);
@@ -75,7 +70,7 @@ int main(int argc, char **argv)
 	   "the child switched its markers on; both probes ran there");
 	ok(!patched || sites(0), "the parent's sites kept their off form");
 	fire(1);
-	ok(hits == 0 && marker_probe_register("rf_imm", NULL, probe, NULL) == 0 &&
+	ok(hits == 0 && marker_probe_register("rf_imm", NULL, pu_count_probe, &hits) == 0 &&
 		   (fire(1), hits == 1),
 	   "the parent's probes did not run, and its own switch works");
 	return done();
