@@ -173,7 +173,9 @@ static int replace_file(struct tr_session *s, const char *name, const char *text
 	int fd, err = 0;
 
 	if (!marker__kept_ours(&s->dir_fd))
-		return -EBADF; /* closed by the program: kept_fd.h */
+		marker__tr_reclaim_fds(s); /* closed by the program: kept_fd.h */
+	if (s->dir_fd.fd < 0)
+		return -EBADF;
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", name[0] == '.' ? name + 1 : name);
 	fd = marker__tr_create(s->dir_fd.fd, tmp, O_WRONLY, 0644);
 	if (fd < 0)
@@ -676,7 +678,9 @@ static int rewrite_in_place(struct tr_session *s, const char *name, const char *
 {
 	int fd = -EBADF, err = 0;
 
-	if (marker__kept_ours(&s->dir_fd)) /* closed by the program: kept_fd.h */
+	if (!marker__kept_ours(&s->dir_fd))
+		marker__tr_reclaim_fds(s); /* closed by the program: kept_fd.h */
+	if (s->dir_fd.fd >= 0)
 		fd = marker__tr_open_own(s->dir_fd.fd, name, O_WRONLY);
 	if (fd < 0)
 		return fd;

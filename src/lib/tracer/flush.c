@@ -144,9 +144,6 @@ static int write_all(struct tr_buf *b, struct iovec *iov, int n)
 	uint64_t at = b->file_end;
 	int err = 0;
 
-	/* The program closed it and may have opened a file of its own on the number (kept_fd.h). */
-	if (!marker__kept_ours(&b->stream))
-		return -EBADF;
 	while (n) {
 		ssize_t w = pwritev(b->stream.fd, iov, n, (off_t)at);
 
@@ -207,6 +204,14 @@ static int write_packet(struct tr_session *s, struct tr_buf *b, uint64_t seq, ui
 	struct iovec iov[2] = {{hdr, sizeof(hdr)}, {(void *)data, len}};
 	int err;
 
+	/*
+	 * The program may have closed the stream's descriptor, and opened a
+	 * file of its own on the number (kept_fd.h): found again by name, or
+	 * -1, on which every call below fails (EBADF) and the packet is lost,
+	 * counted.
+	 */
+	if (!marker__kept_ours(&b->stream))
+		marker__tr_reclaim_fds(s);
 	/*
 	 * Declarations first: every event in this packet was committed after
 	 * its declaration was published (and we acquired the commit), so a

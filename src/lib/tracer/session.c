@@ -108,8 +108,6 @@ static void *consumer(void *arg)
 		if (s->consumer_stop)
 			break;
 		unlock();
-		/* The program may have closed them since the last pass (kept_fd.h). */
-		marker__tr_reclaim_fds(s);
 		/* Live: close the packets being filled, then the drain below writes them (live.c). */
 		if (s->live_period_ms && ++live_ticks * 10 >= s->live_period_ms) {
 			live_ticks = 0;
@@ -126,6 +124,11 @@ static void *consumer(void *arg)
 			struct marker_tracer_stats st;
 
 			marker__tr_clock_update(s->sh);
+			/*
+			 * The lock, and what write-back syncs: the program may
+			 * have closed them (kept_fd.h).  Writes check their own.
+			 */
+			marker__tr_reclaim_fds(s);
 			/* Is what was written on the disk?  An error cuts it back, counted (writeback.c). */
 			for (unsigned i = 0; i < s->nbufs; i++)
 				marker__tr_writeback(s, &s->bufs[i]);
